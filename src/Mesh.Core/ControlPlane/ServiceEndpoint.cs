@@ -1,0 +1,36 @@
+using System.Net;
+using Mesh.Identity;
+
+namespace Mesh.ControlPlane;
+
+/// <summary>
+/// One mesh endpoint of a service: the address of its sidecar's public listener (or of an in-process service's mesh listener).
+/// </summary>
+public sealed class ServiceEndpoint
+{
+    private static readonly IReadOnlyDictionary<string, string> NoMeta = new Dictionary<string, string>();
+
+    /// <summary>Creates an endpoint.</summary>
+    /// <param name="identity">The service and datacenter the endpoint serves.</param>
+    /// <param name="address">Where mesh mTLS connections for it are accepted.</param>
+    /// <param name="meta">Service metadata, used by subsets to filter endpoints.</param>
+    public ServiceEndpoint(ServiceIdentity identity, IPEndPoint address, IReadOnlyDictionary<string, string>? meta = null)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Identity = identity;
+        Address = address;
+        Meta = meta ?? NoMeta;
+    }
+
+    /// <summary>The service and datacenter.</summary>
+    public ServiceIdentity Identity { get; }
+
+    /// <summary>Where mesh mTLS connections are accepted.</summary>
+    public IPEndPoint Address { get; }
+
+    /// <summary>Service metadata (for subsets).</summary>
+    public IReadOnlyDictionary<string, string> Meta { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Identity} at {Address}";
+}

@@ -1,0 +1,102 @@
+namespace Mesh.Diagnostics;
+
+/// <summary>
+/// Every log event ID Mesh uses, in one registry so that IDs stay unique (a test checks it) and operators can filter on them.
+/// Each area owns a block of 100.
+/// </summary>
+public static class MeshLogEvents
+{
+    // 1000–1099: splicer.
+
+    /// <summary>A splice ended; the message says how and how many bytes moved.</summary>
+    public const int SpliceCompleted = 1000;
+
+    /// <summary>A splice ended with an error or a reset.</summary>
+    public const int SpliceFailed = 1001;
+
+    /// <summary>The kernel splice path is unavailable and the managed copy loop is used.</summary>
+    public const int SpliceKernelPathUnavailable = 1002;
+
+    /// <summary>An accept loop is backing off because the process ran out of file descriptors.</summary>
+    public const int AcceptBackoff = 1003;
+
+    // 2000–2099: mesh gateway and SNI routing.
+
+    /// <summary>A gateway routed a connection by SNI.</summary>
+    public const int GatewayRouted = 2000;
+
+    /// <summary>A gateway closed a connection whose SNI matched no route.</summary>
+    public const int GatewayNoRoute = 2001;
+
+    /// <summary>A gateway closed a connection whose first bytes were not a TLS ClientHello, or an invalid one.</summary>
+    public const int GatewayInvalidClientHello = 2002;
+
+    /// <summary>A gateway closed a connection that sent no complete ClientHello in time.</summary>
+    public const int GatewayClientHelloTimeout = 2003;
+
+    /// <summary>A gateway could not connect to an endpoint and tried the next one.</summary>
+    public const int GatewayEndpointFailed = 2004;
+
+    // 3000–3099: mutual TLS and peer validation.
+
+    /// <summary>A mutual TLS handshake failed.</summary>
+    public const int TlsHandshakeFailed = 3000;
+
+    /// <summary>A peer's certificate was refused; the message names the rule.</summary>
+    public const int PeerRejected = 3001;
+
+    // 4000–4099: authorization.
+
+    /// <summary>A connection or request was allowed.</summary>
+    public const int AuthorizationAllowed = 4000;
+
+    /// <summary>A connection or request was denied; the message carries the intention ID and precedence.</summary>
+    public const int AuthorizationDenied = 4001;
+
+    /// <summary>A new intention set was loaded.</summary>
+    public const int IntentionsLoaded = 4002;
+
+    // 5000–5099: certificate authority.
+
+    /// <summary>The CA signed a certificate.</summary>
+    public const int CaSigned = 5000;
+
+    /// <summary>The CA refused a CSR.</summary>
+    public const int CaRejected = 5001;
+
+    /// <summary>The CA rotated its root.</summary>
+    public const int CaRootRotated = 5002;
+
+    // 6000–6099: leaf rotation.
+
+    /// <summary>A leaf was renewed.</summary>
+    public const int LeafRenewed = 6000;
+
+    /// <summary>A leaf renewal failed and will be retried.</summary>
+    public const int LeafRenewalFailed = 6001;
+
+    /// <summary>The next renewal was scheduled.</summary>
+    public const int LeafRenewalScheduled = 6002;
+
+    // 7000–7099: control plane.
+
+    /// <summary>The control-plane configuration was loaded or reloaded.</summary>
+    public const int ControlPlaneLoaded = 7000;
+
+    /// <summary>The control-plane configuration is invalid; the previous one stays in force.</summary>
+    public const int ControlPlaneInvalid = 7001;
+
+    // 8000–8099: sidecar and in-process listeners.
+
+    /// <summary>A listener started.</summary>
+    public const int ListenerStarted = 8000;
+
+    /// <summary>A connection was accepted.</summary>
+    public const int ConnectionAccepted = 8001;
+
+    /// <summary>An upstream connection could not be made.</summary>
+    public const int UpstreamConnectFailed = 8002;
+
+    /// <summary>The local application could not be reached.</summary>
+    public const int LocalAppUnreachable = 8003;
+}
