@@ -60,7 +60,7 @@ public readonly struct ServiceName : IEquatable<ServiceName>
             : throw new ArgumentException($"The {what} '{part}' is not usable in the mesh: {problem}. Names must form a SPIFFE ID path segment and an SNI label.", paramName);
     }
 
-    private static string? DescribeInvalidPart(string part)
+    internal static string? DescribeInvalidPart(string part)
     {
         if (part.Length == 0)
         {

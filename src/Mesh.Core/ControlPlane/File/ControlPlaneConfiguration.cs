@@ -1,0 +1,323 @@
+using System.Net;
+using System.Text.Json;
+using Mesh.Identity;
+
+namespace Mesh.ControlPlane.File;
+
+/// <summary>
+/// A validated control-plane file: the trust domain, the CA's address and tokens, the mesh gateways of each datacenter, the
+/// services with their endpoints and upstreams, and the intentions. Immutable; a reload produces a new instance.
+/// </summary>
+public sealed class ControlPlaneConfiguration
+{
+    private ControlPlaneConfiguration(
+        TrustDomain trustDomain,
+        Uri? certificateAuthorityAddress,
+        IReadOnlyDictionary<string, string> certificateAuthorityTokens,
+        TimeSpan? leafTtl,
+        IReadOnlyList<string> datacenters,
+        IReadOnlyList<MeshGatewayEndpoint> meshGateways,
+        IReadOnlyList<ServiceDefinition> services,
+        JsonElement intentions,
+        bool defaultAllow)
+    {
+        TrustDomain = trustDomain;
+        CertificateAuthorityAddress = certificateAuthorityAddress;
+        CertificateAuthorityTokens = certificateAuthorityTokens;
+        LeafTtl = leafTtl;
+        Datacenters = datacenters;
+        MeshGateways = meshGateways;
+        Services = services;
+        IntentionsJson = intentions;
+        DefaultAllow = defaultAllow;
+    }
+
+    /// <summary>The mesh's trust domain.</summary>
+    public TrustDomain TrustDomain { get; }
+
+    /// <summary>The base address of the CA role's HTTP API, if the file names one.</summary>
+    public Uri? CertificateAuthorityAddress { get; }
+
+    /// <summary>Per-service tokens the CA requires on signing requests (service name → token), as Consul's ACL <c>service:write</c>.</summary>
+    public IReadOnlyDictionary<string, string> CertificateAuthorityTokens { get; }
+
+    /// <summary>The leaf TTL the CA issues, when the file sets one (the CA's default otherwise).</summary>
+    public TimeSpan? LeafTtl { get; }
+
+    /// <summary>The datacenters of the mesh.</summary>
+    public IReadOnlyList<string> Datacenters { get; }
+
+    /// <summary>Every mesh gateway of every datacenter.</summary>
+    public IReadOnlyList<MeshGatewayEndpoint> MeshGateways { get; }
+
+    /// <summary>Every service instance.</summary>
+    public IReadOnlyList<ServiceDefinition> Services { get; }
+
+    /// <summary>The <c>service-intentions</c> config entries as written in the file (an array; empty when the file has none).</summary>
+    public JsonElement IntentionsJson { get; }
+
+    /// <summary>Whether the default intention policy is allow. Mesh's default is deny (zero trust).</summary>
+    public bool DefaultAllow { get; }
+
+    /// <summary>Finds a service instance by its ID, or by its service name when the name is unique in the file.</summary>
+    public ServiceDefinition? FindService(string idOrName)
+    {
+        ArgumentNullException.ThrowIfNull(idOrName);
+        ServiceDefinition? byName = null;
+        int nameMatches = 0;
+        foreach (ServiceDefinition service in Services)
+        {
+            if (string.Equals(service.Id, idOrName, StringComparison.Ordinal))
+            {
+                return service;
+            }
+
+            if (string.Equals(service.Identity.Service.Name, idOrName, StringComparison.Ordinal))
+            {
+                byName = service;
+                nameMatches++;
+            }
+        }
+
+        return nameMatches == 1 ? byName : null;
+    }
+
+    /// <summary>Reads and validates a control-plane file.</summary>
+    /// <exception cref="ControlPlaneFileException">The file is missing, is not JSON, or a field breaks a rule; the message names it.</exception>
+    public static ControlPlaneConfiguration Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
+        try
+        {
+            bytes = System.IO.File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ControlPlaneFileException(path, "(file)", $"cannot be read: {ex.Message}", ex);
+        }
+
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Validates a control-plane document given as UTF-8 JSON.</summary>
+    /// <param name="utf8Json">The document.</param>
+    /// <param name="sourceName">A name for messages, such as the file path.</param>
+    /// <exception cref="ControlPlaneFileException">The JSON is malformed or a field breaks a rule; the message names it.</exception>
+    public static ControlPlaneConfiguration Parse(ReadOnlySpan<byte> utf8Json, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(sourceName);
+
+        // Editors on some systems start UTF-8 files with a byte-order mark, which the JSON reader does not skip over a span.
+        if (utf8Json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            utf8Json = utf8Json[3..];
+        }
+
+        ControlPlaneDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize(utf8Json, ControlPlaneJsonContext.Default.ControlPlaneDocument);
+        }
+        catch (JsonException ex)
+        {
+            throw new ControlPlaneFileException(sourceName, ex.Path ?? "$", $"invalid JSON: {ex.Message}", ex);
+        }
+
+        if (document is null)
+        {
+            throw new ControlPlaneFileException(sourceName, "$", "the document is empty");
+        }
+
+        return new Validator(sourceName).Validate(document);
+    }
+
+    private sealed class Validator(string source)
+    {
+        public ControlPlaneConfiguration Validate(ControlPlaneDocument document)
+        {
+            if (string.IsNullOrEmpty(document.TrustDomain))
+            {
+                throw Fail("TrustDomain", "is required (for example \"<cluster-uuid>.consul\")");
+            }
+
+            if (!TrustDomain.TryParse(document.TrustDomain, out TrustDomain trustDomain, out SpiffeIdError tdError))
+            {
+                throw Fail("TrustDomain", $"'{document.TrustDomain}' is not a valid trust domain: {SpiffeId.Describe(tdError)}");
+            }
+
+            Uri? caAddress = null;
+            if (document.CA?.Address is { } address && !Uri.TryCreate(address, UriKind.Absolute, out caAddress))
+            {
+                throw Fail("CA.Address", $"'{address}' is not an absolute URL such as http://127.0.0.1:8501");
+            }
+
+            TimeSpan? leafTtl = null;
+            if (document.CA?.LeafTtlHours is double hours)
+            {
+                leafTtl = hours > 0 && hours <= 8760 ? TimeSpan.FromHours(hours) : throw Fail("CA.LeafTtlHours", "must be above 0 and at most 8760");
+            }
+
+            var datacenters = new List<string>();
+            var gateways = new List<MeshGatewayEndpoint>();
+            List<DatacenterDocument> dcDocuments = document.Datacenters ?? [];
+            for (int i = 0; i < dcDocuments.Count; i++)
+            {
+                string at = $"Datacenters[{i}]";
+                string name = Part(dcDocuments[i].Name, at + ".Name", "datacenter");
+                if (datacenters.Contains(name))
+                {
+                    throw Fail(at + ".Name", $"datacenter '{name}' is listed twice");
+                }
+
+                datacenters.Add(name);
+                List<MeshGatewayDocument> gatewayDocuments = dcDocuments[i].MeshGateways ?? [];
+                for (int g = 0; g < gatewayDocuments.Count; g++)
+                {
+                    string gat = $"{at}.MeshGateways[{g}]";
+                    IPEndPoint lan = EndPoint(gatewayDocuments[g].LanAddress, gat + ".LanAddress");
+                    IPEndPoint wan = gatewayDocuments[g].WanAddress is null ? lan : EndPoint(gatewayDocuments[g].WanAddress, gat + ".WanAddress");
+                    string? partition = gatewayDocuments[g].Partition is { } p ? Part(p, gat + ".Partition", "partition") : null;
+                    gateways.Add(new MeshGatewayEndpoint(name, lan, wan, partition));
+                }
+            }
+
+            var services = new List<ServiceDefinition>();
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            List<ServiceDocument> serviceDocuments = document.Services ?? [];
+            for (int i = 0; i < serviceDocuments.Count; i++)
+            {
+                ServiceDefinition service = ValidateService(serviceDocuments[i], $"Services[{i}]", datacenters);
+                if (!ids.Add(service.Id))
+                {
+                    throw Fail($"Services[{i}].ID", $"service ID '{service.Id}' is used twice; give each instance its own ID");
+                }
+
+                services.Add(service);
+            }
+
+            JsonElement intentions = document.Intentions.ValueKind switch
+            {
+                JsonValueKind.Undefined or JsonValueKind.Null => EmptyArray,
+                JsonValueKind.Array => document.Intentions.Clone(),
+                JsonValueKind.Object => WrapInArray(document.Intentions),
+                _ => throw Fail("Intentions", "must be a service-intentions config entry or a list of them"),
+            };
+
+            bool defaultAllow = document.DefaultIntentionPolicy switch
+            {
+                null or "deny" => false,
+                "allow" => true,
+                string other => throw Fail("DefaultIntentionPolicy", $"'{other}' is neither \"allow\" nor \"deny\""),
+            };
+
+            return new ControlPlaneConfiguration(
+                trustDomain,
+                caAddress,
+                document.CA?.Tokens ?? new Dictionary<string, string>(StringComparer.Ordinal),
+                leafTtl,
+                datacenters,
+                gateways,
+                services,
+                intentions,
+                defaultAllow);
+        }
+
+        private ServiceDefinition ValidateService(ServiceDocument doc, string at, List<string> datacenters)
+        {
+            string name = Part(doc.Name, at + ".Name", "service name");
+            string dc = Part(doc.Datacenter, at + ".Datacenter", "datacenter");
+            if (datacenters.Count > 0 && !datacenters.Contains(dc))
+            {
+                throw Fail(at + ".Datacenter", $"datacenter '{dc}' is not listed under Datacenters");
+            }
+
+            string? ns = doc.Namespace is null ? null : Part(doc.Namespace, at + ".Namespace", "namespace");
+            string? partition = doc.Partition is null ? null : Part(doc.Partition, at + ".Partition", "partition");
+            var identity = new ServiceIdentity(new ServiceName(name, ns, partition), dc);
+            IPEndPoint application = new(Address(doc.Address, at + ".Address"), Port(doc.Port, at + ".Port"));
+
+            bool native = doc.Connect?.Native ?? false;
+            SidecarServiceDocument? sidecar = doc.Connect?.SidecarService;
+            if (native == (sidecar is not null))
+            {
+                throw Fail(at + ".Connect", "set exactly one of Native (the service terminates mesh mTLS itself) and SidecarService");
+            }
+
+            IPEndPoint meshAddress = native
+                ? application
+                : new IPEndPoint(sidecar!.Address is null ? application.Address : Address(sidecar.Address, at + ".Connect.SidecarService.Address"), Port(sidecar.Port, at + ".Connect.SidecarService.Port"));
+
+            var upstreams = new List<UpstreamDefinition>();
+            List<UpstreamDocument> upstreamDocuments = sidecar?.Proxy?.Upstreams ?? [];
+            for (int u = 0; u < upstreamDocuments.Count; u++)
+            {
+                string uat = $"{at}.Connect.SidecarService.Proxy.Upstreams[{u}]";
+                UpstreamDocument up = upstreamDocuments[u];
+                var destination = new ServiceName(
+                    Part(up.DestinationName, uat + ".DestinationName", "service name"),
+                    up.DestinationNamespace is null ? null : Part(up.DestinationNamespace, uat + ".DestinationNamespace", "namespace"),
+                    up.DestinationPartition is null ? null : Part(up.DestinationPartition, uat + ".DestinationPartition", "partition"));
+                string upstreamDc = up.Datacenter is null ? dc : Part(up.Datacenter, uat + ".Datacenter", "datacenter");
+                IPAddress bind = up.LocalBindAddress is null ? IPAddress.Loopback : Address(up.LocalBindAddress, uat + ".LocalBindAddress");
+                upstreams.Add(new UpstreamDefinition(destination, upstreamDc, new IPEndPoint(bind, Port(up.LocalBindPort, uat + ".LocalBindPort"))));
+            }
+
+            bool healthy = doc.Status switch
+            {
+                null or "passing" => true,
+                "warning" or "critical" => false,
+                string other => throw Fail(at + ".Status", $"'{other}' is not one of passing, warning, critical"),
+            };
+
+            return new ServiceDefinition(
+                doc.ID ?? name,
+                identity,
+                application,
+                meshAddress,
+                native,
+                healthy,
+                doc.Meta ?? new Dictionary<string, string>(StringComparer.Ordinal),
+                upstreams);
+        }
+
+        private string Part(string? value, string field, string what)
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                throw Fail(field, "is required");
+            }
+
+            string? problem = ServiceName.DescribeInvalidPart(value);
+            return problem is null ? value : throw Fail(field, $"the {what} '{value}' is not usable in the mesh: {problem}");
+        }
+
+        private IPAddress Address(string? value, string field) =>
+            IPAddress.TryParse(value, out IPAddress? address) ? address : throw Fail(field, $"'{value}' is not an IP address");
+
+        private IPEndPoint EndPoint(string? value, string field) =>
+            IPEndPoint.TryParse(value ?? string.Empty, out IPEndPoint? endPoint) && endPoint.Port != 0
+                ? endPoint
+                : throw Fail(field, $"'{value}' is not an address with a port such as 127.0.1.10:8443");
+
+        private int Port(int value, string field) =>
+            value is > 0 and <= 65535 ? value : throw Fail(field, $"{value} is not a port (1-65535)");
+
+        private ControlPlaneFileException Fail(string field, string problem) => new(source, field, problem);
+    }
+
+    private static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement.Clone();
+
+    private static JsonElement WrapInArray(JsonElement element)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartArray();
+            element.WriteTo(writer);
+            writer.WriteEndArray();
+        }
+
+        return JsonDocument.Parse(stream.ToArray()).RootElement.Clone();
+    }
+}
