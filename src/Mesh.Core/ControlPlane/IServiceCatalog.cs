@@ -16,6 +16,12 @@ public interface IServiceCatalog
     /// <summary>The mesh gateways of a datacenter; empty when it has none.</summary>
     IReadOnlyList<MeshGatewayEndpoint> GetMeshGateways(string datacenter);
 
+    /// <summary>Every datacenter the catalog knows, with services or gateways.</summary>
+    IReadOnlyList<string> GetDatacenters();
+
+    /// <summary>The services that have at least one healthy endpoint in a datacenter (a mesh gateway builds its exact routes from them).</summary>
+    IReadOnlyList<ServiceName> GetServices(string datacenter);
+
     /// <summary>A token that fires when any endpoint or gateway changes.</summary>
     IChangeToken GetChangeToken();
 }

@@ -51,9 +51,25 @@ public sealed class InMemoryServiceCatalog : IServiceCatalog
             list.Add(gateway);
         }
 
+        var servicesByDatacenter = new Dictionary<string, List<ServiceName>>(StringComparer.Ordinal);
+        foreach ((ServiceName service, string datacenter) in byService.Keys)
+        {
+            if (!servicesByDatacenter.TryGetValue(datacenter, out List<ServiceName>? list))
+            {
+                servicesByDatacenter[datacenter] = list = [];
+            }
+
+            list.Add(service);
+        }
+
+        var datacenters = new SortedSet<string>(servicesByDatacenter.Keys, StringComparer.Ordinal);
+        datacenters.UnionWith(byDatacenter.Keys);
+
         Volatile.Write(ref _snapshot, new Snapshot(
             byService.ToFrozenDictionary(static p => p.Key, static p => (IReadOnlyList<ServiceEndpoint>)p.Value.ToArray()),
-            byDatacenter.ToFrozenDictionary(static p => p.Key, static p => (IReadOnlyList<MeshGatewayEndpoint>)p.Value.ToArray(), StringComparer.Ordinal)));
+            byDatacenter.ToFrozenDictionary(static p => p.Key, static p => (IReadOnlyList<MeshGatewayEndpoint>)p.Value.ToArray(), StringComparer.Ordinal),
+            servicesByDatacenter.ToFrozenDictionary(static p => p.Key, static p => (IReadOnlyList<ServiceName>)p.Value.ToArray(), StringComparer.Ordinal),
+            [.. datacenters]));
         _notifier.NotifyChanged();
     }
 
@@ -66,14 +82,25 @@ public sealed class InMemoryServiceCatalog : IServiceCatalog
         Volatile.Read(ref _snapshot).Gateways.TryGetValue(datacenter, out IReadOnlyList<MeshGatewayEndpoint>? found) ? found : [];
 
     /// <inheritdoc />
+    public IReadOnlyList<string> GetDatacenters() => Volatile.Read(ref _snapshot).Datacenters;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ServiceName> GetServices(string datacenter) =>
+        Volatile.Read(ref _snapshot).Services.TryGetValue(datacenter, out IReadOnlyList<ServiceName>? found) ? found : [];
+
+    /// <inheritdoc />
     public IChangeToken GetChangeToken() => _notifier.GetChangeToken();
 
     private sealed record Snapshot(
         FrozenDictionary<(ServiceName, string), IReadOnlyList<ServiceEndpoint>> Endpoints,
-        FrozenDictionary<string, IReadOnlyList<MeshGatewayEndpoint>> Gateways)
+        FrozenDictionary<string, IReadOnlyList<MeshGatewayEndpoint>> Gateways,
+        FrozenDictionary<string, IReadOnlyList<ServiceName>> Services,
+        IReadOnlyList<string> Datacenters)
     {
         public static readonly Snapshot Empty = new(
             FrozenDictionary<(ServiceName, string), IReadOnlyList<ServiceEndpoint>>.Empty,
-            FrozenDictionary<string, IReadOnlyList<MeshGatewayEndpoint>>.Empty);
+            FrozenDictionary<string, IReadOnlyList<MeshGatewayEndpoint>>.Empty,
+            FrozenDictionary<string, IReadOnlyList<ServiceName>>.Empty,
+            []);
     }
 }

@@ -99,4 +99,13 @@ public static class MeshLogEvents
 
     /// <summary>The local application could not be reached.</summary>
     public const int LocalAppUnreachable = 8003;
+
+    /// <summary>An upstream listener accepted a connection and connected it over mTLS; the message names both TCP sessions.</summary>
+    public const int UpstreamConnected = 8004;
+
+    /// <summary>An authorized inbound connection was connected to the local application; the message names the TCP session.</summary>
+    public const int LocalAppConnected = 8005;
+
+    /// <summary>A listener stopped accepting and is draining its connections.</summary>
+    public const int ListenerDraining = 8006;
 }

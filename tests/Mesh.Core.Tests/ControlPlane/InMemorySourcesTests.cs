@@ -23,6 +23,9 @@ public sealed class InMemorySourcesTests
             Assert.That(catalog.GetHealthyEndpoints(new ServiceName("other"), "dc1"), Is.Empty);
             Assert.That(catalog.GetMeshGateways("dc2"), Is.EqualTo(new[] { gateway }));
             Assert.That(catalog.GetMeshGateways("dc1"), Is.Empty);
+            Assert.That(catalog.GetDatacenters(), Is.EqualTo(new[] { "dc1", "dc2" }));
+            Assert.That(catalog.GetServices("dc2"), Is.EqualTo(new[] { Counting }));
+            Assert.That(catalog.GetServices("dc3"), Is.Empty);
         });
     }
 

@@ -67,6 +67,12 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IDisposable
     public IReadOnlyList<MeshGatewayEndpoint> GetMeshGateways(string datacenter) => _catalog.GetMeshGateways(datacenter);
 
     /// <inheritdoc />
+    public IReadOnlyList<string> GetDatacenters() => _catalog.GetDatacenters();
+
+    /// <inheritdoc />
+    public IReadOnlyList<ServiceName> GetServices(string datacenter) => _catalog.GetServices(datacenter);
+
+    /// <inheritdoc />
     public IChangeToken GetChangeToken() => _catalog.GetChangeToken();
 
     /// <summary>Reads the file again now if it changed; returns whether a new configuration was swapped in.</summary>
