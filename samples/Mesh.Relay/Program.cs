@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using Mesh.Splicing;
+
+// An L4 relay for measuring the splicer beside HAProxy, nginx stream and socat (../shared/bench):
+//   Mesh.Relay --listen 127.0.0.1:15310 --target 127.0.0.1:15201 [--path managed|kernel]
+// It splices every accepted connection to the target. Once connections stop arriving for half a second it runs a
+// compacting GC, so memory read afterwards is what live connections hold, not garbage (idle_mem.sh reads after 2 s).
+IPEndPoint listen = IPEndPoint.Parse("127.0.0.1:15310");
+IPEndPoint target = IPEndPoint.Parse("127.0.0.1:15201");
+bool kernel = TcpSplicer.KernelPathAvailable;
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    switch (args[i])
+    {
+        case "--listen": listen = IPEndPoint.Parse(args[i + 1]); break;
+        case "--target": target = IPEndPoint.Parse(args[i + 1]); break;
+        case "--path": kernel = args[i + 1] == "kernel"; break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+
+var splicer = new TcpSplicer();
+var options = new SpliceOptions { UseKernelPath = kernel };
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+using var listener = new Socket(listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+listener.Bind(listen);
+listener.Listen(4096);
+Console.WriteLine($"relay {listen} -> {target}, {(kernel ? "kernel" : "managed")} path");
+
+long accepted = 0;
+_ = CollectWhenQuietAsync(stop.Token);
+await TcpAcceptLoop.RunAsync(listener, client => _ = RelayAsync(client), cancellationToken: stop.Token);
+return 0;
+
+async Task RelayAsync(Socket client)
+{
+    Interlocked.Increment(ref accepted);
+    var upstream = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    try
+    {
+        await upstream.ConnectAsync(target, stop.Token);
+    }
+    catch (Exception e) when (e is SocketException or OperationCanceledException)
+    {
+        client.LingerState = new LingerOption(true, 0);
+        client.Dispose();
+        upstream.Dispose();
+        return;
+    }
+
+    _ = await splicer.SpliceAsync(client, upstream, default, options, stop.Token);
+}
+
+async Task CollectWhenQuietAsync(CancellationToken cancellationToken)
+{
+    long seen = 0;
+    bool collected = true;
+    using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+    while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+    {
+        long now = Interlocked.Read(ref accepted);
+        if (now != seen)
+        {
+            seen = now;
+            collected = false;
+        }
+        else if (!collected)
+        {
+            collected = true;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+    }
+}

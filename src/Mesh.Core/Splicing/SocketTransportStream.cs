@@ -1,0 +1,132 @@
+using System.Net.Sockets;
+
+namespace Mesh.Splicing;
+
+/// <summary>
+/// A stream over a connected socket, to put under the <see cref="System.Net.Security.SslStream"/> of a TLS side handed to
+/// <see cref="TcpSplicer.SpliceAsync(Socket, Stream, SocketTransportStream?, ReadOnlyMemory{byte}, SpliceOptions?, CancellationToken)"/>.
+/// It lets the splicer see what the TLS layer hides: whether the transport reached its FIN (so an end without
+/// <c>close_notify</c> is told apart from one with it), and the socket to half-close or reset.
+/// </summary>
+public sealed class SocketTransportStream : Stream
+{
+    private volatile bool _reachedEnd;
+    private bool _disposed;
+
+    /// <summary>Wraps <paramref name="socket"/>; disposing the stream disposes the socket.</summary>
+    public SocketTransportStream(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.SocketType != SocketType.Stream)
+        {
+            throw new ArgumentException("The socket must be a stream socket.", nameof(socket));
+        }
+
+        Socket = socket;
+    }
+
+    /// <summary>The socket under the stream.</summary>
+    public Socket Socket { get; }
+
+    /// <summary>Whether a read returned the transport's end (a TCP FIN).</summary>
+    public bool ReachedEnd => _reachedEnd;
+
+    /// <inheritdoc/>
+    public override bool CanRead => !_disposed;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => !_disposed;
+
+    /// <inheritdoc/>
+    public override bool CanSeek => false;
+
+    /// <inheritdoc/>
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    /// <inheritdoc/>
+    public override int Read(Span<byte> buffer)
+    {
+        int read = Socket.Receive(buffer, SocketFlags.None);
+        if (read == 0 && !buffer.IsEmpty)
+        {
+            _reachedEnd = true;
+        }
+
+        return read;
+    }
+
+    /// <inheritdoc/>
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc/>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // A zero-byte read waits for data without a buffer (SslStream passes it through when it holds no bytes).
+        int read = await Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (read == 0 && !buffer.IsEmpty)
+        {
+            _reachedEnd = true;
+        }
+
+        return read;
+    }
+
+    /// <inheritdoc/>
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    /// <inheritdoc/>
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            buffer = buffer[Socket.Send(buffer, SocketFlags.None)..];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc/>
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int sent = await Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            buffer = buffer[sent..];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Flush()
+    {
+    }
+
+    /// <inheritdoc/>
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            Socket.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

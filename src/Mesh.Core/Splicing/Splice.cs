@@ -1,0 +1,802 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Splicing;
+
+/// <summary>
+/// One splice of side A (a socket) with side B (a socket, or a stream over one): two directions, each a copy loop or a
+/// kernel splice loop, and the decision of how the whole ends.
+/// </summary>
+/// <remarks>
+/// Rules a change must keep:
+/// <list type="bullet">
+/// <item>A direction that reaches its source's FIN half-closes its destination (<c>Shutdown(Send)</c>, after a TLS
+/// <c>close_notify</c>) and stops; the other direction keeps going. Nothing cancels a direction because the other ended.</item>
+/// <item>The first failure wins (YARP's two-way copy): it records how the splice ended and resets both sides with
+/// <c>LingerState(true, 0)</c>, so that no peer takes a failure for a clean end. The other direction's pending operation
+/// fails and that direction exits quietly.</item>
+/// <item>Sockets are disposed without a reset only when both directions ended with a FIN: then no operation is pending and
+/// no unread byte remains, the two things that make Linux send a reset on close.</item>
+/// <item>An idle direction holds no buffer and no kernel pipe: it waits with a zero-byte receive, and rents only once data is there.</item>
+/// </list>
+/// </remarks>
+internal sealed class Splice
+{
+    private readonly TcpSplicer _owner;
+    private readonly SpliceOptions _options;
+    private readonly Socket _a;
+    private readonly Socket? _b;
+    private readonly Stream? _bStream;
+    private readonly SocketTransportStream? _bTransport;
+    private readonly ReadOnlyMemory<byte> _prefix;
+    private readonly TimeProvider _time;
+    private readonly int _bufferSize;
+    private ITimer? _timer;
+    private int _end;
+    private int _finishedDirections;
+    private long _lastActivity;
+    private long _bytesAToB;
+    private long _bytesBToA;
+    private bool _usedKernelPath;
+    private Exception? _error;
+
+    public Splice(TcpSplicer owner, Socket a, Socket? b, Stream? bStream, SocketTransportStream? bTransport, ReadOnlyMemory<byte> prefix, SpliceOptions options)
+    {
+        _owner = owner;
+        _a = a;
+        _b = b;
+        _bStream = bStream;
+        _bTransport = bTransport;
+        _prefix = prefix;
+        _options = options;
+        _time = options.TimeProvider;
+        _bufferSize = options.MaxBufferedBytesPerDirection;
+    }
+
+    public async Task<SpliceResult> RunAsync(CancellationToken cancellationToken)
+    {
+        _owner.Metrics.Started();
+        _lastActivity = _time.GetTimestamp();
+        PrepareSocket(_a);
+        if (_b is not null)
+        {
+            PrepareSocket(_b);
+        }
+
+        ArmTimer();
+        CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((Splice)s!).Abort(SpliceEnd.Cancelled, null), this);
+        try
+        {
+            Task forward, backward;
+            if (_b is not null)
+            {
+                bool kernel = _options.UseKernelPath && TcpSplicer.KernelPathAvailable;
+                forward = kernel ? SpliceKernelAsync(_a, _b, forward: true) : CopySocketsAsync(_a, _b, forward: true, sendPrefix: true);
+                backward = kernel ? SpliceKernelAsync(_b, _a, forward: false) : CopySocketsAsync(_b, _a, forward: false, sendPrefix: false);
+            }
+            else
+            {
+                forward = CopySocketToStreamAsync();
+                backward = CopyStreamToSocketAsync();
+            }
+
+            // Neither direction throws: each records its own end.
+            await forward.ConfigureAwait(false);
+            await backward.ConfigureAwait(false);
+        }
+        finally
+        {
+            await registration.DisposeAsync().ConfigureAwait(false);
+            _timer?.Dispose();
+        }
+
+        if (Interlocked.CompareExchange(ref _end, (int)SpliceEnd.Completed, 0) == 0)
+        {
+            // Both directions ended with a FIN and both FINs were forwarded: a plain close is clean now.
+            _a.Dispose();
+            _b?.Dispose();
+            _bStream?.Dispose();
+            _bTransport?.Dispose();
+        }
+
+        var end = (SpliceEnd)Volatile.Read(ref _end);
+        _owner.Metrics.Ended(end);
+        var result = new SpliceResult(Volatile.Read(ref _bytesAToB), Volatile.Read(ref _bytesBToA), end, _error, _usedKernelPath);
+        if (end == SpliceEnd.Completed)
+        {
+            SpliceLog.Completed(_owner.Logger, end, result.BytesAToB, result.BytesBToA, result.UsedKernelPath);
+        }
+        else
+        {
+            SpliceLog.Failed(_owner.Logger, end, result.BytesAToB, result.BytesBToA, _error);
+        }
+
+        return result;
+    }
+
+    /// <summary>Ends the splice with a reset of both sides, unless it has ended already. Safe from any thread, any number of times.</summary>
+    public void Abort(SpliceEnd end, Exception? error)
+    {
+        if (Interlocked.CompareExchange(ref _end, (int)end, 0) != 0)
+        {
+            return;
+        }
+
+        _error = error;
+        Reset(_a);
+        if (_b is not null)
+        {
+            Reset(_b);
+        }
+
+        if (_bTransport is not null)
+        {
+            Reset(_bTransport.Socket);
+        }
+
+        if (_bStream is not null)
+        {
+            try
+            {
+                _bStream.Dispose();
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+            {
+                // The stream was failing already; the reset above is what its peer sees.
+            }
+        }
+    }
+
+    private static void PrepareSocket(Socket socket)
+    {
+        // Nagle plus delayed ACK costs request/response protocols ~40 ms a turn.
+        socket.NoDelay = true;
+
+        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry.
+        socket.Blocking = false;
+    }
+
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            // RST instead of FIN: the peer must not take a failure for a clean end.
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed or reset.
+        }
+
+        socket.Dispose();
+    }
+
+    private bool Ended => Volatile.Read(ref _end) != 0;
+
+    private void Moved(long bytes, bool forward)
+    {
+        if (forward)
+        {
+            Interlocked.Add(ref _bytesAToB, bytes);
+        }
+        else
+        {
+            Interlocked.Add(ref _bytesBToA, bytes);
+        }
+
+        Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+        _owner.Metrics.Moved(bytes, forward);
+    }
+
+    private void DirectionFinished()
+    {
+        if (Interlocked.Increment(ref _finishedDirections) == 1 && _options.DrainTimeout is not null)
+        {
+            // A half-closed connection may be held to a different timeout; re-evaluate now.
+            OnTimer();
+        }
+    }
+
+    private void Fail(bool sideA, Exception error)
+    {
+        if (Ended)
+        {
+            // The splice is being torn down and this is the echo of that.
+            return;
+        }
+
+        SocketError code = error switch
+        {
+            SocketException s => s.SocketErrorCode,
+            IOException { InnerException: SocketException s } => s.SocketErrorCode,
+            _ => SocketError.SocketError,
+        };
+
+        SpliceEnd end = code is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown
+            or SocketError.NotConnected or SocketError.TimedOut or SocketError.HostUnreachable or SocketError.NetworkUnreachable
+            || error is IOException
+            ? (sideA ? SpliceEnd.ResetByA : SpliceEnd.ResetByB)
+            : SpliceEnd.Error;
+        Abort(end, error);
+    }
+
+    // ---- Idle timeout: one timer per splice, re-armed lazily so that reads never touch it.
+
+    private TimeSpan CurrentTimeout =>
+        Volatile.Read(ref _finishedDirections) > 0 && _options.DrainTimeout is { } drain ? drain : _options.IdleTimeout;
+
+    private void ArmTimer()
+    {
+        if (_options.IdleTimeout == Timeout.InfiniteTimeSpan && (_options.DrainTimeout is null || _options.DrainTimeout == Timeout.InfiniteTimeSpan))
+        {
+            return;
+        }
+
+        _timer = _time.CreateTimer(static s => ((Splice)s!).OnTimer(), this, _options.IdleTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnTimer()
+    {
+        ITimer? timer = _timer;
+        TimeSpan timeout = CurrentTimeout;
+        if (timer is null || Ended || timeout == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        TimeSpan idle = _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
+        if (idle >= timeout)
+        {
+            Abort(SpliceEnd.IdleTimeout, null);
+            return;
+        }
+
+        try
+        {
+            _ = timer.Change(timeout - idle, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The splice ended meanwhile.
+        }
+    }
+
+    // ---- Copy loops.
+
+    private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            int sent = await socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+            bytes = bytes[sent..];
+        }
+    }
+
+    private void HalfClose(Socket destination, bool destinationIsA)
+    {
+        try
+        {
+            destination.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Fail(destinationIsA, e);
+            return;
+        }
+
+        DirectionFinished();
+    }
+
+    /// <summary>Kestrel's receive loop: wait with a zero-byte receive, rent, drain the source without blocking, give the buffer back.</summary>
+    private async Task CopySocketsAsync(Socket source, Socket destination, bool forward, bool sendPrefix)
+    {
+        byte[]? buffer = null;
+        bool sourceFailing = false;
+        try
+        {
+            if (sendPrefix && !_prefix.IsEmpty)
+            {
+                await SendAllAsync(destination, _prefix).ConfigureAwait(false);
+                Moved(_prefix.Length, forward);
+            }
+
+            while (true)
+            {
+                sourceFailing = true;
+                _ = await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                while (true)
+                {
+                    sourceFailing = true;
+                    int read = source.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        Fail(forward, new SocketException((int)error));
+                        return;
+                    }
+
+                    if (read == 0)
+                    {
+                        HalfClose(destination, destinationIsA: !forward);
+                        return;
+                    }
+
+                    sourceFailing = false;
+                    await SendAllAsync(destination, buffer.AsMemory(0, read)).ConfigureAwait(false);
+                    Moved(read, forward);
+                }
+
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sourceFailing ? forward : !forward, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The kernel path: wait with a zero-byte receive, then splice source → pipe → destination without blocking until the
+    /// source runs dry. .NET cannot await writability, so when the destination is full the pipe's bytes are drained into a
+    /// pooled buffer and sent with SendAsync, which waits.
+    /// </summary>
+    private async Task SpliceKernelAsync(Socket source, Socket destination, bool forward)
+    {
+        KernelPipe pipe = default;
+        bool sourceFailing = false;
+        SafeSocketHandle sourceHandle = source.SafeHandle;
+        SafeSocketHandle destinationHandle = destination.SafeHandle;
+        try
+        {
+            EnsureNonBlocking(sourceHandle);
+            EnsureNonBlocking(destinationHandle);
+            if (forward && !_prefix.IsEmpty)
+            {
+                await SendAllAsync(destination, _prefix).ConfigureAwait(false);
+                Moved(_prefix.Length, forward);
+            }
+
+            while (true)
+            {
+                sourceFailing = true;
+                _ = await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                while (true)
+                {
+                    if (!pipe.IsValid && !KernelPipePool.TryRent(out pipe, out _))
+                    {
+                        // Out of pipes or descriptors: this burst goes through user space.
+                        sourceFailing = true;
+                        if (!await CopyBurstAsync(source, destination, forward).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        break;
+                    }
+
+                    KernelStep step = SpliceBurst(sourceHandle, destinationHandle, pipe, out long moved, out int pending, out int errno);
+                    if (moved > 0)
+                    {
+                        _usedKernelPath = true;
+                        Moved(moved, forward);
+                    }
+
+                    switch (step)
+                    {
+                        case KernelStep.SourceDrained:
+                            KernelPipePool.Return(pipe, empty: true);
+                            pipe = default;
+                            break;
+                        case KernelStep.SourceEnded:
+                            KernelPipePool.Return(pipe, empty: true);
+                            pipe = default;
+                            HalfClose(destination, destinationIsA: !forward);
+                            return;
+                        case KernelStep.DestinationFull:
+                            sourceFailing = false;
+                            await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
+                            continue;
+                        case KernelStep.SourceFailed:
+                            KernelPipePool.Return(pipe, empty: true);
+                            pipe = default;
+                            Fail(forward, new SocketException((int)ErrnoToSocketError(errno)));
+                            return;
+                        case KernelStep.DestinationFailed:
+                            KernelPipePool.Return(pipe, empty: false);
+                            pipe = default;
+                            Fail(!forward, new SocketException((int)ErrnoToSocketError(errno)));
+                            return;
+                        case KernelStep.Unsupported:
+                            if (pending > 0)
+                            {
+                                sourceFailing = false;
+                                await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
+                            }
+
+                            KernelPipePool.Return(pipe, empty: true);
+                            pipe = default;
+                            TcpSplicer.ReportKernelPathUnavailable(_owner.Logger, errno);
+                            await CopySocketsAsync(source, destination, forward, sendPrefix: false).ConfigureAwait(false);
+                            return;
+                        default:
+                            // Aborted: the splice is ending and its reason is recorded.
+                            KernelPipePool.Return(pipe, empty: false);
+                            pipe = default;
+                            return;
+                    }
+
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sourceFailing ? forward : !forward, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            KernelPipePool.Return(pipe, empty: false);
+        }
+    }
+
+    /// <summary>One burst through a pooled buffer (no pipe to be had). Returns false once the direction has ended.</summary>
+    private async ValueTask<bool> CopyBurstAsync(Socket source, Socket destination, bool forward)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        try
+        {
+            while (true)
+            {
+                int read = source.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out SocketError error);
+                if (error == SocketError.WouldBlock)
+                {
+                    return true;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    Fail(forward, new SocketException((int)error));
+                    return false;
+                }
+
+                if (read == 0)
+                {
+                    HalfClose(destination, destinationIsA: !forward);
+                    return false;
+                }
+
+                try
+                {
+                    await SendAllAsync(destination, buffer.AsMemory(0, read)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    Fail(!forward, e);
+                    return false;
+                }
+
+                Moved(read, forward);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async ValueTask SendFromPipeAsync(KernelPipe pipe, int pending, Socket destination, bool forward)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(pending);
+        try
+        {
+            DrainPipe(pipe, buffer.AsSpan(0, pending));
+            await SendAllAsync(destination, buffer.AsMemory(0, pending)).ConfigureAwait(false);
+            Moved(pending, forward);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static unsafe void DrainPipe(KernelPipe pipe, Span<byte> into)
+    {
+        fixed (byte* start = into)
+        {
+            int done = 0;
+            while (done < into.Length)
+            {
+                nint read = LinuxSplice.Read(pipe.ReadFd, start + done, (nuint)(into.Length - done));
+                if (read > 0)
+                {
+                    done += (int)read;
+                    continue;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (read < 0 && errno == LinuxSplice.EIntr)
+                {
+                    continue;
+                }
+
+                // The bytes were counted into the pipe by the kernel; failing to read them back is a broken invariant.
+                throw new IOException($"Reading a kernel pipe failed (errno {errno}).");
+            }
+        }
+    }
+
+    private static KernelStep SpliceBurst(SafeSocketHandle sourceHandle, SafeSocketHandle destinationHandle, KernelPipe pipe, out long moved, out int pending, out int errno)
+    {
+        moved = 0;
+        pending = 0;
+        errno = 0;
+        bool sourceAdded = false, destinationAdded = false;
+        try
+        {
+            // Hold the descriptors only for the burst: a concurrent dispose (an abort) then closes them right after.
+            sourceHandle.DangerousAddRef(ref sourceAdded);
+            destinationHandle.DangerousAddRef(ref destinationAdded);
+            int sourceFd = (int)sourceHandle.DangerousGetHandle();
+            int destinationFd = (int)destinationHandle.DangerousGetHandle();
+            const uint Flags = LinuxSplice.SpliceMove | LinuxSplice.SpliceNonBlock;
+            while (true)
+            {
+                nint read = LinuxSplice.Splice(sourceFd, 0, pipe.WriteFd, 0, KernelPipePool.PipeSize, Flags);
+                if (read == 0)
+                {
+                    return KernelStep.SourceEnded;
+                }
+
+                if (read < 0)
+                {
+                    errno = Marshal.GetLastPInvokeError();
+                    if (errno == LinuxSplice.EIntr)
+                    {
+                        continue;
+                    }
+
+                    return errno == LinuxSplice.EAgain ? KernelStep.SourceDrained
+                        : LinuxSplice.MeansUnsupported(errno) && moved == 0 ? KernelStep.Unsupported
+                        : KernelStep.SourceFailed;
+                }
+
+                pending = (int)read;
+                while (pending > 0)
+                {
+                    nint written = LinuxSplice.Splice(pipe.ReadFd, 0, destinationFd, 0, (nuint)pending, Flags);
+                    if (written > 0)
+                    {
+                        pending -= (int)written;
+                        moved += written;
+                        continue;
+                    }
+
+                    errno = Marshal.GetLastPInvokeError();
+                    if (errno == LinuxSplice.EIntr)
+                    {
+                        continue;
+                    }
+
+                    return errno == LinuxSplice.EAgain ? KernelStep.DestinationFull
+                        : LinuxSplice.MeansUnsupported(errno) ? KernelStep.Unsupported
+                        : KernelStep.DestinationFailed;
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return KernelStep.Aborted;
+        }
+        finally
+        {
+            if (sourceAdded)
+            {
+                sourceHandle.DangerousRelease();
+            }
+
+            if (destinationAdded)
+            {
+                destinationHandle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>splice(2) takes a socket's blocking mode from its O_NONBLOCK flag, not from SPLICE_F_NONBLOCK.</summary>
+    private static void EnsureNonBlocking(SafeSocketHandle handle)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            int flags = LinuxSplice.Fcntl(fd, LinuxSplice.FGetFl, 0);
+            if (flags >= 0 && (flags & LinuxSplice.ONonBlock) == 0)
+            {
+                _ = LinuxSplice.Fcntl(fd, LinuxSplice.FSetFl, flags | LinuxSplice.ONonBlock);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static SocketError ErrnoToSocketError(int errno) => errno switch
+    {
+        LinuxSplice.EConnReset => SocketError.ConnectionReset,
+        LinuxSplice.EPipe => SocketError.Shutdown,
+        LinuxSplice.EConnAborted => SocketError.ConnectionAborted,
+        LinuxSplice.ENotConn => SocketError.NotConnected,
+        LinuxSplice.ETimedOut => SocketError.TimedOut,
+        _ => SocketError.SocketError,
+    };
+
+    // ---- Stream side (TLS-terminating hops): the copy loop, with a TLS half-close.
+
+    private async Task CopySocketToStreamAsync()
+    {
+        Stream b = _bStream!;
+        byte[]? buffer = null;
+        bool sourceFailing = false;
+        try
+        {
+            if (!_prefix.IsEmpty)
+            {
+                await b.WriteAsync(_prefix).ConfigureAwait(false);
+                Moved(_prefix.Length, forward: true);
+            }
+
+            while (true)
+            {
+                sourceFailing = true;
+                _ = await _a.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                while (true)
+                {
+                    sourceFailing = true;
+                    int read = _a.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        Fail(sideA: true, new SocketException((int)error));
+                        return;
+                    }
+
+                    sourceFailing = false;
+                    if (read == 0)
+                    {
+                        await HalfCloseStreamAsync(b).ConfigureAwait(false);
+                        return;
+                    }
+
+                    await b.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                    Moved(read, forward: true);
+                }
+
+                sourceFailing = false;
+                await b.FlushAsync().ConfigureAwait(false);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sideA: sourceFailing, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private async ValueTask HalfCloseStreamAsync(Stream b)
+    {
+        await b.FlushAsync().ConfigureAwait(false);
+
+        // TLS 1.3 half-close (RFC 8446 §6.1): close_notify closes our write side only, then the TCP FIN. Over TLS 1.2 the
+        // peer answers close_notify by closing too (RFC 5246 §7.2.1): there is no half-close to keep there.
+        if (b is SslStream tls)
+        {
+            await tls.ShutdownAsync().ConfigureAwait(false);
+        }
+
+        if (_bTransport is not null)
+        {
+            HalfClose(_bTransport.Socket, destinationIsA: false);
+        }
+        else
+        {
+            DirectionFinished();
+        }
+    }
+
+    private async Task CopyStreamToSocketAsync()
+    {
+        Stream b = _bStream!;
+        byte[]? buffer = null;
+        bool sourceFailing = false;
+        try
+        {
+            while (true)
+            {
+                sourceFailing = true;
+
+                // SslStream (since .NET 6) passes a zero-byte read through when it holds no decrypted bytes.
+                _ = await b.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                int read = await b.ReadAsync(buffer.AsMemory(0, _bufferSize)).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    if (b is SslStream && _bTransport is { ReachedEnd: true } && _options.TruncatedTlsEnd == TruncatedTlsEndPolicy.Reset)
+                    {
+                        // SslStream returned 0 because the transport did, not because of a close_notify: a truncation.
+                        Abort(SpliceEnd.TruncatedByB, new IOException("Side B's TLS stream ended without close_notify."));
+                        return;
+                    }
+
+                    HalfClose(_a, destinationIsA: true);
+                    return;
+                }
+
+                sourceFailing = false;
+                await SendAllAsync(_a, buffer.AsMemory(0, read)).ConfigureAwait(false);
+                Moved(read, forward: false);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or System.Security.Authentication.AuthenticationException)
+        {
+            Fail(sideA: !sourceFailing, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+}
