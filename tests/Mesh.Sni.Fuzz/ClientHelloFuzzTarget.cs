@@ -41,11 +41,19 @@ internal static class ClientHelloFuzzTarget
                 throw new InvalidOperationException($"Complete with {consumed} bytes consumed of {data.Length}.");
             }
 
-            // Every strict prefix of a complete hello is a valid beginning.
-            ClientHelloParseStatus prefix = ClientHelloParser.Parse(data.AsSpan(0, consumed - 1), out ClientHelloInfo shorter);
-            if (prefix != ClientHelloParseStatus.NeedMoreData || shorter.BytesMissing < 1)
+            // Every strict prefix of a complete hello is a valid beginning: the headers, the middle and the last byte.
+            foreach (int length in (ReadOnlySpan<int>)[0, 1, 2, 4, 5, 6, 7, 8, 9, 10, consumed / 2, consumed - 1])
             {
-                throw new InvalidOperationException($"Prefix of a complete hello gave {prefix}.");
+                if (length >= consumed)
+                {
+                    continue;
+                }
+
+                ClientHelloParseStatus prefix = ClientHelloParser.Parse(data.AsSpan(0, length), out ClientHelloInfo shorter);
+                if (prefix != ClientHelloParseStatus.NeedMoreData || shorter.BytesMissing < 1 || shorter.BytesMissing > consumed - length)
+                {
+                    throw new InvalidOperationException($"The first {length} bytes of a complete hello gave {prefix} {shorter.InvalidReason}, {shorter.BytesMissing} missing.");
+                }
             }
         }
     }

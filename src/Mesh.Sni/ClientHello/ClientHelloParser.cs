@@ -191,7 +191,7 @@ public static class ClientHelloParser
                 readHere = Math.Min(HandshakeHeaderLength - handshakeHeaderHave, available);
                 cursor.CopyUpTo(handshakeHeader.Slice(handshakeHeaderHave, readHere));
                 handshakeHeaderHave += readHere;
-                if (handshakeHeader[0] != HandshakeTypeClientHello)
+                if (handshakeHeaderHave > 0 && handshakeHeader[0] != HandshakeTypeClientHello)
                 {
                     return Invalid(ref hello, ClientHelloInvalidReason.NotClientHello);
                 }
