@@ -1,0 +1,662 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Mesh.Sni.ClientHello;
+
+/// <summary>
+/// Reads a TLS ClientHello (TLS 1.0–1.3) from the first bytes of a connection without copying the message, allocating or
+/// throwing, so a gateway can route by server name before anything is decrypted.
+/// </summary>
+/// <remarks>
+/// The parser is stateless: feed it everything received so far (a <c>PipeReader</c> buffer of any segmentation, or a span)
+/// and parse again after more arrives. It accepts everything OpenSSL and BoringSSL accept from real clients and refuses
+/// input that breaks the grammar of RFC 8446 §4.1.2 and §5.1, RFC 6066 §3 and RFC 7301 §3.1, naming the rule.
+/// </remarks>
+[SkipLocalsInit]
+public static class ClientHelloParser
+{
+    /// <summary>The default cap on the handshake message (header included): 64 KiB, as Envoy's tls_inspector.</summary>
+    public const int DefaultMaxHandshakeLength = 64 * 1024;
+
+    private const byte ContentTypeHandshake = 22;
+    private const byte HandshakeTypeClientHello = 1;
+    private const int RecordHeaderLength = 5;
+    private const int HandshakeHeaderLength = 4;
+    private const int MaxFragmentLength = 1 << 14;
+    private const int MaxSessionIdLength = 32;
+    private const int MaxHostNameLength = 255;
+    private const int SmallExtensionSet = 64;
+
+    private const ushort ExtensionServerName = 0;
+    private const ushort ExtensionAlpn = 16;
+    private const ushort ExtensionSupportedVersions = 43;
+    private const ushort ExtensionEncryptedClientHello = 0xfe0d;
+
+    /// <summary>Parses a ClientHello from a span.</summary>
+    /// <param name="input">The bytes received so far, from the first record header on.</param>
+    /// <param name="hello">What was learnt; refers to <paramref name="input"/>.</param>
+    /// <param name="maxHandshakeLength">Cap on the handshake message length, header included; larger hellos give <see cref="ClientHelloParseStatus.TooLarge"/>.</param>
+    /// <returns>The outcome, also in <see cref="ClientHelloInfo.Status"/>.</returns>
+    public static ClientHelloParseStatus Parse(ReadOnlySpan<byte> input, out ClientHelloInfo hello, int maxHandshakeLength = DefaultMaxHandshakeLength)
+    {
+        Unsafe.SkipInit(out hello);
+        hello._span = input;
+        hello._sequence = default;
+        hello._fromSequence = false;
+        return ParseCore(new ByteCursor(input), ref hello, maxHandshakeLength);
+    }
+
+    /// <summary>Parses a ClientHello from a sequence of any segmentation, such as a <c>PipeReader</c> buffer.</summary>
+    /// <param name="input">The bytes received so far, from the first record header on.</param>
+    /// <param name="hello">What was learnt; refers to <paramref name="input"/>'s memory.</param>
+    /// <param name="maxHandshakeLength">Cap on the handshake message length, header included; larger hellos give <see cref="ClientHelloParseStatus.TooLarge"/>.</param>
+    /// <returns>The outcome, also in <see cref="ClientHelloInfo.Status"/>.</returns>
+    public static ClientHelloParseStatus Parse(in ReadOnlySequence<byte> input, out ClientHelloInfo hello, int maxHandshakeLength = DefaultMaxHandshakeLength)
+    {
+        if (input.IsSingleSegment)
+        {
+            return Parse(input.FirstSpan, out hello, maxHandshakeLength);
+        }
+
+        Unsafe.SkipInit(out hello);
+        hello._span = default;
+        hello._sequence = input;
+        hello._fromSequence = true;
+        return ParseCore(new ByteCursor(input), ref hello, maxHandshakeLength);
+    }
+
+    private static ClientHelloParseStatus ParseCore(ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakeLength, HandshakeHeaderLength);
+
+        hello._serverName = default;
+        hello._serverNameCopied = false;
+        hello._serverNameLength = 0;
+        hello._hasServerName = false;
+        hello._invalidReason = ClientHelloInvalidReason.None;
+        hello._bytesConsumed = 0;
+        hello._bytesMissing = 0;
+        hello._recordCount = 0;
+        hello._handshakeLength = 0;
+        hello._legacyVersion = 0;
+        hello._cipherSuiteCount = 0;
+        hello._extensionCount = 0;
+        hello._extensionsOffset = 0;
+        hello._extensionsLength = 0;
+        hello._alpnOffset = 0;
+        hello._alpnLength = 0;
+        hello._alpnCount = 0;
+        hello._versionsOffset = 0;
+        hello._versionsLength = 0;
+        hello._hasEncryptedClientHello = false;
+
+        ByteCursor start = cursor;
+        ClientHelloParseStatus status = ScanRecords(ref cursor, ref hello, maxHandshakeLength);
+        if (status == ClientHelloParseStatus.Complete)
+        {
+            var reader = new HandshakeReader(start);
+            ClientHelloInvalidReason reason = ParseHandshake(ref reader, ref hello);
+            if (reason == ClientHelloInvalidReason.None && reader.Overrun)
+            {
+                reason = ClientHelloInvalidReason.BodyTruncated;
+            }
+
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                status = ClientHelloParseStatus.Invalid;
+                hello._invalidReason = reason;
+                hello._bytesConsumed = 0;
+                hello._hasServerName = false;
+                hello._serverName = default;
+                hello._serverNameCopied = false;
+            }
+        }
+
+        hello._status = status;
+        return status;
+    }
+
+    /// <summary>Walks the record layer until the records hold the whole handshake message, checking each header as it comes.</summary>
+    /// <remarks>
+    /// RFC 8446 §5.1:
+    /// <code>
+    /// struct {
+    ///     ContentType type;                  /* handshake(22) */
+    ///     ProtocolVersion legacy_record_version;
+    ///     uint16 length;                     /* MUST NOT exceed 2^14 */
+    ///     opaque fragment[TLSPlaintext.length];
+    /// } TLSPlaintext;
+    /// </code>
+    /// "Handshake messages MAY be coalesced into a single TLSPlaintext record or fragmented across several records";
+    /// "Implementations MUST NOT send zero-length fragments of Handshake types"; "if a handshake message is split over two
+    /// or more records, there MUST NOT be any other records between them"; and a message preceding a key change (the
+    /// ClientHello, for a server) must end at a record boundary. RFC 8446 §4:
+    /// <code>
+    /// struct {
+    ///     HandshakeType msg_type;    /* client_hello(1) */
+    ///     uint24 length;             /* remaining bytes in message */
+    ///     ...
+    /// } Handshake;
+    /// </code>
+    /// </remarks>
+    private static ClientHelloParseStatus ScanRecords(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        Span<byte> header = stackalloc byte[RecordHeaderLength];
+        Span<byte> handshakeHeader = stackalloc byte[HandshakeHeaderLength];
+        int handshakeHeaderHave = 0;
+        int handshakeLength = -1;
+        int fragmentTotal = 0;
+        int consumed = 0;
+        int records = 0;
+
+        while (true)
+        {
+            int got = cursor.CopyUpTo(header);
+            if (got >= 1 && header[0] != ContentTypeHandshake)
+            {
+                return records == 0
+                    ? ClientHelloParseStatus.NotTls
+                    : Invalid(ref hello, ClientHelloInvalidReason.UnexpectedContentType);
+            }
+
+            if (got >= 2 && header[1] != 3)
+            {
+                return Invalid(ref hello, ClientHelloInvalidReason.BadRecordVersion);
+            }
+
+            if (got < RecordHeaderLength)
+            {
+                int rest = handshakeLength >= 0
+                    ? MinimumRecordBytes(handshakeLength - fragmentTotal)
+                    : RecordHeaderLength + Math.Max(1, HandshakeHeaderLength - handshakeHeaderHave);
+                return NeedMore(ref hello, rest - got);
+            }
+
+            int length = (header[3] << 8) | header[4];
+            if (length > MaxFragmentLength)
+            {
+                return Invalid(ref hello, ClientHelloInvalidReason.RecordTooLong);
+            }
+
+            if (length == 0)
+            {
+                return Invalid(ref hello, ClientHelloInvalidReason.EmptyRecord);
+            }
+
+            records++;
+            int available = (int)Math.Min(length, cursor.Remaining);
+            int readHere = 0;
+            if (handshakeHeaderHave < HandshakeHeaderLength)
+            {
+                readHere = Math.Min(HandshakeHeaderLength - handshakeHeaderHave, available);
+                cursor.CopyUpTo(handshakeHeader.Slice(handshakeHeaderHave, readHere));
+                handshakeHeaderHave += readHere;
+                if (handshakeHeaderHave > 0 && handshakeHeader[0] != HandshakeTypeClientHello)
+                {
+                    return Invalid(ref hello, ClientHelloInvalidReason.NotClientHello);
+                }
+
+                if (handshakeHeaderHave == HandshakeHeaderLength)
+                {
+                    handshakeLength = HandshakeHeaderLength + ((handshakeHeader[1] << 16) | (handshakeHeader[2] << 8) | handshakeHeader[3]);
+                    if (handshakeLength > maxHandshakeLength)
+                    {
+                        return TooLarge(ref hello, handshakeLength);
+                    }
+                }
+            }
+
+            if (handshakeLength >= 0 && fragmentTotal + length > handshakeLength)
+            {
+                return Invalid(ref hello, ClientHelloInvalidReason.DataAfterClientHello);
+            }
+
+            if (available < length)
+            {
+                int rest = handshakeLength >= 0 ? MinimumRecordBytes(handshakeLength - fragmentTotal - length) : 0;
+                return NeedMore(ref hello, length - available + rest);
+            }
+
+            cursor.Skip(length - readHere);
+            fragmentTotal += length;
+            consumed += RecordHeaderLength + length;
+            if (fragmentTotal == handshakeLength)
+            {
+                hello._bytesConsumed = consumed;
+                hello._recordCount = records;
+                hello._handshakeLength = handshakeLength;
+                return ClientHelloParseStatus.Complete;
+            }
+        }
+    }
+
+    /// <summary>The fewest bytes (record headers included) that can carry <paramref name="fragmentBytes"/> more handshake bytes.</summary>
+    private static int MinimumRecordBytes(int fragmentBytes) =>
+        fragmentBytes <= 0 ? 0 : fragmentBytes + (RecordHeaderLength * ((fragmentBytes + MaxFragmentLength - 1) / MaxFragmentLength));
+
+    private static ClientHelloParseStatus NeedMore(ref ClientHelloInfo hello, int missing)
+    {
+        hello._bytesMissing = Math.Max(1, missing);
+        return ClientHelloParseStatus.NeedMoreData;
+    }
+
+    private static ClientHelloParseStatus Invalid(ref ClientHelloInfo hello, ClientHelloInvalidReason reason)
+    {
+        hello._invalidReason = reason;
+        return ClientHelloParseStatus.Invalid;
+    }
+
+    private static ClientHelloParseStatus TooLarge(ref ClientHelloInfo hello, int handshakeLength)
+    {
+        hello._handshakeLength = handshakeLength;
+        return ClientHelloParseStatus.TooLarge;
+    }
+
+    /// <summary>Parses the ClientHello body; the record scan has checked that all of it is present.</summary>
+    /// <remarks>
+    /// RFC 8446 §4.1.2 (RFC 5246 §7.4.1.2 for TLS 1.0–1.2, where the extensions block may be absent):
+    /// <code>
+    /// uint16 ProtocolVersion;
+    /// opaque Random[32];
+    /// uint8 CipherSuite[2];
+    ///
+    /// struct {
+    ///     ProtocolVersion legacy_version = 0x0303;    /* TLS v1.2 */
+    ///     Random random;
+    ///     opaque legacy_session_id&lt;0..32&gt;;
+    ///     CipherSuite cipher_suites&lt;2..2^16-2&gt;;
+    ///     opaque legacy_compression_methods&lt;1..2^8-1&gt;;
+    ///     Extension extensions&lt;8..2^16-1&gt;;
+    /// } ClientHello;
+    /// </code>
+    /// </remarks>
+    private static ClientHelloInvalidReason ParseHandshake(ref HandshakeReader reader, ref ClientHelloInfo hello)
+    {
+        int end = hello._handshakeLength;
+        reader.Skip(HandshakeHeaderLength);
+
+        // ProtocolVersion legacy_version; Random random;
+        if (end - reader.Position < 2 + 32 + 1)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        hello._legacyVersion = (ushort)reader.ReadUInt16();
+        reader.Skip(32);
+
+        // opaque legacy_session_id<0..32>;
+        int sessionIdLength = reader.ReadUInt8();
+        if (sessionIdLength > MaxSessionIdLength)
+        {
+            return ClientHelloInvalidReason.SessionIdTooLong;
+        }
+
+        if (end - reader.Position < sessionIdLength)
+        {
+            return ClientHelloInvalidReason.SessionIdOverrun;
+        }
+
+        reader.Skip(sessionIdLength);
+
+        // CipherSuite cipher_suites<2..2^16-2>;
+        if (end - reader.Position < 2)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        int cipherSuitesLength = reader.ReadUInt16();
+        if (end - reader.Position < cipherSuitesLength)
+        {
+            return ClientHelloInvalidReason.CipherSuitesOverrun;
+        }
+
+        if (cipherSuitesLength == 0)
+        {
+            return ClientHelloInvalidReason.CipherSuitesEmpty;
+        }
+
+        if ((cipherSuitesLength & 1) != 0)
+        {
+            return ClientHelloInvalidReason.CipherSuitesOddLength;
+        }
+
+        hello._cipherSuiteCount = cipherSuitesLength / 2;
+        reader.Skip(cipherSuitesLength);
+
+        // opaque legacy_compression_methods<1..2^8-1>;
+        if (end - reader.Position < 1)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        int compressionLength = reader.ReadUInt8();
+        if (compressionLength == 0)
+        {
+            return ClientHelloInvalidReason.CompressionMethodsEmpty;
+        }
+
+        if (end - reader.Position < compressionLength)
+        {
+            return ClientHelloInvalidReason.CompressionMethodsOverrun;
+        }
+
+        reader.Skip(compressionLength);
+
+        // RFC 5246 §7.4.1.2: "the presence of extensions can be detected by determining whether there are bytes following
+        // the compression_methods at the end of the ClientHello".
+        int left = end - reader.Position;
+        if (left == 0)
+        {
+            return ClientHelloInvalidReason.None;
+        }
+
+        if (left < 2)
+        {
+            return ClientHelloInvalidReason.ExtensionsLengthTruncated;
+        }
+
+        int extensionsLength = reader.ReadUInt16();
+        left -= 2;
+        if (extensionsLength > left)
+        {
+            return ClientHelloInvalidReason.ExtensionsOverrun;
+        }
+
+        if (extensionsLength < left)
+        {
+            return ClientHelloInvalidReason.TrailingHandshakeData;
+        }
+
+        hello._extensionsOffset = reader.Position;
+        hello._extensionsLength = extensionsLength;
+        return ParseExtensions(ref reader, ref hello, end);
+    }
+
+    /// <summary>Walks the extensions, parsing the ones a gateway needs and rejecting repeated types.</summary>
+    /// <remarks>
+    /// RFC 8446 §4.2 ("There MUST NOT be more than one extension of the same type in a given extension block"):
+    /// <code>
+    /// struct {
+    ///     ExtensionType extension_type;
+    ///     opaque extension_data&lt;0..2^16-1&gt;;
+    /// } Extension;
+    /// </code>
+    /// </remarks>
+    private static ClientHelloInvalidReason ParseExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end)
+    {
+        // At most (2^16-1)/4 extensions fit; real hellos carry 7 to 20, checked against a small stack list. A hostile hello
+        // with thousands of empty extensions gets a pooled 2^16-bit set so the check stays linear.
+        Span<ushort> seen = stackalloc ushort[SmallExtensionSet];
+        ulong[]? seenSet = null;
+        if ((end - reader.Position) / 4 > SmallExtensionSet)
+        {
+            seenSet = ArrayPool<ulong>.Shared.Rent(65536 / 64);
+            seenSet.AsSpan(0, 65536 / 64).Clear();
+        }
+
+        try
+        {
+            int count = 0;
+            while (reader.Position < end)
+            {
+                if (end - reader.Position < 4)
+                {
+                    return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+                }
+
+                ushort type = (ushort)reader.ReadUInt16();
+                int length = reader.ReadUInt16();
+                if (end - reader.Position < length)
+                {
+                    return ClientHelloInvalidReason.ExtensionOverrun;
+                }
+
+                if (seenSet is null)
+                {
+                    if (seen[..count].Contains(type))
+                    {
+                        return ClientHelloInvalidReason.DuplicateExtension;
+                    }
+
+                    seen[count] = type;
+                }
+                else
+                {
+                    ref ulong word = ref seenSet[type >> 6];
+                    ulong bit = 1UL << (type & 63);
+                    if ((word & bit) != 0)
+                    {
+                        return ClientHelloInvalidReason.DuplicateExtension;
+                    }
+
+                    word |= bit;
+                }
+
+                count++;
+                int dataEnd = reader.Position + length;
+                ClientHelloInvalidReason reason = type switch
+                {
+                    ExtensionServerName => ParseServerName(ref reader, ref hello, length),
+                    ExtensionAlpn => ParseAlpn(ref reader, ref hello, length),
+                    ExtensionSupportedVersions => ParseSupportedVersions(ref reader, ref hello, length),
+                    _ => ClientHelloInvalidReason.None,
+                };
+
+                if (reason != ClientHelloInvalidReason.None)
+                {
+                    return reason;
+                }
+
+                if (type == ExtensionEncryptedClientHello)
+                {
+                    hello._hasEncryptedClientHello = true;
+                }
+
+                reader.Skip(dataEnd - reader.Position);
+            }
+
+            hello._extensionCount = count;
+            return ClientHelloInvalidReason.None;
+        }
+        finally
+        {
+            if (seenSet is not null)
+            {
+                ArrayPool<ulong>.Shared.Return(seenSet);
+            }
+        }
+    }
+
+    /// <summary>Reads the one host name of a server_name extension.</summary>
+    /// <remarks>
+    /// RFC 6066 §3 ("The ServerNameList MUST NOT contain more than one name of the same name_type"; like OpenSSL and
+    /// BoringSSL, only host_name is known, so another type cannot be skipped):
+    /// <code>
+    /// struct {
+    ///     NameType name_type;
+    ///     select (name_type) {
+    ///         case host_name: HostName;
+    ///     } name;
+    /// } ServerName;
+    ///
+    /// enum {
+    ///     host_name(0), (255)
+    /// } NameType;
+    ///
+    /// opaque HostName&lt;1..2^16-1&gt;;
+    ///
+    /// struct {
+    ///     ServerName server_name_list&lt;1..2^16-1&gt;
+    /// } ServerNameList;
+    /// </code>
+    /// </remarks>
+    private static ClientHelloInvalidReason ParseServerName(ref HandshakeReader reader, ref ClientHelloInfo hello, int length)
+    {
+        if (length < 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListTruncated;
+        }
+
+        int listLength = reader.ReadUInt16();
+        if (listLength != length - 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.ServerNameListEmpty;
+        }
+
+        int listEnd = reader.Position + listLength;
+        while (reader.Position < listEnd)
+        {
+            if (listEnd - reader.Position < 3)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            byte nameType = reader.ReadUInt8();
+            if (nameType != 0)
+            {
+                return ClientHelloInvalidReason.ServerNameUnknownType;
+            }
+
+            int nameLength = reader.ReadUInt16();
+            if (listEnd - reader.Position < nameLength)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (hello._hasServerName)
+            {
+                return ClientHelloInvalidReason.ServerNameDuplicateHostName;
+            }
+
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.HostNameEmpty;
+            }
+
+            if (nameLength > MaxHostNameLength)
+            {
+                return ClientHelloInvalidReason.HostNameTooLong;
+            }
+
+            bool copied = !reader.TryReadContiguous(nameLength, out ReadOnlySpan<byte> name);
+            if (copied)
+            {
+                // The name straddles two records or segments: copy it (at most 255 bytes), never the message.
+                Span<byte> copy = hello._serverNameCopy;
+                reader.CopyTo(copy[..nameLength]);
+            }
+
+            // Printable ASCII only: a NUL would truncate the name in C servers behind the gateway (OpenSSL refuses it), and
+            // control or 8-bit bytes never appear in a DNS or Consul name (IDNs travel as xn-- A-labels).
+            scoped ReadOnlySpan<byte> check = copied ? ((ReadOnlySpan<byte>)hello._serverNameCopy)[..nameLength] : name;
+            if (check.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+            {
+                return ClientHelloInvalidReason.HostNameInvalidCharacter;
+            }
+
+            hello._serverName = copied ? default : name;
+            hello._serverNameLength = nameLength;
+            hello._serverNameCopied = copied;
+            hello._hasServerName = true;
+        }
+
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>Checks an ALPN extension and remembers where its list is.</summary>
+    /// <remarks>
+    /// RFC 7301 §3.1:
+    /// <code>
+    /// opaque ProtocolName&lt;1..2^8-1&gt;;
+    ///
+    /// struct {
+    ///     ProtocolName protocol_name_list&lt;2..2^16-1&gt;
+    /// } ProtocolNameList;
+    /// </code>
+    /// </remarks>
+    private static ClientHelloInvalidReason ParseAlpn(ref HandshakeReader reader, ref ClientHelloInfo hello, int length)
+    {
+        if (length < 2)
+        {
+            return ClientHelloInvalidReason.AlpnListTruncated;
+        }
+
+        int listLength = reader.ReadUInt16();
+        if (listLength != length - 2)
+        {
+            return ClientHelloInvalidReason.AlpnListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.AlpnListEmpty;
+        }
+
+        int listStart = reader.Position;
+        int listEnd = listStart + listLength;
+        int count = 0;
+        while (reader.Position < listEnd)
+        {
+            int nameLength = reader.ReadUInt8();
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.AlpnEmptyProtocolName;
+            }
+
+            if (listEnd - reader.Position < nameLength)
+            {
+                return ClientHelloInvalidReason.AlpnProtocolOverrun;
+            }
+
+            reader.Skip(nameLength);
+            count++;
+        }
+
+        hello._alpnOffset = listStart;
+        hello._alpnLength = listLength;
+        hello._alpnCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>Checks a supported_versions extension and remembers where its list is.</summary>
+    /// <remarks>
+    /// RFC 8446 §4.2.1 (an empty list is left for the handshake to refuse, as OpenSSL does):
+    /// <code>
+    /// struct {
+    ///     select (Handshake.msg_type) {
+    ///         case client_hello:
+    ///              ProtocolVersion versions&lt;2..254&gt;;
+    ///         ...
+    ///     };
+    /// } SupportedVersions;
+    /// </code>
+    /// </remarks>
+    private static ClientHelloInvalidReason ParseSupportedVersions(ref HandshakeReader reader, ref ClientHelloInfo hello, int length)
+    {
+        if (length < 1)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsLengthMismatch;
+        }
+
+        int listLength = reader.ReadUInt8();
+        if (listLength != length - 1)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsLengthMismatch;
+        }
+
+        if ((listLength & 1) != 0)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsOddLength;
+        }
+
+        hello._versionsOffset = reader.Position;
+        hello._versionsLength = listLength;
+        reader.Skip(listLength);
+        return ClientHelloInvalidReason.None;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Mesh.Sni.ClientHello;
+
+/// <summary>
+/// Reads the handshake byte stream that a run of TLS records carries, stepping over each 5-byte record header, so the
+/// ClientHello grammar is parsed the same way whether the message sits in one record of one segment or is spread over many.
+/// </summary>
+/// <remarks>
+/// The record layer has been checked before a reader is made: every record is a complete handshake record. Reads past the
+/// end return zeros and set <see cref="Overrun"/> instead of throwing; the parser checks every length against its container
+/// first, so an overrun means a bug, reported as invalid input rather than a crash.
+/// </remarks>
+internal ref struct HandshakeReader
+{
+    private const int RecordHeaderLength = 5;
+
+    private ReadOnlySpan<byte> _chunk;
+    private ByteCursor _cursor;
+    private int _recordRemaining;
+    private int _position;
+    private bool _overrun;
+
+    /// <summary>Starts at the first handshake byte of the records that begin at the cursor.</summary>
+    internal HandshakeReader(ByteCursor cursorAtFirstRecord)
+    {
+        _cursor = cursorAtFirstRecord;
+        _chunk = default;
+        _recordRemaining = 0;
+        _position = 0;
+        _overrun = false;
+    }
+
+    /// <summary>Offset of the next byte in the handshake stream.</summary>
+    internal readonly int Position => _position;
+
+    /// <summary>Whether a read went past the data (never for checked input).</summary>
+    internal readonly bool Overrun => _overrun;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal byte ReadUInt8()
+    {
+        if (!_chunk.IsEmpty)
+        {
+            byte value = _chunk[0];
+            _chunk = _chunk[1..];
+            _position++;
+            return value;
+        }
+
+        return ReadUInt8Slow();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int ReadUInt16()
+    {
+        if (_chunk.Length >= 2)
+        {
+            int value = BinaryPrimitives.ReadUInt16BigEndian(_chunk);
+            _chunk = _chunk[2..];
+            _position += 2;
+            return value;
+        }
+
+        return (ReadUInt8Slow() << 8) | ReadUInt8();
+    }
+
+    internal int ReadUInt24()
+    {
+        int high = ReadUInt8();
+        return (high << 16) | ReadUInt16();
+    }
+
+    /// <summary>Moves past <paramref name="count"/> bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Skip(int count)
+    {
+        if (_chunk.Length >= count)
+        {
+            _chunk = _chunk[count..];
+            _position += count;
+            return;
+        }
+
+        SkipSlow(count);
+    }
+
+    /// <summary>Reads <paramref name="count"/> bytes straight from the input when they are contiguous there.</summary>
+    /// <returns>False, having read nothing, when they straddle a record or segment boundary.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReadContiguous(int count, out ReadOnlySpan<byte> bytes)
+    {
+        if (_chunk.Length >= count)
+        {
+            bytes = _chunk[..count];
+            _chunk = _chunk[count..];
+            _position += count;
+            return true;
+        }
+
+        bytes = default;
+        return false;
+    }
+
+    /// <summary>Copies the next <paramref name="destination"/>.Length bytes, across record and segment boundaries.</summary>
+    internal void CopyTo(scoped Span<byte> destination)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            if (_chunk.IsEmpty && !NextChunk())
+            {
+                destination[done..].Clear();
+                _overrun = true;
+                break;
+            }
+
+            int n = Math.Min(destination.Length - done, _chunk.Length);
+            _chunk[..n].CopyTo(destination[done..]);
+            _chunk = _chunk[n..];
+            done += n;
+        }
+
+        _position += destination.Length;
+    }
+
+    private byte ReadUInt8Slow()
+    {
+        if (_chunk.IsEmpty && !NextChunk())
+        {
+            _overrun = true;
+            _position++;
+            return 0;
+        }
+
+        byte value = _chunk[0];
+        _chunk = _chunk[1..];
+        _position++;
+        return value;
+    }
+
+    private void SkipSlow(int count)
+    {
+        _position += count;
+        while (count > 0)
+        {
+            if (_chunk.IsEmpty && !NextChunk())
+            {
+                _overrun = true;
+                return;
+            }
+
+            int n = Math.Min(count, _chunk.Length);
+            _chunk = _chunk[n..];
+            count -= n;
+        }
+    }
+
+    private bool NextChunk()
+    {
+        if (_recordRemaining == 0)
+        {
+            Span<byte> header = stackalloc byte[RecordHeaderLength];
+            if (_cursor.CopyUpTo(header) < RecordHeaderLength)
+            {
+                return false;
+            }
+
+            _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+            if (_recordRemaining == 0)
+            {
+                return false;
+            }
+        }
+
+        _chunk = _cursor.Take(_recordRemaining);
+        _recordRemaining -= _chunk.Length;
+        return !_chunk.IsEmpty;
+    }
+}

@@ -1,0 +1,275 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Mesh.Sni.Routing;
+
+/// <summary>
+/// An immutable map from TLS server names to routes: exact names and <c>*.suffix</c> wildcards, matched as a Consul mesh
+/// gateway matches its filter chains (consul-semantics §2): an exact name beats a wildcard, the longest wildcard suffix wins,
+/// and what matches nothing falls to the default route or is refused.
+/// </summary>
+/// <remarks>
+/// A wildcard stands for one or more leading labels: <c>*.dc2.internal.td</c> matches <c>web.default.dc2.internal.td</c> and
+/// <c>a.b.dc2.internal.td</c>, never <c>dc2.internal.td</c>. Matching is ASCII case-insensitive and ignores one trailing dot.
+/// A lookup reads the parsed server-name bytes, allocates nothing and costs one hash pass over the name plus one probe per
+/// label, whatever the number of routes.
+/// </remarks>
+/// <typeparam name="TValue">The route, for example the upstream cluster to splice to.</typeparam>
+[SkipLocalsInit]
+public sealed class SniRouteTable<TValue>
+{
+    private const int MaxNameLength = 255;
+
+    private readonly Table _exact;
+    private readonly Table _wildcard;
+    private readonly TValue[] _values;
+    private readonly TValue _defaultValue;
+
+    /// <summary>Creates a table without a default route: a name that matches nothing is refused.</summary>
+    /// <param name="routes">Server names (<c>web.default.dc1.internal.td</c>) or wildcards (<c>*.dc2.internal.td</c>) and their routes.</param>
+    /// <exception cref="ArgumentException">A name is malformed or appears twice (ignoring case and a trailing dot).</exception>
+    public SniRouteTable(IEnumerable<KeyValuePair<string, TValue>> routes)
+        : this(routes, hasDefault: false, default!)
+    {
+    }
+
+    /// <summary>Creates a table whose names that match nothing take <paramref name="defaultValue"/>.</summary>
+    /// <param name="routes">Server names or wildcards and their routes.</param>
+    /// <param name="defaultValue">The route of every other name, including a missing server name.</param>
+    /// <exception cref="ArgumentException">A name is malformed or appears twice (ignoring case and a trailing dot).</exception>
+    public SniRouteTable(IEnumerable<KeyValuePair<string, TValue>> routes, TValue defaultValue)
+        : this(routes, hasDefault: true, defaultValue)
+    {
+    }
+
+    private SniRouteTable(IEnumerable<KeyValuePair<string, TValue>> routes, bool hasDefault, TValue defaultValue)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        var exact = new List<(byte[] Key, int Value)>();
+        var wildcard = new List<(byte[] Key, int Value)>();
+        var values = new List<TValue>();
+        foreach (KeyValuePair<string, TValue> route in routes)
+        {
+            byte[] key = NormalizePattern(route.Key, out bool isWildcard);
+            (isWildcard ? wildcard : exact).Add((key, values.Count));
+            values.Add(route.Value);
+        }
+
+        _exact = new Table(exact, "server name");
+        _wildcard = new Table(wildcard, "wildcard");
+        _values = values.ToArray();
+        HasDefault = hasDefault;
+        _defaultValue = defaultValue;
+    }
+
+    /// <summary>How many routes the table holds, the default not counted.</summary>
+    public int Count => _values.Length;
+
+    /// <summary>Whether names that match nothing take a default route.</summary>
+    public bool HasDefault { get; }
+
+    /// <summary>Finds the route of a server name as the ClientHello carried it (<c>ClientHelloInfo.ServerName</c>).</summary>
+    /// <param name="serverName">The host name bytes; empty when the hello had none.</param>
+    /// <param name="value">The route, or the default value of <typeparamref name="TValue"/> on <see cref="SniRouteMatch.None"/>.</param>
+    /// <returns>How the name matched.</returns>
+    public SniRouteMatch Lookup(ReadOnlySpan<byte> serverName, out TValue? value)
+    {
+        if (!serverName.IsEmpty && serverName[^1] == (byte)'.')
+        {
+            serverName = serverName[..^1];
+        }
+
+        if (!serverName.IsEmpty && serverName.Length <= MaxNameLength)
+        {
+            Span<byte> lower = stackalloc byte[MaxNameLength];
+            if (Ascii.ToLower(serverName, lower, out int written) == System.Buffers.OperationStatus.Done)
+            {
+                int index = Find(lower[..written], out SniRouteMatch match);
+                if (index >= 0)
+                {
+                    value = _values[index];
+                    return match;
+                }
+            }
+        }
+
+        return NoMatch(out value);
+    }
+
+    /// <summary>Finds the route of a server name given as a string.</summary>
+    /// <param name="serverName">The host name; null or empty when there is none.</param>
+    /// <param name="value">The route, or the default value of <typeparamref name="TValue"/> on <see cref="SniRouteMatch.None"/>.</param>
+    /// <returns>How the name matched.</returns>
+    public SniRouteMatch Lookup(string? serverName, out TValue? value)
+    {
+        Span<byte> bytes = stackalloc byte[MaxNameLength + 1];
+        if (string.IsNullOrEmpty(serverName) || serverName.Length > bytes.Length
+            || Ascii.FromUtf16(serverName, bytes, out int written) != System.Buffers.OperationStatus.Done)
+        {
+            return NoMatch(out value);
+        }
+
+        return Lookup(bytes[..written], out value);
+    }
+
+    /// <summary>Finds the route of a server name, the default route included.</summary>
+    /// <returns>False when nothing matched and there is no default route.</returns>
+    public bool TryLookup(ReadOnlySpan<byte> serverName, out TValue? value) => Lookup(serverName, out value) != SniRouteMatch.None;
+
+    private SniRouteMatch NoMatch(out TValue? value)
+    {
+        value = HasDefault ? _defaultValue : default;
+        return HasDefault ? SniRouteMatch.Default : SniRouteMatch.None;
+    }
+
+    private int Find(ReadOnlySpan<byte> name, out SniRouteMatch match)
+    {
+        Span<int> starts = stackalloc int[SniNameHash.MaxLabels];
+        Span<ulong> hashes = stackalloc ulong[SniNameHash.MaxLabels];
+        int labels = SniNameHash.HashSuffixes(name, starts, hashes);
+
+        int index = _exact.Find(hashes[labels - 1], name);
+        if (index >= 0)
+        {
+            match = SniRouteMatch.Exact;
+            return index;
+        }
+
+        if (!_wildcard.IsEmpty)
+        {
+            // Longest suffix first; the wildcard needs at least one non-empty label before it.
+            for (int i = labels - 2; i >= 0; i--)
+            {
+                int start = starts[i];
+                if (start < 2)
+                {
+                    continue;
+                }
+
+                index = _wildcard.Find(hashes[i], name[start..]);
+                if (index >= 0)
+                {
+                    match = SniRouteMatch.Wildcard;
+                    return index;
+                }
+            }
+        }
+
+        match = SniRouteMatch.None;
+        return -1;
+    }
+
+    private static byte[] NormalizePattern(string pattern, out bool isWildcard)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ReadOnlySpan<char> name = pattern;
+        if (name.EndsWith('.'))
+        {
+            name = name[..^1];
+        }
+
+        isWildcard = name.StartsWith("*.", StringComparison.Ordinal);
+        if (isWildcard)
+        {
+            name = name[2..];
+        }
+
+        if (name.IsEmpty || name.Length > MaxNameLength)
+        {
+            throw new ArgumentException($"The route name '{pattern}' is empty or longer than {MaxNameLength} characters.", nameof(pattern));
+        }
+
+        if (name.IndexOfAnyExceptInRange((char)0x21, (char)0x7e) >= 0 || name.Contains('*'))
+        {
+            throw new ArgumentException(
+                $"The route name '{pattern}' must be printable ASCII without spaces; '*' may only stand for the leading labels, as in '*.dc2.internal.example.consul'.",
+                nameof(pattern));
+        }
+
+        byte[] key = new byte[name.Length];
+        Ascii.ToLower(name, key, out _);
+        return key;
+    }
+
+    /// <summary>Open addressing with linear probing over a power-of-two array, at most half full.</summary>
+    private sealed class Table
+    {
+        private readonly Entry[] _entries;
+        private readonly byte[] _keys;
+        private readonly int _mask;
+
+        internal Table(List<(byte[] Key, int Value)> items, string what)
+        {
+            int size = 4;
+            while (size < items.Count * 2)
+            {
+                size <<= 1;
+            }
+
+            _entries = new Entry[size];
+            _mask = size - 1;
+            int total = 0;
+            foreach ((byte[] key, _) in items)
+            {
+                total += key.Length;
+            }
+
+            _keys = new byte[total];
+            int offset = 0;
+            foreach ((byte[] key, int value) in items)
+            {
+                ulong hash = SniNameHash.HashName(key);
+                if (Find(hash, key) >= 0)
+                {
+                    throw new ArgumentException($"The {what} '{(what == "wildcard" ? "*." : string.Empty)}{Encoding.ASCII.GetString(key)}' is routed twice.", nameof(items));
+                }
+
+                key.CopyTo(_keys, offset);
+                int slot = (int)Mix(hash) & _mask;
+                while (_entries[slot].KeyLength != 0)
+                {
+                    slot = (slot + 1) & _mask;
+                }
+
+                _entries[slot] = new Entry(hash, offset, key.Length, value);
+                offset += key.Length;
+                Count++;
+            }
+        }
+
+        internal int Count { get; }
+
+        internal bool IsEmpty => Count == 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal int Find(ulong hash, ReadOnlySpan<byte> name)
+        {
+            Entry[] entries = _entries;
+            int slot = (int)Mix(hash) & _mask;
+            while (true)
+            {
+                ref readonly Entry entry = ref entries[slot];
+                if (entry.KeyLength == 0)
+                {
+                    return -1;
+                }
+
+                if (entry.Hash == hash && entry.KeyLength == name.Length && _keys.AsSpan(entry.KeyOffset, entry.KeyLength).SequenceEqual(name))
+                {
+                    return entry.Value;
+                }
+
+                slot = (slot + 1) & _mask;
+            }
+        }
+
+        private static ulong Mix(ulong hash)
+        {
+            hash ^= hash >> 33;
+            hash *= 0xFF51AFD7ED558CCDUL;
+            return hash ^ (hash >> 33);
+        }
+    }
+
+    private readonly record struct Entry(ulong Hash, int KeyOffset, int KeyLength, int Value);
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Text;
+using Mesh.Sni.ClientHello;
+using Mesh.Sni.Tests.Support;
+using static Mesh.Sni.Tests.Support.HelloBuilder;
+
+namespace Mesh.Sni.Tests.ClientHello;
+
+/// <summary>Legal hellos at the edges of the grammar: the parser must accept what OpenSSL and BoringSSL accept.</summary>
+public sealed class ClientHelloEdgeCaseTests
+{
+    [Test]
+    public void Hello_without_an_extensions_block_is_legal_before_tls_1_3()
+    {
+        byte[] bytes = Hello(Body(null, sessionIdVector: Vec8(), legacyVersion: 0x0301));
+        Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That((hello.LegacyVersion, hello.ExtensionCount, hello.HasServerName, hello.HasAlpn, hello.HasSupportedVersions, hello.CipherSuiteCount),
+            Is.EqualTo(((ushort)0x0301, 0, false, false, false, 3)));
+        Assert.That(hello.BytesConsumed, Is.EqualTo(bytes.Length));
+        Assert.That(hello.GetServerNameString(), Is.Null);
+    }
+
+    [Test]
+    public void Empty_extensions_block_is_legal()
+    {
+        Assert.That(ClientHelloParser.Parse(Hello(Body(Extensions())), out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That(hello.ExtensionCount, Is.Zero);
+    }
+
+    [TestCase("web_api.default.dc1.internal.abc.consul")]
+    [TestCase("example.com.")]
+    [TestCase("localhost")]
+    [TestCase("a")]
+    [TestCase("WWW.Example.COM")]
+    [TestCase("with space.example")]
+    public void Host_names_are_returned_exactly_as_sent(string name)
+    {
+        Assert.That(ClientHelloParser.Parse(Hello(TypicalBody(name)), out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That(hello.GetServerNameString(), Is.EqualTo(name));
+        Assert.That(hello.ServerName.SequenceEqual(Encoding.ASCII.GetBytes(name)), Is.True);
+    }
+
+    [Test]
+    public void Host_name_of_255_bytes_is_legal()
+    {
+        string name = string.Join('.', Enumerable.Repeat(new string('x', 63), 4))[..255];
+        Assert.That(ClientHelloParser.Parse(Hello(TypicalBody(name)), out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That(hello.GetServerNameString(), Is.EqualTo(name));
+    }
+
+    [Test]
+    public void Hello_in_one_byte_records_reads_names_that_straddle_records()
+    {
+        string name = "counting.default.dc2.internal.11111111-2222-3333-4444-555555555555.consul";
+        byte[] handshake = Handshake(TypicalBody(name));
+        foreach (int fragment in (int[])[1, 2, 3, 7, 50])
+        {
+            byte[] bytes = Records(handshake, fragment);
+            foreach (ReadOnlySequence<byte> input in new[] { new ReadOnlySequence<byte>(bytes), Segments.Every(bytes, 1), Segments.Every(bytes, 13) })
+            {
+                Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), $"{fragment}-byte records");
+                Assert.That(hello.GetServerNameString(), Is.EqualTo(name));
+                Assert.That(hello.RecordCount, Is.EqualTo((handshake.Length + fragment - 1) / fragment));
+                Assert.That(hello.BytesConsumed, Is.EqualTo(bytes.Length));
+                var alpn = new List<string>();
+                foreach (ReadOnlySpan<byte> protocol in hello.AlpnProtocols)
+                {
+                    alpn.Add(Encoding.ASCII.GetString(protocol));
+                }
+
+                Assert.That(alpn, Is.EqualTo(new[] { "h2", "http/1.1" }));
+                var versions = new List<ushort>();
+                foreach (ushort version in hello.SupportedVersions)
+                {
+                    versions.Add(version);
+                }
+
+                Assert.That(versions, Is.EqualTo(new ushort[] { 0x0304, 0x0303 }));
+            }
+        }
+    }
+
+    [Test]
+    public void Grease_and_ech_are_accepted_and_reported()
+    {
+        byte[] bytes = Hello(Body(
+            Extensions(Extension(0x0a0a, []), ServerName("public.example"), Extension(0xfe0d, [0, 1, 2, 3]), SupportedVersions(0x1a1a, 0x0304), Extension(0xfafa, [0])),
+            cipherSuitesVector: Vec16(U16(0x2a2a), U16(0x1301))));
+        Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That(hello.HasEncryptedClientHello, Is.True);
+        Assert.That(hello.GetServerNameString(), Is.EqualTo("public.example"));
+        Assert.That(hello.CipherSuiteCount, Is.EqualTo(2));
+        var types = new List<ushort>();
+        foreach (ushort type in hello.ExtensionTypes)
+        {
+            types.Add(type);
+        }
+
+        Assert.That(types, Is.EqualTo(new ushort[] { 0x0a0a, 0, 0xfe0d, 43, 0xfafa }));
+    }
+
+    [Test]
+    public void Hundreds_of_distinct_extensions_are_legal()
+    {
+        byte[] bytes = Hello(Body(Extensions([ServerName("many.example"), .. Enumerable.Range(1000, 500).Select(t => Extension(t, []))])));
+        Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That(hello.ExtensionCount, Is.EqualTo(501));
+        Assert.That(hello.GetServerNameString(), Is.EqualTo("many.example"));
+    }
+
+    [Test]
+    public void Hello_over_the_cap_is_too_large_as_soon_as_its_length_is_known()
+    {
+        byte[] header = Concat(Record(Concat(U8(1), U24(70_000)), length: 16384));
+        Assert.That(ClientHelloParser.Parse(header, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.TooLarge));
+        Assert.That(hello.HandshakeLength, Is.EqualTo(70_004));
+
+        byte[] typical = Hello(TypicalBody());
+        Assert.That(ClientHelloParser.Parse(typical, out _, maxHandshakeLength: typical.Length - 6), Is.EqualTo(ClientHelloParseStatus.TooLarge));
+        Assert.That(ClientHelloParser.Parse(typical, out _, maxHandshakeLength: typical.Length - 5), Is.EqualTo(ClientHelloParseStatus.Complete));
+        Assert.That(ClientHelloParser.Parse(Segments.Every(typical, 1), out _, maxHandshakeLength: 64), Is.EqualTo(ClientHelloParseStatus.TooLarge));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClientHelloParser.Parse(typical, out _, maxHandshakeLength: 3));
+    }
+
+    [Test]
+    public void Missing_byte_count_follows_the_headers()
+    {
+        Assert.That(ClientHelloParser.Parse([], out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.NeedMoreData));
+        Assert.That(hello.BytesMissing, Is.EqualTo(9), "a record header and a handshake header");
+
+        // A 20 000-byte handshake needs two records: after the first header, the rest of both.
+        byte[] start = Concat(U8(22), U16(0x0301), U16(16384), U8(1), U24(19_996));
+        Assert.That(ClientHelloParser.Parse(start, out hello), Is.EqualTo(ClientHelloParseStatus.NeedMoreData));
+        Assert.That(hello.BytesMissing, Is.EqualTo(16384 - 4 + 5 + (20_000 - 16384)));
+    }
+
+    [Test]
+    public void Random_input_never_throws_and_agrees_across_segmentations()
+    {
+        var random = new Random(12345);
+        byte[] seed = Hello(TypicalBody());
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] bytes = (byte[])seed.Clone();
+            int flips = random.Next(1, 4);
+            for (int f = 0; f < flips; f++)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            int cut = random.Next(bytes.Length + 1);
+            bytes = bytes[..cut];
+            string whole = HelloSummary.Of(bytes);
+            if (cut > 1)
+            {
+                string split = HelloSummary.Of(Segments.SplitAt(bytes, random.Next(1, cut)));
+                Assert.That(split, Is.EqualTo(whole), Convert.ToHexString(bytes));
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Buffers;
+using Mesh.Sni.ClientHello;
+using Mesh.Sni.Tests.Support;
+using static Mesh.Sni.Tests.Support.HelloBuilder;
+
+namespace Mesh.Sni.Tests.ClientHello;
+
+/// <summary>Hand-built hellos that each break one rule: each gives Invalid with that rule's reason, never an exception.</summary>
+public sealed class ClientHelloMalformedTests
+{
+    private static byte[] TwoRecords(byte[] between)
+    {
+        byte[] handshake = Handshake(TypicalBody());
+        return Concat(Record(handshake[..40]), between, Record(handshake[40..]));
+    }
+
+    private static IEnumerable<TestCaseData> Malformed()
+    {
+        TestCaseData Case(string name, ClientHelloInvalidReason reason, byte[] bytes) => new TestCaseData(bytes, reason).SetArgDisplayNames(name);
+        byte[] handshake = Handshake(TypicalBody());
+
+        // RFC 8446 §5.1: the record layer.
+        yield return Case("record over 2^14", ClientHelloInvalidReason.RecordTooLong, Record(new byte[16385]));
+        yield return Case("record of 65535", ClientHelloInvalidReason.RecordTooLong, Concat(U8(22), U16(0x0301), U16(0xffff)));
+        yield return Case("zero-length first fragment", ClientHelloInvalidReason.EmptyRecord, Concat(Record([]), Record(handshake)));
+        yield return Case("zero-length fragment between fragments", ClientHelloInvalidReason.EmptyRecord, TwoRecords(Record([])));
+        yield return Case("change_cipher_spec between fragments", ClientHelloInvalidReason.UnexpectedContentType, TwoRecords(Record([1], contentType: 20)));
+        yield return Case("alert between fragments", ClientHelloInvalidReason.UnexpectedContentType, TwoRecords(Record([2, 40], contentType: 21)));
+        yield return Case("application_data after the first fragment", ClientHelloInvalidReason.UnexpectedContentType,
+            Concat(Record(handshake[..40]), Record(handshake[40..], contentType: 23)));
+        yield return Case("record version 2.0", ClientHelloInvalidReason.BadRecordVersion, Records(handshake, version: 0x0200));
+        yield return Case("record version 4.1", ClientHelloInvalidReason.BadRecordVersion, Records(handshake, version: 0x0401));
+        yield return Case("second record version 0xfefd (DTLS)", ClientHelloInvalidReason.BadRecordVersion,
+            Concat(Record(handshake[..40]), Record(handshake[40..], version: 0xfefd)));
+        yield return Case("server_hello", ClientHelloInvalidReason.NotClientHello, Records(Handshake(TypicalBody(), type: 2)));
+        yield return Case("hello_request", ClientHelloInvalidReason.NotClientHello, Records(Handshake([], type: 0)));
+        yield return Case("bytes after the hello in its record", ClientHelloInvalidReason.DataAfterClientHello, Record([.. handshake, 0x14]));
+        yield return Case("handshake length shorter than its record", ClientHelloInvalidReason.DataAfterClientHello,
+            Record(Handshake(TypicalBody(), length: TypicalBody().Length - 10)));
+
+        // RFC 8446 §4.1.2: fixed fields and vectors of the body.
+        yield return Case("body cut inside random", ClientHelloInvalidReason.BodyTruncated, Hello(Concat(U16(0x0303), Random32[..20])));
+        yield return Case("body ends after session id", ClientHelloInvalidReason.BodyTruncated, Hello(Concat(U16(0x0303), Random32, Vec8())));
+        yield return Case("body ends after cipher suites", ClientHelloInvalidReason.BodyTruncated, Hello(Concat(U16(0x0303), Random32, Vec8(), Vec16(U16(0x1301)))));
+        yield return Case("session id of 33 bytes", ClientHelloInvalidReason.SessionIdTooLong, Hello(Body(null, sessionIdVector: Vec8(new byte[33]))));
+        yield return Case("session id of 255 bytes", ClientHelloInvalidReason.SessionIdTooLong, Hello(Concat(U16(0x0303), Random32, U8(255))));
+        yield return Case("session id past the end", ClientHelloInvalidReason.SessionIdOverrun, Hello(Concat(U16(0x0303), Random32, U8(32), new byte[10])));
+        yield return Case("cipher suites past the end", ClientHelloInvalidReason.CipherSuitesOverrun, Hello(Body(null, cipherSuitesVector: Concat(U16(200), U16(0x1301)))));
+        yield return Case("cipher suites odd length", ClientHelloInvalidReason.CipherSuitesOddLength, Hello(Body(null, cipherSuitesVector: Vec16(U16(0x1301), U8(0x13)))));
+        yield return Case("cipher suites empty", ClientHelloInvalidReason.CipherSuitesEmpty, Hello(Body(null, cipherSuitesVector: Vec16())));
+        yield return Case("compression methods empty", ClientHelloInvalidReason.CompressionMethodsEmpty, Hello(Body(null, compressionVector: Vec8())));
+        yield return Case("compression methods past the end", ClientHelloInvalidReason.CompressionMethodsOverrun, Hello(Body(null, compressionVector: Concat(U8(5), U8(0)))));
+        yield return Case("one byte where the extensions length belongs", ClientHelloInvalidReason.ExtensionsLengthTruncated, Hello(Body([0x00])));
+        yield return Case("extensions block past the end", ClientHelloInvalidReason.ExtensionsOverrun, Hello(Body(Concat(U16(100), SupportedGroups))));
+        yield return Case("bytes after the extensions block", ClientHelloInvalidReason.TrailingHandshakeData, Hello(Body(Concat(Extensions(SupportedGroups), [0, 0]))));
+
+        // RFC 8446 §4.2: the extension list.
+        yield return Case("extension header cut short", ClientHelloInvalidReason.ExtensionHeaderTruncated, Hello(Body(Vec16(SupportedGroups, [0x00, 0x0a, 0x00]))));
+        yield return Case("extension data past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(13), U16(50), [1, 2]))));
+        yield return Case("extension repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(SupportedGroups, ServerName("a.b"), SupportedGroups))));
+        yield return Case("server_name repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(ServerName("a.b"), ServerName("c.d")))));
+        yield return Case("extension repeated among 200", ClientHelloInvalidReason.DuplicateExtension,
+            Hello(Body(Extensions([.. Enumerable.Range(1000, 200).Select(t => Extension(t, [])), Extension(1100, [])]))));
+
+        // RFC 6066 §3: server_name.
+        yield return Case("server_name extension empty", ClientHelloInvalidReason.ServerNameListTruncated, Hello(Body(Extensions(Extension(0, [])))));
+        yield return Case("server_name extension of one byte", ClientHelloInvalidReason.ServerNameListTruncated, Hello(Body(Extensions(Extension(0, [0])))));
+        yield return Case("server_name list length too long", ClientHelloInvalidReason.ServerNameListLengthMismatch,
+            Hello(Body(Extensions(Extension(0, Concat(U16(20), U8(0), Vec16(Ascii("a.b"))))))));
+        yield return Case("server_name list length too short", ClientHelloInvalidReason.ServerNameListLengthMismatch,
+            Hello(Body(Extensions(Extension(0, Concat(U16(3), U8(0), Vec16(Ascii("a.b"))))))));
+        yield return Case("server_name list empty", ClientHelloInvalidReason.ServerNameListEmpty, Hello(Body(Extensions(Extension(0, Vec16())))));
+        yield return Case("server_name entry of two bytes", ClientHelloInvalidReason.ServerNameEntryTruncated, Hello(Body(Extensions(Extension(0, Vec16([0, 0]))))));
+        yield return Case("host name past the list", ClientHelloInvalidReason.ServerNameEntryTruncated,
+            Hello(Body(Extensions(Extension(0, Vec16(U8(0), U16(40), Ascii("a.b")))))));
+        yield return Case("name_type 1", ClientHelloInvalidReason.ServerNameUnknownType, Hello(Body(Extensions(Extension(0, Vec16(U8(1), Vec16(Ascii("a.b"))))))));
+        yield return Case("two host names", ClientHelloInvalidReason.ServerNameDuplicateHostName,
+            Hello(Body(Extensions(Extension(0, Vec16(U8(0), Vec16(Ascii("a.b")), U8(0), Vec16(Ascii("c.d"))))))));
+        yield return Case("host name empty", ClientHelloInvalidReason.HostNameEmpty, Hello(Body(Extensions(ServerName([])))));
+        yield return Case("host name of 256 bytes", ClientHelloInvalidReason.HostNameTooLong, Hello(Body(Extensions(ServerName(new string('a', 256))))));
+        yield return Case("host name with NUL", ClientHelloInvalidReason.HostNameInvalidCharacter, Hello(Body(Extensions(ServerName("evil.com\0.good.com")))));
+        yield return Case("host name with a control byte", ClientHelloInvalidReason.HostNameInvalidCharacter, Hello(Body(Extensions(ServerName("a\tb.com")))));
+        yield return Case("host name with DEL", ClientHelloInvalidReason.HostNameInvalidCharacter, Hello(Body(Extensions(ServerName([0x61, 0x7f, 0x62])))));
+        yield return Case("host name with 0x80", ClientHelloInvalidReason.HostNameInvalidCharacter, Hello(Body(Extensions(ServerName([0x61, 0x80, 0x62])))));
+        yield return Case("host name in UTF-8", ClientHelloInvalidReason.HostNameInvalidCharacter, Hello(Body(Extensions(ServerName("bücher.example"u8.ToArray())))));
+
+        // RFC 7301 §3.1: ALPN.
+        yield return Case("ALPN extension of one byte", ClientHelloInvalidReason.AlpnListTruncated, Hello(Body(Extensions(Extension(16, [0])))));
+        yield return Case("ALPN list length mismatch", ClientHelloInvalidReason.AlpnListLengthMismatch, Hello(Body(Extensions(Extension(16, Concat(U16(9), Vec8(Ascii("h2"))))))));
+        yield return Case("ALPN list empty", ClientHelloInvalidReason.AlpnListEmpty, Hello(Body(Extensions(Extension(16, Vec16())))));
+        yield return Case("ALPN empty protocol name", ClientHelloInvalidReason.AlpnEmptyProtocolName, Hello(Body(Extensions(Extension(16, Vec16(Vec8(Ascii("h2")), Vec8()))))));
+        yield return Case("ALPN protocol past the list", ClientHelloInvalidReason.AlpnProtocolOverrun, Hello(Body(Extensions(Extension(16, Vec16(U8(9), Ascii("h2")))))));
+
+        // RFC 8446 §4.2.1: supported_versions.
+        yield return Case("supported_versions empty extension", ClientHelloInvalidReason.SupportedVersionsLengthMismatch, Hello(Body(Extensions(Extension(43, [])))));
+        yield return Case("supported_versions length mismatch", ClientHelloInvalidReason.SupportedVersionsLengthMismatch,
+            Hello(Body(Extensions(Extension(43, Concat(U8(6), U16(0x0304)))))));
+        yield return Case("supported_versions odd length", ClientHelloInvalidReason.SupportedVersionsOddLength, Hello(Body(Extensions(Extension(43, Vec8(U16(0x0304), U8(3)))))));
+    }
+
+    [TestCaseSource(nameof(Malformed))]
+    public void Malformed_hello_is_invalid_with_its_reason(byte[] bytes, ClientHelloInvalidReason reason)
+    {
+        Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Invalid));
+        Assert.That(hello.InvalidReason, Is.EqualTo(reason));
+        Assert.That(hello.HasServerName, Is.False);
+        Assert.That(hello.ServerName.IsEmpty, Is.True);
+
+        foreach (int size in (int[])[1, 3, 64])
+        {
+            ReadOnlySequence<byte> segmented = Segments.Every(bytes, size);
+            Assert.That(ClientHelloParser.Parse(segmented, out ClientHelloInfo again), Is.EqualTo(ClientHelloParseStatus.Invalid), $"{size}-byte segments");
+            Assert.That(again.InvalidReason, Is.EqualTo(reason), $"{size}-byte segments");
+        }
+    }
+
+    [Test]
+    public void Every_reason_has_a_malformed_hello()
+    {
+        var covered = Malformed().Select(c => (ClientHelloInvalidReason)c.Arguments[1]!).ToHashSet();
+        Assert.That(Enum.GetValues<ClientHelloInvalidReason>().Where(r => r != ClientHelloInvalidReason.None), Is.SubsetOf(covered));
+        Assert.That(Malformed().Count(), Is.GreaterThanOrEqualTo(30));
+    }
+
+    [Test]
+    public void Record_layer_errors_are_reported_before_the_rest_arrives()
+    {
+        // A gateway must not wait for 16 KiB that a broken header announced.
+        Assert.That(ClientHelloParser.Parse(Concat(U8(22), U16(0x0301), U16(0x4001)), out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Invalid));
+        Assert.That(hello.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.RecordTooLong));
+        Assert.That(ClientHelloParser.Parse(Concat(U8(22), U16(0x0301), U16(100), U8(2)), out hello), Is.EqualTo(ClientHelloParseStatus.Invalid));
+        Assert.That(hello.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.NotClientHello));
+        Assert.That(ClientHelloParser.Parse(Concat(U8(22), U8(2)), out hello), Is.EqualTo(ClientHelloParseStatus.Invalid));
+        Assert.That(hello.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.BadRecordVersion));
+    }
+
+    private static IEnumerable<TestCaseData> NotTls()
+    {
+        yield return new TestCaseData("GET / HTTP/1.1\r\nHost: web\r\n\r\n"u8.ToArray()).SetArgDisplayNames("HTTP/1.1");
+        yield return new TestCaseData("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray()).SetArgDisplayNames("HTTP/2 preface");
+        yield return new TestCaseData("SSH-2.0-OpenSSH_9.2p1\r\n"u8.ToArray()).SetArgDisplayNames("SSH");
+        yield return new TestCaseData("CONNECT web:443 HTTP/1.1\r\n\r\n"u8.ToArray()).SetArgDisplayNames("CONNECT");
+        // SSLv2-compatible hello: two-byte header with the high bit set, msg_type 1, version 3.1.
+        yield return new TestCaseData(new byte[] { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10 }).SetArgDisplayNames("SSLv2 hello");
+        yield return new TestCaseData(new byte[] { 0x17, 0x03, 0x03, 0x00, 0x05, 1, 2, 3, 4, 5 }).SetArgDisplayNames("application data");
+        yield return new TestCaseData(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 2, 40 }).SetArgDisplayNames("alert");
+        yield return new TestCaseData(new byte[] { 0x00 }).SetArgDisplayNames("NUL");
+        yield return new TestCaseData(new byte[] { 0x47 }).SetArgDisplayNames("one byte of GET");
+    }
+
+    [TestCaseSource(nameof(NotTls))]
+    public void Non_tls_input_is_not_tls(byte[] bytes)
+    {
+        Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.NotTls));
+        Assert.That(hello.Status, Is.EqualTo(ClientHelloParseStatus.NotTls));
+        Assert.That(ClientHelloParser.Parse(Segments.Every(bytes, 1), out _), Is.EqualTo(ClientHelloParseStatus.NotTls));
+    }
+}
