@@ -237,7 +237,7 @@ public static class IntentionJson
                 source.LegacyId, source.Description, source.LegacyMeta ?? entry.Meta, context);
             if (!seen.Add(intentionSource))
             {
-                throw entryContext.Fail(IntentionValidationRule.DuplicateSource, field, $"defines source '{intentionSource}' more than once");
+                throw new IntentionValidationException(IntentionValidationRule.DuplicateSource, context.Entry, context.Source, field, $"defines source '{intentionSource}' more than once");
             }
 
             intentions.Add(intention);
