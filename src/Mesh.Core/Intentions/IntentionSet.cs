@@ -25,6 +25,9 @@ namespace Mesh.Intentions;
 public sealed class IntentionSet
 {
     private const int StackPathLimit = 512;
+    private const int ExactSources = 1;
+    private const int NamespaceWildcardSources = 2;
+    private const int AllWildcardSources = 4;
 
     private readonly Intention[] _sorted;
     private readonly Slot[] _destinationSlots;
@@ -86,7 +89,7 @@ public sealed class IntentionSet
         {
             IntentionDestination destination = group.Key;
             int regionSize = RegionSize(group.Value.Count);
-            _destinations[bucketIndex] = new DestinationBucket(destination.Partition, destination.Namespace, destination.Name, regionStart, regionSize - 1);
+            int sourceKinds = 0;
             ulong destinationHash = DestinationHash(destination.Partition, destination.Namespace, destination.Name);
             Insert(_destinationSlots, 0, _destinationMask, destinationHash, bucketIndex);
 
@@ -102,7 +105,10 @@ public sealed class IntentionSet
                 }
 
                 Insert(_sourceSlots, regionStart, regionSize - 1, sourceHash, index);
+                sourceKinds |= 1 << (2 - source.ExactCount);
             }
+
+            _destinations[bucketIndex] = new DestinationBucket(destination.Partition, destination.Namespace, destination.Name, regionStart, regionSize - 1, sourceKinds);
 
             bucketIndex++;
             regionStart += regionSize;
@@ -257,13 +263,16 @@ public sealed class IntentionSet
     {
         ref readonly DestinationBucket bucket = ref _destinations[bucketIndex];
         key.EnsureHashed();
-        int found = FindSourceSlot(bucket.RegionStart, bucket.RegionMask, key.ExactHash, key.Peer, key.Partition, key.Namespace, key.Name);
-        if (found < 0)
+
+        // Only probe for the kinds of source this destination has: most have only exact sources, a */* bucket only */*.
+        int found = (bucket.SourceKinds & ExactSources) == 0 ? -1
+            : FindSourceSlot(bucket.RegionStart, bucket.RegionMask, key.ExactHash, key.Peer, key.Partition, key.Namespace, key.Name);
+        if (found < 0 && (bucket.SourceKinds & NamespaceWildcardSources) != 0)
         {
             found = FindSourceSlot(bucket.RegionStart, bucket.RegionMask, key.NamespaceWildcardHash, key.Peer, key.Partition, key.Namespace, IntentionNames.Wildcard);
         }
 
-        if (found < 0)
+        if (found < 0 && (bucket.SourceKinds & AllWildcardSources) != 0)
         {
             found = FindSourceSlot(bucket.RegionStart, bucket.RegionMask, key.AllWildcardHash, key.Peer, key.Partition, IntentionNames.Wildcard, IntentionNames.Wildcard);
         }
@@ -321,7 +330,7 @@ public sealed class IntentionSet
 
     private readonly record struct Slot(ulong Hash, int Index);
 
-    private readonly record struct DestinationBucket(string Partition, string Namespace, string Name, int RegionStart, int RegionMask);
+    private readonly record struct DestinationBucket(string Partition, string Namespace, string Name, int RegionStart, int RegionMask, int SourceKinds);
 
     /// <summary>The three source keys of a connecting service, hashed on first use.</summary>
     private struct SourceKey
