@@ -83,6 +83,15 @@ internal static class SpiffeIdGrammar
             authorityEnd++;
         }
 
+        // "user:pass@host" would otherwise be reported as a port at the ':'; name the rule the input actually breaks.
+        for (int i = Scheme.Length; i < authorityEnd; i++)
+        {
+            if (ToInt(id[i]) == '@')
+            {
+                return SpiffeIdError.UserInfo;
+            }
+        }
+
         SpiffeIdError error = ValidateTrustDomain(id[Scheme.Length..authorityEnd]);
         if (error != SpiffeIdError.None)
         {

@@ -1,0 +1,41 @@
+namespace Mesh.Tls.Authority;
+
+/// <summary>Why the CA refused to sign (consul-semantics §4 CSR rules, plus the CSR's own signature).</summary>
+public enum CertificateSigningError
+{
+    /// <summary>The request is not DER (or PEM) PKCS #10.</summary>
+    MalformedRequest = 1,
+
+    /// <summary>The CSR's signature does not verify with its own public key.</summary>
+    BadSignature,
+
+    /// <summary>The CSR is signed with SHA-1 or an algorithm Mesh does not accept.</summary>
+    UnsupportedSignatureAlgorithm,
+
+    /// <summary>The public key is not EC P-256/P-384/P-521 or RSA of at least 2048 bits.</summary>
+    UnsupportedKey,
+
+    /// <summary>The CSR does not carry exactly one URI SAN.</summary>
+    UriSanCount,
+
+    /// <summary>The CSR carries an e-mail SAN.</summary>
+    EmailSan,
+
+    /// <summary>The URI SAN is not a valid SPIFFE ID.</summary>
+    InvalidSpiffeId,
+
+    /// <summary>The SPIFFE ID is not a service, mesh gateway or agent ID.</summary>
+    UnsupportedIdentity,
+
+    /// <summary>The SPIFFE ID belongs to another trust domain.</summary>
+    WrongTrustDomain,
+
+    /// <summary>The SPIFFE ID names another datacenter.</summary>
+    WrongDatacenter,
+
+    /// <summary>The requested TTL is outside the CA's configured limits.</summary>
+    TtlOutOfRange,
+
+    /// <summary>The signing rate limit is exceeded; retry later.</summary>
+    RateLimited,
+}

@@ -1,0 +1,74 @@
+using Mesh.Identity;
+
+namespace Mesh.Tls.Authority;
+
+/// <summary>Settings of the mesh CA, with Consul's built-in CA defaults (consul-semantics §4).</summary>
+public sealed class MeshCaOptions
+{
+    /// <summary>The trust domain, e.g. <c>&lt;cluster-uuid&gt;.consul</c>. Required.</summary>
+    public TrustDomain TrustDomain { get; set; }
+
+    /// <summary>The datacenter this CA signs for; service and gateway IDs of other datacenters are refused.</summary>
+    public string Datacenter { get; set; } = "dc1";
+
+    /// <summary>The root (and intermediate) key type; EC P-256 by default.</summary>
+    public CaKeyType KeyType { get; set; } = CaKeyType.EcP256;
+
+    /// <summary>The TTL of leaves when the request names none: 72 h.</summary>
+    public TimeSpan LeafTtl { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>The shortest leaf TTL accepted: Consul's 1 h. Tests and dev mode may lower it.</summary>
+    public TimeSpan MinimumLeafTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The longest leaf TTL accepted: 8760 h.</summary>
+    public TimeSpan MaximumLeafTtl { get; set; } = TimeSpan.FromHours(8760);
+
+    /// <summary>Whether leaves are signed by an intermediate under the root rather than by the root itself.</summary>
+    public bool UseIntermediate { get; set; }
+
+    /// <summary>The intermediate's TTL: 8760 h; at least 3 × <see cref="LeafTtl"/>.</summary>
+    public TimeSpan IntermediateTtl { get; set; } = TimeSpan.FromHours(8760);
+
+    /// <summary>The root's TTL: 87600 h (10 years); at least <see cref="IntermediateTtl"/>.</summary>
+    public TimeSpan RootTtl { get; set; } = TimeSpan.FromHours(87600);
+
+    /// <summary>How long the old root's cross-signature of a new root is valid: 7 days, as Consul.</summary>
+    public TimeSpan CrossSignedTtl { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Signing requests per second (Consul's <c>csr_max_per_second</c>): 50; 0 turns the limit off.</summary>
+    public double SigningRateLimit { get; set; } = 50;
+
+    internal void Validate()
+    {
+        if (!TrustDomain.IsValid)
+        {
+            throw new ArgumentException("MeshCaOptions.TrustDomain is required.");
+        }
+
+        ServiceName.CheckPart(Datacenter, "datacenter", nameof(Datacenter));
+        if (MinimumLeafTtl <= TimeSpan.Zero || MaximumLeafTtl < MinimumLeafTtl)
+        {
+            throw new ArgumentException($"The leaf TTL limits are invalid: minimum {MinimumLeafTtl}, maximum {MaximumLeafTtl}.");
+        }
+
+        if (LeafTtl < MinimumLeafTtl || LeafTtl > MaximumLeafTtl)
+        {
+            throw new ArgumentException($"The leaf TTL {LeafTtl} is outside {MinimumLeafTtl}..{MaximumLeafTtl}.");
+        }
+
+        if (UseIntermediate && IntermediateTtl < 3 * LeafTtl)
+        {
+            throw new ArgumentException($"The intermediate TTL {IntermediateTtl} must be at least 3 × the leaf TTL ({LeafTtl}), as Consul requires.");
+        }
+
+        if (RootTtl < (UseIntermediate ? IntermediateTtl : LeafTtl))
+        {
+            throw new ArgumentException($"The root TTL {RootTtl} must be at least the intermediate (or leaf) TTL.");
+        }
+
+        if (SigningRateLimit < 0 || double.IsNaN(SigningRateLimit))
+        {
+            throw new ArgumentException("The signing rate limit must be 0 (off) or positive.");
+        }
+    }
+}
