@@ -42,7 +42,7 @@ public sealed class ControlPlaneFileTests
             Assert.That(config.TrustDomain.Name, Is.EqualTo("11111111-2222-3333-4444-555555555555.consul"));
             Assert.That(config.CertificateAuthorityAddress, Is.EqualTo(new Uri("http://127.0.0.1:8501")));
             Assert.That(config.CertificateAuthorityTokens["counting"], Is.EqualTo("t2"));
-            Assert.That(config.DefaultAllow, Is.False, "Mesh's default intention policy is deny");
+            Assert.That(config.Intentions.DefaultAction, Is.EqualTo(Mesh.Intentions.IntentionAction.Deny), "Mesh's default intention policy is deny");
             Assert.That(dashboard.MeshAddress, Is.EqualTo(IPEndPoint.Parse("127.0.1.21:21000")));
             Assert.That(dashboard.ApplicationAddress, Is.EqualTo(IPEndPoint.Parse("127.0.1.20:9002")));
             Assert.That(dashboard.Upstreams.Single().Destination, Is.EqualTo(new ServiceName("counting")));
@@ -51,7 +51,9 @@ public sealed class ControlPlaneFileTests
             Assert.That(controlPlane.GetHealthyEndpoints(new ServiceName("counting"), "dc2").Select(e => e.Address.ToString()),
                 Is.EqualTo(new[] { "127.0.2.21:21000" }), "the critical instance receives no traffic");
             Assert.That(controlPlane.GetMeshGateways("dc2").Single().WanAddress, Is.EqualTo(IPEndPoint.Parse("127.0.2.10:9443")));
-            Assert.That(config.IntentionsJson.GetArrayLength(), Is.EqualTo(1));
+            Assert.That(config.Intentions.Count, Is.EqualTo(1));
+            Assert.That(((IIntentionSource)controlPlane).Current.Decide(new ServiceName("dashboard"), new ServiceName("counting")).IsAllowed, Is.True);
+            Assert.That(((IIntentionSource)controlPlane).Current.Decide(new ServiceName("other"), new ServiceName("counting")).IsAllowed, Is.False);
         });
     }
 
@@ -63,6 +65,7 @@ public sealed class ControlPlaneFileTests
     [TestCase("\"ID\": \"counting-2\"", "\"ID\": \"counting-1\"", "Services[2].ID")]
     [TestCase("\"Status\": \"critical\"", "\"Status\": \"sick\"", "Services[2].Status")]
     [TestCase("\"LanAddress\": \"127.0.1.10:8443\"", "\"LanAddress\": \"127.0.1.10\"", "Datacenters[0].MeshGateways[0].LanAddress")]
+    [TestCase("\"Action\": \"allow\"", "\"Action\": \"maybe\"", "Intentions")]
     [TestCase("\"Port\": 9003, \"Status\"", "\"Port\": 9003, \"Colour\": \"blue\", \"Status\"", "$.Services[2].Colour")]
     public void An_invalid_field_fails_at_start_naming_the_field(string find, string replace, string field)
     {
@@ -92,11 +95,13 @@ public sealed class ControlPlaneFileTests
         using var file = Write(TwoDatacenters, out string path);
         using ControlPlaneFile controlPlane = ControlPlaneFile.Open(path, TimeSpan.Zero);
         var catalogToken = controlPlane.GetChangeToken();
+        var intentionToken = ((IIntentionSource)controlPlane).GetChangeToken();
 
         System.IO.File.WriteAllText(path, TwoDatacenters.Replace("\"Status\": \"critical\"", "\"Status\": \"passing\"", StringComparison.Ordinal));
         Touch(path, 1);
         Assert.That(controlPlane.ReloadIfChanged(), Is.True);
         Assert.That(catalogToken.HasChanged, Is.True);
+        Assert.That(intentionToken.HasChanged, Is.True);
         Assert.That(controlPlane.GetHealthyEndpoints(new ServiceName("counting"), "dc2"), Has.Count.EqualTo(2));
 
         System.IO.File.WriteAllText(path, "{ not json");

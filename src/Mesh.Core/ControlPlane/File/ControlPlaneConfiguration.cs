@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mesh.Identity;
+using Mesh.Intentions;
 
 namespace Mesh.ControlPlane.File;
 
@@ -18,8 +19,7 @@ public sealed class ControlPlaneConfiguration
         IReadOnlyList<string> datacenters,
         IReadOnlyList<MeshGatewayEndpoint> meshGateways,
         IReadOnlyList<ServiceDefinition> services,
-        JsonElement intentions,
-        bool defaultAllow)
+        IntentionSet intentions)
     {
         TrustDomain = trustDomain;
         CertificateAuthorityAddress = certificateAuthorityAddress;
@@ -28,8 +28,7 @@ public sealed class ControlPlaneConfiguration
         Datacenters = datacenters;
         MeshGateways = meshGateways;
         Services = services;
-        IntentionsJson = intentions;
-        DefaultAllow = defaultAllow;
+        Intentions = intentions;
     }
 
     /// <summary>The mesh's trust domain.</summary>
@@ -53,11 +52,11 @@ public sealed class ControlPlaneConfiguration
     /// <summary>Every service instance.</summary>
     public IReadOnlyList<ServiceDefinition> Services { get; }
 
-    /// <summary>The <c>service-intentions</c> config entries as written in the file (an array; empty when the file has none).</summary>
-    public JsonElement IntentionsJson { get; }
-
-    /// <summary>Whether the default intention policy is allow. Mesh's default is deny (zero trust).</summary>
-    public bool DefaultAllow { get; }
+    /// <summary>
+    /// The intentions of the file's <c>service-intentions</c> entries, with the file's default policy: deny unless
+    /// <c>DefaultIntentionPolicy</c> says <c>allow</c> (Mesh is zero trust; Consul without ACLs defaults to allow).
+    /// </summary>
+    public IntentionSet Intentions { get; }
 
     /// <summary>Finds a service instance by its ID, or by its service name when the name is unique in the file.</summary>
     public ServiceDefinition? FindService(string idOrName)
@@ -196,20 +195,24 @@ public sealed class ControlPlaneConfiguration
                 services.Add(service);
             }
 
-            JsonElement intentions = document.Intentions.ValueKind switch
+            IntentionAction defaultAction = document.DefaultIntentionPolicy switch
             {
-                JsonValueKind.Undefined or JsonValueKind.Null => EmptyArray,
-                JsonValueKind.Array => document.Intentions.Clone(),
-                JsonValueKind.Object => WrapInArray(document.Intentions),
-                _ => throw Fail("Intentions", "must be a service-intentions config entry or a list of them"),
-            };
-
-            bool defaultAllow = document.DefaultIntentionPolicy switch
-            {
-                null or "deny" => false,
-                "allow" => true,
+                null or "deny" => IntentionAction.Deny,
+                "allow" => IntentionAction.Allow,
                 string other => throw Fail("DefaultIntentionPolicy", $"'{other}' is neither \"allow\" nor \"deny\""),
             };
+
+            IntentionSet intentions;
+            try
+            {
+                intentions = document.Intentions.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null
+                    ? new IntentionSet([], defaultAction)
+                    : new IntentionSet(IntentionJson.ReadConfigEntries(document.Intentions.GetRawText()), defaultAction);
+            }
+            catch (IntentionValidationException ex)
+            {
+                throw new ControlPlaneFileException(source, "Intentions", ex.Message, ex);
+            }
 
             return new ControlPlaneConfiguration(
                 trustDomain,
@@ -219,8 +222,7 @@ public sealed class ControlPlaneConfiguration
                 datacenters,
                 gateways,
                 services,
-                intentions,
-                defaultAllow);
+                intentions);
         }
 
         private ServiceDefinition ValidateService(ServiceDocument doc, string at, List<string> datacenters)
@@ -306,18 +308,4 @@ public sealed class ControlPlaneConfiguration
         private ControlPlaneFileException Fail(string field, string problem) => new(source, field, problem);
     }
 
-    private static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement.Clone();
-
-    private static JsonElement WrapInArray(JsonElement element)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            writer.WriteStartArray();
-            element.WriteTo(writer);
-            writer.WriteEndArray();
-        }
-
-        return JsonDocument.Parse(stream.ToArray()).RootElement.Clone();
-    }
 }

@@ -1,4 +1,5 @@
 using Mesh.Identity;
+using Mesh.Intentions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
@@ -14,7 +15,7 @@ namespace Mesh.ControlPlane.File;
 /// Polling rather than a file-system watcher: inotify instances are scarce (128 per user here), editors replace files in ways
 /// watchers miss, and a one-second poll of a file's timestamp and size costs nothing measurable.
 /// </remarks>
-public sealed partial class ControlPlaneFile : IServiceCatalog, IDisposable
+public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource, IDisposable
 {
     private readonly string _path;
     private readonly ILogger _logger;
@@ -51,6 +52,7 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IDisposable
         ControlPlaneConfiguration configuration = ControlPlaneConfiguration.Load(fullPath);
         var file = new ControlPlaneFile(fullPath, configuration, pollInterval, timeProvider ?? TimeProvider.System, logger ?? NullLogger.Instance);
         Log.Loaded(file._logger, fullPath, configuration.Services.Count, configuration.MeshGateways.Count);
+        Log.IntentionsLoaded(file._logger, configuration.Intentions.Count, configuration.Intentions.DefaultAction);
         return file;
     }
 
@@ -59,6 +61,12 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IDisposable
 
     /// <summary>A token that fires when a new configuration is swapped in.</summary>
     public IChangeToken GetConfigurationChangeToken() => _configurationChanged.GetChangeToken();
+
+    /// <summary>The intentions in force.</summary>
+    IntentionSet IIntentionSource.Current => Configuration.Intentions;
+
+    /// <summary>A token that fires when a new configuration, and so possibly new intentions, is swapped in.</summary>
+    IChangeToken IIntentionSource.GetChangeToken() => _configurationChanged.GetChangeToken();
 
     /// <inheritdoc />
     public IReadOnlyList<ServiceEndpoint> GetHealthyEndpoints(ServiceName service, string datacenter) => _catalog.GetHealthyEndpoints(service, datacenter);
@@ -100,6 +108,7 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IDisposable
         Publish(next);
         _configurationChanged.NotifyChanged();
         Log.Loaded(_logger, _path, next.Services.Count, next.MeshGateways.Count);
+        Log.IntentionsLoaded(_logger, next.Intentions.Count, next.Intentions.DefaultAction);
         return true;
     }
 
@@ -153,5 +162,9 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IDisposable
         [LoggerMessage(EventId = Diagnostics.MeshLogEvents.ControlPlaneInvalid, Level = LogLevel.Error,
             Message = "Ignoring the changed control-plane file {Path}; the previous configuration stays in force: {Problem}")]
         public static partial void Invalid(ILogger logger, string path, string problem);
+
+        [LoggerMessage(EventId = Diagnostics.MeshLogEvents.IntentionsLoaded, Level = LogLevel.Information,
+            Message = "Intentions in force: {Count}, default policy {DefaultAction}")]
+        public static partial void IntentionsLoaded(ILogger logger, int count, IntentionAction defaultAction);
     }
 }
