@@ -37,6 +37,18 @@ public static class MeshLogEvents
     /// <summary>A gateway could not connect to an endpoint and tried the next one.</summary>
     public const int GatewayEndpointFailed = 2004;
 
+    /// <summary>A gateway closed a connection because no endpoint of its route accepted a connection.</summary>
+    public const int GatewayNoEndpoint = 2005;
+
+    /// <summary>A client closed its connection before its ClientHello was complete.</summary>
+    public const int GatewayClosedBeforeClientHello = 2006;
+
+    /// <summary>A gateway refused a connection because a listener limit was reached.</summary>
+    public const int GatewayLimitReached = 2007;
+
+    /// <summary>A gateway rebuilt its SNI routes from the catalog.</summary>
+    public const int GatewayRoutesBuilt = 2008;
+
     // 3000–3099: mutual TLS and peer validation.
 
     /// <summary>A mutual TLS handshake failed.</summary>

@@ -1,0 +1,358 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using Mesh.ControlPlane;
+using Mesh.Diagnostics;
+using Mesh.Endpoints;
+using Mesh.Shared;
+using Mesh.Sni.ClientHello;
+using Mesh.Sni.Routing;
+using Mesh.Splicing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
+
+namespace Mesh.Sni.Gateway;
+
+/// <summary>
+/// A mesh gateway (consul-semantics §2): reads only the unencrypted ClientHello of each connection, picks a filter chain by
+/// its SNI (a wildcard per remote datacenter, exact names for local services), connects to the chain's next hop, replays every
+/// byte it has read and splices. It holds no certificate and no key, so it cannot decrypt what it forwards.
+/// </summary>
+/// <remarks>
+/// Routes are rebuilt from the <see cref="IServiceCatalog"/> whenever it changes; the table is immutable and swapped
+/// atomically, so routing never locks. Connections refused for no route, a malformed or non-TLS hello, or a timeout are closed
+/// and the reason logged.
+/// </remarks>
+public sealed class MeshGateway : IAsyncDisposable
+{
+    private const int InitialHelloBuffer = 4096;
+
+    private readonly MeshGatewayOptions _options;
+    private readonly IServiceCatalog _catalog;
+    private readonly TcpSplicer _splicer;
+    private readonly ILogger _logger;
+    private readonly EndpointRotation _rotation = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Listener> _listeners = [];
+    private readonly Counter<long> _connections;
+    private readonly UpDownCounter<long> _activeGauge;
+    private readonly Meter? _ownedMeter;
+    private SniRouteTable<GatewayRoute> _routes = new([]);
+    private IDisposable? _catalogSubscription;
+    private int _active;
+    private TaskCompletionSource? _drained;
+
+    /// <summary>Creates a gateway; <see cref="StartAsync"/> starts it.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public MeshGateway(MeshGatewayOptions options, IServiceCatalog catalog, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(catalog);
+        options.Validate();
+        _options = options;
+        _catalog = catalog;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger<MeshGateway>();
+        _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>(), meterFactory);
+        Meter meter = meterFactory?.Create(MeshMetrics.GatewayMeter) ?? (_ownedMeter = new Meter(MeshMetrics.GatewayMeter));
+        _connections = meter.CreateCounter<long>(MeshMetrics.GatewayConnections, description: "Connections accepted by mesh gateways, by result.");
+        _activeGauge = meter.CreateUpDownCounter<long>(MeshMetrics.GatewayActiveConnections, description: "Connections mesh gateways hold.");
+    }
+
+    /// <summary>The addresses the gateway accepts on, with the ports picked for port 0; empty before <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndPoints
+    {
+        get
+        {
+            var endPoints = new List<IPEndPoint>(_listeners.Count);
+            foreach (Listener listener in _listeners)
+            {
+                endPoints.Add((IPEndPoint)listener.Socket.LocalEndPoint!);
+            }
+
+            return endPoints;
+        }
+    }
+
+    /// <summary>The connections the gateway holds now.</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Builds the routes, binds every listen address and starts accepting.</summary>
+    /// <exception cref="SocketException">An address cannot be bound.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        RebuildRoutes();
+        _catalogSubscription = ChangeToken.OnChange(_catalog.GetChangeToken, RebuildRoutes);
+        foreach (IPEndPoint endPoint in _options.ListenEndPoints)
+        {
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(endPoint);
+                socket.Listen(1024);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            var listener = new Listener(socket);
+            _listeners.Add(listener);
+            listener.AcceptLoop = TcpAcceptLoop.RunAsync(socket, accepted => _ = HandleAsync(accepted, listener), _logger, null, _stopping.Token);
+            GatewayLog.Listening(_logger, _options.Datacenter, socket.LocalEndPoint!);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops accepting, then waits for open connections to end until <paramref name="cancellationToken"/> fires; connections
+    /// still open then are reset.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        _catalogSubscription?.Dispose();
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        foreach (Listener listener in _listeners)
+        {
+            listener.Socket.Dispose();
+        }
+
+        GatewayLog.Draining(_logger, _options.Datacenter, ActiveConnections);
+        if (ActiveConnections == 0)
+        {
+            drained.TrySetResult();
+        }
+
+        try
+        {
+            await drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        foreach (Listener listener in _listeners)
+        {
+            if (listener.AcceptLoop is { } loop)
+            {
+                await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Stops at once: open connections are reset.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using (var now = new CancellationTokenSource())
+        {
+            await now.CancelAsync().ConfigureAwait(false);
+            await StopAsync(now.Token).ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+        _ownedMeter?.Dispose();
+    }
+
+    private void RebuildRoutes()
+    {
+        SniRouteTable<GatewayRoute> routes = GatewayRouteBuilder.Build(_catalog, _options.Datacenter, _options.TrustDomain);
+        Volatile.Write(ref _routes, routes);
+        GatewayLog.RoutesBuilt(_logger, _options.Datacenter, routes.Count);
+    }
+
+    private async Task HandleAsync(Socket downstream, Listener listener)
+    {
+        long id = ConnectionIds.Next();
+        Interlocked.Increment(ref _active);
+        int held = Interlocked.Increment(ref listener.Connections);
+        _activeGauge.Add(1);
+        bool readingHello = true;
+        Interlocked.Increment(ref listener.ReadingHello);
+        byte[]? buffer = null;
+        EndPoint? remote = null;
+        try
+        {
+            remote = downstream.RemoteEndPoint;
+            if (held > _options.MaxConnections || Volatile.Read(ref listener.ReadingHello) > _options.MaxConcurrentClientHelloReads)
+            {
+                GatewayLog.LimitReached(_logger, remote, listener.Socket.LocalEndPoint!, held > _options.MaxConnections ? "MaxConnections" : "MaxConcurrentClientHelloReads");
+                Count("limit");
+                OutboundConnector.Close(downstream, reset: true);
+                return;
+            }
+
+            downstream.NoDelay = true;
+            buffer = ArrayPool<byte>.Shared.Rent(InitialHelloBuffer);
+            HelloOutcome hello = await ReadClientHelloAsync(downstream, id, remote, buffer).ConfigureAwait(false);
+            buffer = hello.Buffer;
+            int filled = hello.Filled;
+            GatewayRoute? route = hello.Route;
+            string? sni = hello.Sni;
+            Interlocked.Decrement(ref listener.ReadingHello);
+            readingHello = false;
+            if (route is null)
+            {
+                OutboundConnector.Close(downstream, reset: false);
+                return;
+            }
+
+            IPEndPoint[] endpoints = route.Resolve(_catalog);
+            Socket? upstream = await _rotation.TryEachAsync<IPEndPoint, Socket>(endpoints, async (endpoint, ct) =>
+            {
+                (Socket? socket, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, _options.OutboundAddress, _options.ConnectTimeout, ct).ConfigureAwait(false);
+                if (error is not null)
+                {
+                    GatewayLog.EndpointFailed(_logger, id, endpoint, error.Message);
+                }
+
+                return socket;
+            }, _stopping.Token).ConfigureAwait(false);
+
+            if (upstream is null)
+            {
+                GatewayLog.NoEndpoint(_logger, id, remote, sni!, route);
+                Count("connect_failed");
+                OutboundConnector.Close(downstream, reset: false);
+                return;
+            }
+
+            GatewayLog.Routed(_logger, id, sni!, route, remote, downstream.LocalEndPoint, upstream.LocalEndPoint, upstream.RemoteEndPoint);
+            Count("routed");
+
+            // Replay every byte read so far (the ClientHello and anything after it, such as 0-RTT data), then give the buffer
+            // back: a long-lived spliced connection must not hold it.
+            await upstream.SendAsync(buffer.AsMemory(0, filled), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
+            await _splicer.SpliceAsync(downstream, upstream, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            OutboundConnector.Close(downstream, reset: true);
+        }
+        finally
+        {
+            if (readingHello)
+            {
+                Interlocked.Decrement(ref listener.ReadingHello);
+            }
+
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            Interlocked.Decrement(ref listener.Connections);
+            _activeGauge.Add(-1);
+            if (Interlocked.Decrement(ref _active) == 0)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives until the ClientHello is complete, growing the pooled buffer as the record headers ask; returns the route, or
+    /// none when the connection must be closed (the reason is logged here).
+    /// </summary>
+    private async ValueTask<HelloOutcome> ReadClientHelloAsync(Socket downstream, long id, EndPoint? remote, byte[] buffer)
+    {
+        // A hello split into tiny records carries 5 header bytes per record on top of the handshake: allow for that, but bound it.
+        int maxBytes = (_options.MaxClientHelloSize * 2) + 1024;
+        int filled = 0;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_options.ClientHelloTimeout);
+        try
+        {
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    if (buffer.Length >= maxBytes)
+                    {
+                        GatewayLog.InvalidHello(_logger, id, remote, ClientHelloParseStatus.TooLarge, ClientHelloInvalidReason.None);
+                        Count("too_large");
+                        return new HelloOutcome(buffer, filled, null, null);
+                    }
+
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxBytes));
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int received = await downstream.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    GatewayLog.ClosedBeforeHello(_logger, id, remote, filled);
+                    Count("closed_early");
+                    return new HelloOutcome(buffer, filled, null, null);
+                }
+
+                filled += received;
+                ClientHelloParseStatus status = Inspect(buffer.AsSpan(0, filled), out GatewayRoute? route, out string? sni, out ClientHelloInvalidReason reason);
+                switch (status)
+                {
+                    case ClientHelloParseStatus.NeedMoreData:
+                        continue;
+                    case ClientHelloParseStatus.Complete when route is not null:
+                        return new HelloOutcome(buffer, filled, route, sni);
+                    case ClientHelloParseStatus.Complete:
+                        GatewayLog.NoRoute(_logger, id, remote, sni ?? "(none)");
+                        Count("no_route");
+                        return new HelloOutcome(buffer, filled, null, null);
+                    default:
+                        GatewayLog.InvalidHello(_logger, id, remote, status, reason);
+                        Count(status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid");
+                        return new HelloOutcome(buffer, filled, null, null);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            GatewayLog.HelloTimeout(_logger, id, remote, _options.ClientHelloTimeout, filled);
+            Count("timeout");
+            return new HelloOutcome(buffer, filled, null, null);
+        }
+    }
+
+    // Synchronous: the parse result is a ref struct over the buffer and cannot live across an await.
+    private ClientHelloParseStatus Inspect(ReadOnlySpan<byte> received, out GatewayRoute? route, out string? sni, out ClientHelloInvalidReason reason)
+    {
+        route = null;
+        sni = null;
+        ClientHelloParseStatus status = ClientHelloParser.Parse(received, out ClientHelloInfo hello, _options.MaxClientHelloSize);
+        reason = hello.InvalidReason;
+        if (status == ClientHelloParseStatus.Complete && hello.HasServerName)
+        {
+            sni = hello.GetServerNameString();
+            Volatile.Read(ref _routes).Lookup(hello.ServerName, out route);
+        }
+
+        return status;
+    }
+
+    private void Count(string result) => _connections.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, result));
+
+    private readonly record struct HelloOutcome(byte[] Buffer, int Filled, GatewayRoute? Route, string? Sni);
+
+    private sealed class Listener(Socket socket)
+    {
+        public int Connections;
+        public int ReadingHello;
+
+        public Socket Socket { get; } = socket;
+
+        public Task? AcceptLoop { get; set; }
+    }
+}

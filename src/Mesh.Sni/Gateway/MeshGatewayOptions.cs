@@ -1,0 +1,74 @@
+using System.Net;
+using Mesh.Identity;
+using Mesh.Splicing;
+
+namespace Mesh.Sni.Gateway;
+
+/// <summary>Settings of a <see cref="MeshGateway"/>. Defaults follow Envoy's listener filters and Consul's gateways.</summary>
+public sealed class MeshGatewayOptions
+{
+    /// <summary>The gateway's own datacenter: its services are routed by exact SNI, every other datacenter by wildcard.</summary>
+    public string Datacenter { get; set; } = string.Empty;
+
+    /// <summary>The mesh's trust domain, the suffix of every SNI name the gateway routes.</summary>
+    public TrustDomain TrustDomain { get; set; }
+
+    /// <summary>Where the gateway accepts connections (Consul gives a gateway a LAN and a WAN address). Port 0 picks a free port.</summary>
+    public IList<IPEndPoint> ListenEndPoints { get; } = [];
+
+    /// <summary>The source address of outbound connections; the system picks one when null.</summary>
+    public IPAddress? OutboundAddress { get; set; }
+
+    /// <summary>How long a client may take to send its whole ClientHello (15 s, as Envoy's listener filter timeout).</summary>
+    public TimeSpan ClientHelloTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long connecting to one endpoint may take before the next is tried (5 s, as Consul's gateways).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most connections a listener holds at once; more are closed on accept.</summary>
+    public int MaxConnections { get; set; } = 8_000;
+
+    /// <summary>The most connections per listener still sending their ClientHello; more are closed on accept.</summary>
+    public int MaxConcurrentClientHelloReads { get; set; } = 1_000;
+
+    /// <summary>The largest ClientHello handshake accepted (64 KiB, as Envoy's tls_inspector).</summary>
+    public int MaxClientHelloSize { get; set; } = Mesh.Sni.ClientHello.ClientHelloParser.DefaultMaxHandshakeLength;
+
+    /// <summary>How the spliced connections behave; the kernel path is on by default since a gateway never reads past the ClientHello.</summary>
+    public SpliceOptions Splice { get; set; } = SpliceOptions.Default;
+
+    internal void Validate()
+    {
+        if (!ServiceName.IsValidPart(Datacenter))
+        {
+            throw new ArgumentException($"MeshGatewayOptions.Datacenter '{Datacenter}' is not a usable datacenter name: it must be 1-63 letters, digits, '-' or '_'.");
+        }
+
+        if (!TrustDomain.IsValid)
+        {
+            throw new ArgumentException("MeshGatewayOptions.TrustDomain is required: the gateway routes names ending in it.");
+        }
+
+        if (ListenEndPoints.Count == 0)
+        {
+            throw new ArgumentException("MeshGatewayOptions.ListenEndPoints is empty: give the gateway at least one address to accept on.");
+        }
+
+        Positive(ClientHelloTimeout, nameof(ClientHelloTimeout));
+        Positive(ConnectTimeout, nameof(ConnectTimeout));
+        if (MaxConnections <= 0 || MaxConcurrentClientHelloReads <= 0 || MaxClientHelloSize < 512)
+        {
+            throw new ArgumentException("MeshGatewayOptions: MaxConnections and MaxConcurrentClientHelloReads must be positive and MaxClientHelloSize at least 512 bytes.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Splice, nameof(Splice));
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"MeshGatewayOptions.{name} must be positive; it is {value}.");
+        }
+    }
+}
