@@ -38,4 +38,7 @@ public enum CertificateSigningError
 
     /// <summary>The signing rate limit is exceeded; retry later.</summary>
     RateLimited,
+
+    /// <summary>The caller may not obtain a certificate for the requested identity (its token does not cover it).</summary>
+    Unauthorized,
 }

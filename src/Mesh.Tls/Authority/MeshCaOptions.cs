@@ -11,6 +11,12 @@ public sealed class MeshCaOptions
     /// <summary>The datacenter this CA signs for; service and gateway IDs of other datacenters are refused.</summary>
     public string Datacenter { get; set; } = "dc1";
 
+    /// <summary>
+    /// Further datacenters this CA signs for. Consul gives every datacenter a CA of its own under the primary's root; one CA that
+    /// serves a whole small mesh (a dev setup, the demo) signs for each datacenter listed here as well.
+    /// </summary>
+    public IList<string> AdditionalDatacenters { get; } = [];
+
     /// <summary>The root (and intermediate) key type; EC P-256 by default.</summary>
     public CaKeyType KeyType { get; set; } = CaKeyType.EcP256;
 

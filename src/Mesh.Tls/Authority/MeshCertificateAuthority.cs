@@ -72,14 +72,26 @@ public sealed class MeshCertificateAuthority : IDisposable
     /// <param name="csr">The DER request.</param>
     /// <param name="ttl">The leaf TTL; the configured default (72 h) when null.</param>
     /// <exception cref="CertificateSigningException">The request was refused; <see cref="CertificateSigningException.Error"/> names the rule.</exception>
-    public SignedCertificate SignCsr(ReadOnlyMemory<byte> csr, TimeSpan? ttl = null)
+    public SignedCertificate SignCsr(ReadOnlyMemory<byte> csr, TimeSpan? ttl = null) => SignCsr(csr, authorize: null, ttl);
+
+    /// <summary>
+    /// Signs a CSR as <see cref="SignCsr(ReadOnlyMemory{byte}, TimeSpan?)"/> does, after asking <paramref name="authorize"/> whether
+    /// the caller may obtain a certificate for the CSR's SPIFFE ID (as Consul's ACL <c>service:write</c> decides).
+    /// </summary>
+    /// <exception cref="CertificateSigningException">The CSR breaks a rule, the caller is not authorized (<see cref="CertificateSigningError.Unauthorized"/>), or the rate limit is exceeded.</exception>
+    public SignedCertificate SignCsr(ReadOnlyMemory<byte> csr, Func<SpiffeId, bool>? authorize, TimeSpan? ttl = null)
     {
         try
         {
             TimeSpan lifetime = CheckTtl(ttl);
-            CheckRateLimit();
             CertificationRequest request = CertificationRequest.Parse(csr);
             SpiffeId id = CheckIdentity(request);
+            if (authorize is not null && !authorize(id))
+            {
+                throw Refuse(CertificateSigningError.Unauthorized, $"The caller's token does not allow certificates for '{id}'.");
+            }
+
+            CheckRateLimit();
             using (request.ImportAndVerify())
             {
             }
@@ -352,7 +364,7 @@ public sealed class MeshCertificateAuthority : IDisposable
             throw Refuse(CertificateSigningError.WrongTrustDomain, $"'{id}' belongs to trust domain '{identity.TrustDomain}', not '{TrustDomain}'.");
         }
 
-        if (!string.Equals(identity.Datacenter, Datacenter, StringComparison.Ordinal))
+        if (!string.Equals(identity.Datacenter, Datacenter, StringComparison.Ordinal) && !_options.AdditionalDatacenters.Contains(identity.Datacenter!))
         {
             throw Refuse(CertificateSigningError.WrongDatacenter, $"'{id}' names datacenter '{identity.Datacenter}'; this CA signs for '{Datacenter}'.");
         }
