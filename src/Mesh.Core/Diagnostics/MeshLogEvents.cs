@@ -120,4 +120,10 @@ public static class MeshLogEvents
 
     /// <summary>A listener stopped accepting and is draining its connections.</summary>
     public const int ListenerDraining = 8006;
+
+    /// <summary>An upstream endpoint refused or timed out and the next one is tried.</summary>
+    public const int UpstreamEndpointFailed = 8008;
+
+    /// <summary>An upstream listener started.</summary>
+    public const int UpstreamListenerStarted = 8007;
 }

@@ -21,6 +21,9 @@ public readonly struct ServiceIdentity : IEquatable<ServiceIdentity>
     /// <summary>The service, namespace and partition.</summary>
     public ServiceName Service { get; }
 
+    /// <summary>Whether this instance holds an identity (it does unless it is <c>default</c>).</summary>
+    public bool IsValid => _datacenter is not null;
+
     /// <summary>The datacenter the instance runs in.</summary>
     public string Datacenter => _datacenter ?? throw new InvalidOperationException("This ServiceIdentity is the default value.");
 

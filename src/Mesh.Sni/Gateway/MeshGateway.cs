@@ -40,9 +40,8 @@ public sealed class MeshGateway : IAsyncDisposable
     private readonly UpDownCounter<long> _activeGauge;
     private readonly Meter? _ownedMeter;
     private SniRouteTable<GatewayRoute> _routes = new([]);
+    private readonly ConnectionDrain _drain = new();
     private IDisposable? _catalogSubscription;
-    private int _active;
-    private TaskCompletionSource? _drained;
 
     /// <summary>Creates a gateway; <see cref="StartAsync"/> starts it.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -77,7 +76,7 @@ public sealed class MeshGateway : IAsyncDisposable
     }
 
     /// <summary>The connections the gateway holds now.</summary>
-    public int ActiveConnections => Volatile.Read(ref _active);
+    public int ActiveConnections => _drain.Active;
 
     /// <summary>Builds the routes, binds every listen address and starts accepting.</summary>
     /// <exception cref="SocketException">An address cannot be bound.</exception>
@@ -116,30 +115,14 @@ public sealed class MeshGateway : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         _catalogSubscription?.Dispose();
-        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _drained, drained);
         foreach (Listener listener in _listeners)
         {
             listener.Socket.Dispose();
         }
 
         GatewayLog.Draining(_logger, _options.Datacenter, ActiveConnections);
-        if (ActiveConnections == 0)
-        {
-            drained.TrySetResult();
-        }
-
-        try
-        {
-            await drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        finally
-        {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-        }
+        await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
 
         foreach (Listener listener in _listeners)
         {
@@ -173,7 +156,7 @@ public sealed class MeshGateway : IAsyncDisposable
     private async Task HandleAsync(Socket downstream, Listener listener)
     {
         long id = ConnectionIds.Next();
-        Interlocked.Increment(ref _active);
+        _drain.Enter();
         int held = Interlocked.Increment(ref listener.Connections);
         _activeGauge.Add(1);
         bool readingHello = true;
@@ -254,10 +237,7 @@ public sealed class MeshGateway : IAsyncDisposable
 
             Interlocked.Decrement(ref listener.Connections);
             _activeGauge.Add(-1);
-            if (Interlocked.Decrement(ref _active) == 0)
-            {
-                Volatile.Read(ref _drained)?.TrySetResult();
-            }
+            _drain.Exit();
         }
     }
 

@@ -1,0 +1,334 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Mesh.ControlPlane;
+using Mesh.Endpoints;
+using Mesh.Identity;
+using Mesh.Intentions;
+using Mesh.Naming;
+using Mesh.Shared;
+using Mesh.Splicing;
+using Mesh.Tls.Validation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Tls.Sidecar;
+
+/// <summary>
+/// The sidecar of one service instance, as Consul's built-in proxy: upstream listeners that carry the application's plain TCP
+/// connections over mesh mTLS to their destination (directly in the local datacenter, through the local mesh gateways to a remote
+/// one), and a public listener that terminates mesh mTLS, authenticates the peer's SPIFFE identity, asks the intentions, resets
+/// denied connections and splices allowed ones to the local application.
+/// </summary>
+/// <remarks>
+/// Every handshake reads the current leaf and trust bundle, so a rotation takes effect for new connections while open ones stay
+/// up. In TLS 1.3 the caller's handshake completes before this side has checked its certificate and intentions: a refusal reaches
+/// the caller as a reset on its first read.
+/// </remarks>
+public sealed class MeshSidecar : IAsyncDisposable
+{
+    private readonly SidecarOptions _options;
+    private readonly IServiceCatalog _catalog;
+    private readonly IIntentionSource _intentions;
+    private readonly ILeafSource _leaves;
+    private readonly ITrustBundleSource _bundles;
+    private readonly SidecarTls _tls;
+    private readonly TcpSplicer _splicer;
+    private readonly ILogger _logger;
+    private readonly EndpointRotation _rotation = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConnectionDrain _drain = new();
+    private readonly List<(Socket Socket, Task Loop)> _listeners = [];
+    private Socket? _public;
+
+    /// <summary>Creates a sidecar; <see cref="StartAsync"/> starts it.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public MeshSidecar(
+        SidecarOptions options,
+        ILeafSource leaves,
+        ITrustBundleSource bundles,
+        IServiceCatalog catalog,
+        IIntentionSource intentions,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(leaves);
+        ArgumentNullException.ThrowIfNull(bundles);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(intentions);
+        options.Validate();
+        _options = options;
+        _catalog = catalog;
+        _intentions = intentions;
+        _leaves = leaves;
+        _bundles = bundles;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger<MeshSidecar>();
+        _tls = new SidecarTls(leaves, new SvidValidator(bundles, timeProvider, logger: loggerFactory.CreateLogger<SvidValidator>()));
+        _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
+    }
+
+    /// <summary>Where the public listener accepts, with the port picked for port 0; null before <see cref="StartAsync"/>.</summary>
+    public IPEndPoint? PublicEndPoint => (IPEndPoint?)_public?.LocalEndPoint;
+
+    /// <summary>Where each upstream listener accepts, in the order of <see cref="SidecarOptions.Upstreams"/>.</summary>
+    public IReadOnlyList<IPEndPoint> UpstreamEndPoints
+    {
+        get
+        {
+            var endPoints = new List<IPEndPoint>();
+            foreach ((Socket socket, _) in _listeners)
+            {
+                if (!ReferenceEquals(socket, _public))
+                {
+                    endPoints.Add((IPEndPoint)socket.LocalEndPoint!);
+                }
+            }
+
+            return endPoints;
+        }
+    }
+
+    /// <summary>The connections the sidecar holds now, both directions.</summary>
+    public int ActiveConnections => _drain.Active;
+
+    /// <summary>Waits for the first leaf and trust bundle, then binds the public and upstream listeners and starts accepting.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _leaves.GetLeafAsync(cancellationToken).ConfigureAwait(false);
+        await _bundles.GetBundleAsync(cancellationToken).ConfigureAwait(false);
+
+        _public = Listen(_options.PublicListener!);
+        _listeners.Add((_public, TcpAcceptLoop.RunAsync(_public, s => _ = HandleInboundAsync(s), _logger, null, _stopping.Token)));
+        SidecarLog.Listening(_logger, _options.Service, _public.LocalEndPoint!);
+        foreach (SidecarUpstream upstream in _options.Upstreams)
+        {
+            Socket socket = Listen(upstream.LocalBindAddress);
+            _listeners.Add((socket, TcpAcceptLoop.RunAsync(socket, s => _ = HandleUpstreamAsync(s, upstream), _logger, null, _stopping.Token)));
+            SidecarLog.ListeningUpstream(_logger, _options.Service, upstream, socket.LocalEndPoint!);
+        }
+    }
+
+    /// <summary>Stops accepting, waits for open connections until <paramref name="cancellationToken"/> fires, then resets the rest.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        foreach ((Socket socket, _) in _listeners)
+        {
+            socket.Dispose();
+        }
+
+        SidecarLog.Draining(_logger, _options.Service, ActiveConnections);
+        await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach ((_, Task loop) in _listeners)
+        {
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Stops at once: open connections are reset.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using (var now = new CancellationTokenSource())
+        {
+            await now.CancelAsync().ConfigureAwait(false);
+            await StopAsync(now.Token).ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static Socket Listen(IPEndPoint endPoint)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(endPoint);
+            socket.Listen(512);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private async Task HandleInboundAsync(Socket socket)
+    {
+        long id = ConnectionIds.Next();
+        _drain.Enter();
+        EndPoint? remote = null;
+        EndPoint? local = null;
+        var transport = new SocketTransportStream(socket);
+        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        bool handedOver = false;
+        try
+        {
+            remote = socket.RemoteEndPoint;
+            local = socket.LocalEndPoint;
+            socket.NoDelay = true;
+            var check = new SidecarTls.PeerCheck();
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                timeout.CancelAfter(_options.HandshakeTimeout);
+                try
+                {
+                    await tls.AuthenticateAsServerAsync(_tls.ServerOptions(check), timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+                {
+                    string reason = check.Result.Status != SvidValidationStatus.Valid && check.Result.PeerId.IsValid || check.Result.Detail is not null
+                        ? check.Result.ToString()
+                        : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
+                    SidecarLog.HandshakeRefused(_logger, id, remote, reason);
+                    return;
+                }
+            }
+
+            SpiffeId peer = check.Result.PeerId;
+            IntentionDecision decision = ServiceIdentity.TryFromSpiffeId(peer, out ServiceIdentity source)
+                ? _intentions.Current.Decide(source.Service, _options.Service.Service)
+                : default;
+            if (!decision.IsAllowed)
+            {
+                string reason = source.IsValid ? decision.FormatReason() : "the peer is not a service identity";
+                SidecarLog.Denied(_logger, id, peer, reason, decision.IntentionId ?? "(default policy)", decision.Precedence, remote, local);
+                return;
+            }
+
+            (Socket? app, Exception? error) = await OutboundConnector.TryConnectAsync(
+                _options.LocalApplication!, null, _options.LocalApplicationConnectTimeout, _stopping.Token).ConfigureAwait(false);
+            if (app is null)
+            {
+                SidecarLog.LocalAppUnreachable(_logger, id, _options.LocalApplication!, error!.Message);
+                return;
+            }
+
+            SidecarLog.Allowed(_logger, id, peer, decision, decision.IntentionId ?? "(default policy)", decision.Precedence, remote, local);
+            SidecarLog.LocalAppConnected(_logger, id, app.LocalEndPoint, app.RemoteEndPoint);
+            handedOver = true;
+            await _splicer.SpliceAsync(app, tls, transport, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                // Refused, denied or failed: a reset, so the caller never takes the refusal for a clean end of stream.
+                OutboundConnector.Close(socket, reset: true);
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _drain.Exit();
+        }
+    }
+
+    private async Task HandleUpstreamAsync(Socket client, SidecarUpstream upstream)
+    {
+        long id = ConnectionIds.Next();
+        _drain.Enter();
+        EndPoint? clientRemote = null;
+        bool handedOver = false;
+        Socket? server = null;
+        SslStream? tls = null;
+        try
+        {
+            clientRemote = client.RemoteEndPoint;
+            client.NoDelay = true;
+            IPEndPoint[] targets = ResolveTargets(upstream);
+            IPAddress source = _options.OutboundAddress ?? _options.PublicListener!.Address;
+            server = await _rotation.TryEachAsync<IPEndPoint, Socket>(targets, async (endpoint, ct) =>
+            {
+                (Socket? socket, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, source, _options.UpstreamConnectTimeout, ct).ConfigureAwait(false);
+                if (error is not null)
+                {
+                    SidecarLog.EndpointFailed(_logger, id, upstream, endpoint, error.Message);
+                }
+
+                return socket;
+            }, _stopping.Token).ConfigureAwait(false);
+            if (server is null)
+            {
+                SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
+                    targets.Length == 0 ? "no healthy endpoint" : "no endpoint accepted a connection");
+                return;
+            }
+
+            // SNI is the destination's Consul name; the server is checked by the SPIFFE ID in its certificate, never by the SNI.
+            string sni = ConsulSniName.ForService(upstream.Destination, upstream.Datacenter, _options.TrustDomain).ToString();
+            var expected = PeerAuthorizer.Service(new ServiceIdentity(upstream.Destination, upstream.Datacenter), _options.TrustDomain);
+            var transport = new SocketTransportStream(server);
+            tls = new SslStream(transport, leaveInnerStreamOpen: false);
+            var check = new SidecarTls.PeerCheck();
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                timeout.CancelAfter(_options.HandshakeTimeout);
+                try
+                {
+                    await tls.AuthenticateAsClientAsync(_tls.ClientOptions(sni, expected, check), timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
+                {
+                    SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
+                        check.Result.Detail is not null ? $"server refused: {check.Result}" : $"mTLS handshake failed: {ex.Message}");
+                    return;
+                }
+            }
+
+            SidecarLog.UpstreamConnected(_logger, id, upstream, clientRemote, client.LocalEndPoint, server.LocalEndPoint, server.RemoteEndPoint, sni, check.Result.PeerId);
+            handedOver = true;
+            await _splicer.SpliceAsync(client, tls, transport, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                OutboundConnector.Close(client, reset: true);
+                if (tls is not null)
+                {
+                    await tls.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    server?.Dispose();
+                }
+            }
+
+            _drain.Exit();
+        }
+    }
+
+    // The destination's sidecars in the local datacenter; the local mesh gateways (LAN side) for a remote one.
+    private IPEndPoint[] ResolveTargets(SidecarUpstream upstream)
+    {
+        string localDatacenter = _options.Service.Datacenter;
+        if (string.Equals(upstream.Datacenter, localDatacenter, StringComparison.Ordinal))
+        {
+            IReadOnlyList<ServiceEndpoint> endpoints = _catalog.GetHealthyEndpoints(upstream.Destination, localDatacenter);
+            var addresses = new IPEndPoint[endpoints.Count];
+            for (int i = 0; i < addresses.Length; i++)
+            {
+                addresses[i] = endpoints[i].Address;
+            }
+
+            return addresses;
+        }
+
+        IReadOnlyList<MeshGatewayEndpoint> gateways = _catalog.GetMeshGateways(localDatacenter);
+        var lan = new IPEndPoint[gateways.Count];
+        for (int i = 0; i < lan.Length; i++)
+        {
+            lan[i] = gateways[i].LanAddress;
+        }
+
+        return lan;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Net;
+using Mesh.Diagnostics;
+using Mesh.Identity;
+using Mesh.Intentions;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Tls.Sidecar;
+
+internal static partial class SidecarLog
+{
+    [LoggerMessage(EventId = MeshLogEvents.ListenerStarted, Level = LogLevel.Information, Message = "Sidecar of {Service}: public listener on {EndPoint}")]
+    public static partial void Listening(ILogger logger, ServiceIdentity service, EndPoint endPoint);
+
+    [LoggerMessage(EventId = MeshLogEvents.UpstreamListenerStarted, Level = LogLevel.Information, Message = "Sidecar of {Service}: upstream {Upstream} on {EndPoint}")]
+    public static partial void ListeningUpstream(ILogger logger, ServiceIdentity service, SidecarUpstream upstream, EndPoint endPoint);
+
+    [LoggerMessage(EventId = MeshLogEvents.UpstreamConnected, Level = LogLevel.Information,
+        Message = "Connection {ConnectionId} upstream {Upstream}: {ClientRemote} -> {ClientLocal} over mTLS {Local} -> {Remote}, SNI {Sni}, server {PeerId}")]
+    public static partial void UpstreamConnected(ILogger logger, long connectionId, SidecarUpstream upstream, EndPoint? clientRemote, EndPoint? clientLocal,
+        EndPoint? local, EndPoint? remote, string sni, SpiffeId peerId);
+
+    [LoggerMessage(EventId = MeshLogEvents.UpstreamConnectFailed, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} upstream {Upstream} from {ClientRemote} failed: {Reason}")]
+    public static partial void UpstreamFailed(ILogger logger, long connectionId, SidecarUpstream upstream, EndPoint? clientRemote, string reason);
+
+    [LoggerMessage(EventId = MeshLogEvents.UpstreamEndpointFailed, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} upstream {Upstream}: endpoint {Endpoint} failed ({Error}); trying the next one")]
+    public static partial void EndpointFailed(ILogger logger, long connectionId, SidecarUpstream upstream, IPEndPoint endpoint, string error);
+
+    [LoggerMessage(EventId = MeshLogEvents.AuthorizationAllowed, Level = LogLevel.Information,
+        Message = "Connection {ConnectionId} from {Peer} allowed: {Decision} (intention {IntentionId}, precedence {Precedence}); {InboundRemote} -> {InboundLocal}")]
+    public static partial void Allowed(ILogger logger, long connectionId, SpiffeId peer, IntentionDecision decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
+
+    [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Reason} (intention {IntentionId}, precedence {Precedence}); {InboundRemote} -> {InboundLocal}")]
+    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string reason, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
+
+    [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]
+    public static partial void HandshakeRefused(ILogger logger, long connectionId, EndPoint? inboundRemote, string reason);
+
+    [LoggerMessage(EventId = MeshLogEvents.LocalAppConnected, Level = LogLevel.Information,
+        Message = "Connection {ConnectionId} to the local application: {Local} -> {Remote}")]
+    public static partial void LocalAppConnected(ILogger logger, long connectionId, EndPoint? local, EndPoint? remote);
+
+    [LoggerMessage(EventId = MeshLogEvents.LocalAppUnreachable, Level = LogLevel.Error,
+        Message = "Connection {ConnectionId} reset: the local application at {Application} is unreachable ({Error})")]
+    public static partial void LocalAppUnreachable(ILogger logger, long connectionId, IPEndPoint application, string error);
+
+    [LoggerMessage(EventId = MeshLogEvents.ListenerDraining, Level = LogLevel.Information,
+        Message = "Sidecar of {Service} stopped accepting; draining {Active} connections")]
+    public static partial void Draining(ILogger logger, ServiceIdentity service, int active);
+}
