@@ -194,8 +194,8 @@ public sealed class MeshSidecar : IAsyncDisposable
                 : default;
             if (!decision.IsAllowed)
             {
-                string reason = source.IsValid ? decision.FormatReason() : "the peer is not a service identity";
-                SidecarLog.Denied(_logger, id, peer, reason, decision.IntentionId ?? "(default policy)", decision.Precedence, remote, local);
+                string reason = source.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
+                SidecarLog.Denied(_logger, id, peer, reason, IntentionId(decision), decision.Precedence, remote, local);
                 return;
             }
 
@@ -207,7 +207,9 @@ public sealed class MeshSidecar : IAsyncDisposable
                 return;
             }
 
-            SidecarLog.Allowed(_logger, id, peer, decision, decision.IntentionId ?? "(default policy)", decision.Precedence, remote, local);
+#pragma warning disable CA1873 // IntentionId returns an existing string: nothing is computed or allocated.
+            SidecarLog.Allowed(_logger, id, peer, decision, IntentionId(decision), decision.Precedence, remote, local);
+#pragma warning restore CA1873
             SidecarLog.LocalAppConnected(_logger, id, app.LocalEndPoint, app.RemoteEndPoint);
             handedOver = true;
             await _splicer.SpliceAsync(app, tls, transport, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
@@ -305,6 +307,14 @@ public sealed class MeshSidecar : IAsyncDisposable
             _drain.Exit();
         }
     }
+
+    // Consul leaves intentions from config entries without an ID; the decision text names them by source and destination.
+    private static string IntentionId(IntentionDecision decision) => decision.Intention switch
+    {
+        null => "none (default policy)",
+        { Id.Length: > 0 } intention => intention.Id,
+        _ => "none (config entry)",
+    };
 
     // The destination's sidecars in the local datacenter; the local mesh gateways (LAN side) for a remote one.
     private IPEndPoint[] ResolveTargets(SidecarUpstream upstream)

@@ -28,12 +28,12 @@ internal static partial class SidecarLog
     public static partial void EndpointFailed(ILogger logger, long connectionId, SidecarUpstream upstream, IPEndPoint endpoint, string error);
 
     [LoggerMessage(EventId = MeshLogEvents.AuthorizationAllowed, Level = LogLevel.Information,
-        Message = "Connection {ConnectionId} from {Peer} allowed: {Decision} (intention {IntentionId}, precedence {Precedence}); {InboundRemote} -> {InboundLocal}")]
+        Message = "Connection {ConnectionId} from {Peer} allowed: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
     public static partial void Allowed(ILogger logger, long connectionId, SpiffeId peer, IntentionDecision decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
 
     [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Reason} (intention {IntentionId}, precedence {Precedence}); {InboundRemote} -> {InboundLocal}")]
-    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string reason, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
+        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
+    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
 
     [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
         Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]

@@ -1,0 +1,166 @@
+using System.Net;
+using Mesh.ControlPlane;
+using Mesh.Identity;
+using Mesh.Intentions;
+using Mesh.Sni.Gateway;
+using Mesh.Tls.Authority;
+using Mesh.Tls.Sidecar;
+
+namespace Mesh.EndToEnd.Tests.Support;
+
+/// <summary>
+/// The life of a packet in one process, over real loopback sockets: dashboard's sidecar in dc1, mesh gateways in dc1 and dc2,
+/// counting's sidecars in dc2 and dc1, and the counting applications behind them, with certificates from the mesh CA.
+/// </summary>
+internal sealed class TwoDatacenterMesh : IAsyncDisposable
+{
+    public const string AllowDashboard = """
+        [{ "Kind": "service-intentions", "Name": "counting", "Sources": [ { "Name": "dashboard", "Action": "allow" } ] }]
+        """;
+
+    public static readonly TrustDomain TrustDomain = TrustDomain.Parse("11111111-2222-3333-4444-555555555555.consul");
+    public static readonly ServiceName Dashboard = new("dashboard");
+    public static readonly ServiceName Counting = new("counting");
+
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private TwoDatacenterMesh(IPAddress address, CapturedLogs logs)
+    {
+        Address = address;
+        Logs = logs;
+        var options = new MeshCaOptions { TrustDomain = TrustDomain, Datacenter = "dc1", MinimumLeafTtl = TimeSpan.FromSeconds(1) };
+        options.AdditionalDatacenters.Add("dc2");
+        Ca = new MeshCertificateAuthority(options);
+    }
+
+    public IPAddress Address { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public MeshCertificateAuthority Ca { get; }
+
+    public InMemoryServiceCatalog Catalog { get; } = new();
+
+    public InMemoryIntentionSource Intentions { get; } = new();
+
+    public InMemoryLeafSource DashboardLeaf { get; } = new();
+
+    public InMemoryLeafSource CountingDc2Leaf { get; } = new();
+
+    public TestApplication CountingDc2App { get; private set; } = null!;
+
+    public TestApplication CountingDc1App { get; private set; } = null!;
+
+    public MeshSidecar DashboardSidecar { get; private set; } = null!;
+
+    public MeshSidecar CountingDc2Sidecar { get; private set; } = null!;
+
+    public MeshSidecar CountingDc1Sidecar { get; private set; } = null!;
+
+    public MeshGateway GatewayDc1 { get; private set; } = null!;
+
+    public MeshGateway GatewayDc2 { get; private set; } = null!;
+
+    /// <summary>Where dashboard's application connects to reach counting in dc2.</summary>
+    public IPEndPoint UpstreamToDc2 => DashboardSidecar.UpstreamEndPoints[0];
+
+    /// <summary>Where dashboard's application connects to reach counting in dc1.</summary>
+    public IPEndPoint UpstreamToDc1 => DashboardSidecar.UpstreamEndPoints[1];
+
+    public static async Task<TwoDatacenterMesh> StartAsync(string intentionsJson = AllowDashboard, IPAddress? address = null)
+    {
+        var mesh = new TwoDatacenterMesh(address ?? IPAddress.Loopback, new CapturedLogs());
+        try
+        {
+            await mesh.StartAsync(intentionsJson);
+            return mesh;
+        }
+        catch
+        {
+            await mesh.DisposeAsync();
+            throw;
+        }
+    }
+
+    public void SetIntentions(string json) => Intentions.Set(new IntentionSet(IntentionJson.ReadConfigEntries(json)));
+
+    public LeafCertificate IssueLeaf(ServiceName service, string datacenter, TimeSpan? ttl = null) =>
+        Ca.IssueLeaf(new ServiceIdentity(service, datacenter).ToSpiffeId(TrustDomain), ttl: ttl);
+
+    private async Task StartAsync(string intentionsJson)
+    {
+        SetIntentions(intentionsJson);
+        DashboardLeaf.Set(IssueLeaf(Dashboard, "dc1"));
+        CountingDc2Leaf.Set(IssueLeaf(Counting, "dc2"));
+        var countingDc1Leaf = new InMemoryLeafSource(IssueLeaf(Counting, "dc1"));
+
+        CountingDc2App = Own(TestApplication.Start(Address));
+        CountingDc1App = Own(TestApplication.Start(Address));
+
+        CountingDc2Sidecar = Own(await StartSidecar(new ServiceIdentity(Counting, "dc2"), CountingDc2Leaf, CountingDc2App.EndPoint));
+        CountingDc1Sidecar = Own(await StartSidecar(new ServiceIdentity(Counting, "dc1"), countingDc1Leaf, CountingDc1App.EndPoint));
+        DashboardSidecar = Own(await StartSidecar(new ServiceIdentity(Dashboard, "dc1"), DashboardLeaf, new IPEndPoint(Address, 9),
+            new SidecarUpstream(Counting, "dc2", new IPEndPoint(Address, 0)),
+            new SidecarUpstream(Counting, "dc1", new IPEndPoint(Address, 0))));
+
+        GatewayDc1 = Own(await StartGateway("dc1"));
+        GatewayDc2 = Own(await StartGateway("dc2"));
+
+        Catalog.Replace(
+            [
+                new ServiceEndpoint(new ServiceIdentity(Counting, "dc2"), CountingDc2Sidecar.PublicEndPoint!),
+                new ServiceEndpoint(new ServiceIdentity(Counting, "dc1"), CountingDc1Sidecar.PublicEndPoint!),
+                new ServiceEndpoint(new ServiceIdentity(Dashboard, "dc1"), DashboardSidecar.PublicEndPoint!),
+            ],
+            [
+                new MeshGatewayEndpoint("dc1", GatewayDc1.LocalEndPoints[0], GatewayDc1.LocalEndPoints[0]),
+                new MeshGatewayEndpoint("dc2", GatewayDc2.LocalEndPoints[0], GatewayDc2.LocalEndPoints[0]),
+            ]);
+    }
+
+    public async Task<MeshSidecar> StartSidecar(ServiceIdentity service, ILeafSource leaf, IPEndPoint application, params SidecarUpstream[] upstreams)
+    {
+        var options = new SidecarOptions
+        {
+            Service = service,
+            TrustDomain = TrustDomain,
+            PublicListener = new IPEndPoint(Address, 0),
+            LocalApplication = application,
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
+            UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
+        };
+        foreach (SidecarUpstream upstream in upstreams)
+        {
+            options.Upstreams.Add(upstream);
+        }
+
+        var sidecar = new MeshSidecar(options, leaf, Ca.TrustBundleSource, Catalog, Intentions, Logs);
+        await sidecar.StartAsync();
+        return sidecar;
+    }
+
+    private async Task<MeshGateway> StartGateway(string datacenter)
+    {
+        var options = new MeshGatewayOptions { Datacenter = datacenter, TrustDomain = TrustDomain, ConnectTimeout = TimeSpan.FromSeconds(2) };
+        options.ListenEndPoints.Add(new IPEndPoint(Address, 0));
+        var gateway = new MeshGateway(options, Catalog, Logs);
+        await gateway.StartAsync();
+        return gateway;
+    }
+
+    private T Own<T>(T disposable) where T : IAsyncDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        Ca.Dispose();
+    }
+}
