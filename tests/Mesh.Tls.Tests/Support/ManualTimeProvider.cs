@@ -26,6 +26,18 @@ internal sealed class ManualTimeProvider : TimeProvider
 
     public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
+    /// <summary>How many timers are waiting to fire: a background loop is parked on this clock when it is non-zero.</summary>
+    public int PendingTimers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _timers.Count;
+            }
+        }
+    }
+
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;
