@@ -1,6 +1,8 @@
 using Mesh.Intentions;
 using Microsoft.Extensions.Primitives;
 
+using Mesh.Shared;
+
 namespace Mesh.ControlPlane;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Primitives;
 
+using Mesh.Shared;
+
 namespace Mesh.ControlPlane;
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.Collections.Frozen;
 using Mesh.Identity;
 using Microsoft.Extensions.Primitives;
 
+using Mesh.Shared;
+
 namespace Mesh.ControlPlane;
 
 /// <summary>

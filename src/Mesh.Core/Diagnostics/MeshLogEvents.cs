@@ -98,6 +98,12 @@ public static class MeshLogEvents
     /// <summary>The control-plane configuration is invalid; the previous one stays in force.</summary>
     public const int ControlPlaneInvalid = 7001;
 
+    /// <summary>A new trust bundle was received from the CA.</summary>
+    public const int TrustBundleUpdated = 7002;
+
+    /// <summary>The trust bundle could not be fetched from the CA; it will be retried.</summary>
+    public const int TrustBundleFetchFailed = 7003;
+
     // 8000–8099: sidecar and in-process listeners.
 
     /// <summary>A listener started.</summary>

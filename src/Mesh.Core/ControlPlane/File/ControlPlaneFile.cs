@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 
+using Mesh.Shared;
+
 namespace Mesh.ControlPlane.File;
 
 /// <summary>

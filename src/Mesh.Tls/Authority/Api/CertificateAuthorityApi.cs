@@ -80,7 +80,9 @@ public sealed class CertificateAuthorityApi
 
         try
         {
-            SignedCertificate signed = _ca.SignCsr(Encoding.ASCII.GetBytes(request.Csr), id => IsAuthorized(token, id), _leafTtl);
+            byte[] der = MeshPem.DecodeSingle(request.Csr, "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
+                ?? throw new CertificateSigningException(CertificateSigningError.MalformedRequest, "The CSR field holds no PEM 'CERTIFICATE REQUEST' block.");
+            SignedCertificate signed = _ca.SignCsr(der, id => IsAuthorized(token, id), _leafTtl);
             string service = MeshIdentity.TryParse(signed.Id, out MeshIdentity identity) ? identity.Name ?? string.Empty : string.Empty;
             using var certificate = signed.LoadCertificate();
             var issued = new CaIssuedCertificate

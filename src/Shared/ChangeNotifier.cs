@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Primitives;
 
-namespace Mesh.ControlPlane;
+namespace Mesh.Shared;
 
 /// <summary>
 /// Hands out change tokens and fires them all when a value is replaced: one <see cref="CancellationTokenSource"/> per generation.

@@ -1,0 +1,89 @@
+using System.Net;
+using Mesh.ControlPlane.File;
+using Mesh.Host;
+using Mesh.Host.Roles;
+using Mesh.Tls.Authority;
+using Mesh.Tls.Authority.Api;
+
+// One role of the mesh per process: the CA, a mesh gateway or a sidecar, all described by one control-plane file.
+HostArguments? arguments = HostArguments.Parse(args, out string? error);
+if (arguments is null)
+{
+    if (error is not null)
+    {
+        Console.Error.WriteLine($"Mesh.Host: {error}\n");
+    }
+
+    Console.Out.WriteLine(HostArguments.Usage);
+    return error is null ? 0 : 2;
+}
+
+ControlPlaneConfiguration configuration;
+try
+{
+    configuration = ControlPlaneConfiguration.Load(arguments.ConfigPath);
+}
+catch (ControlPlaneFileException ex)
+{
+    Console.Error.WriteLine($"Mesh.Host: {ex.Message}");
+    return 1;
+}
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+if (Environment.GetEnvironmentVariable("MESH_LOG_FORMAT") == "json")
+{
+    // One JSON object a line, with every structured field: what the demo (or a log shipper) reads.
+    builder.Logging.AddJsonConsole(o => o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false });
+}
+else
+{
+    builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+}
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+builder.Services.AddSingleton(arguments);
+builder.Services.AddSingleton<Readiness>();
+builder.Services.AddSingleton(sp => ControlPlaneFile.Open(arguments.ConfigPath, TimeSpan.FromSeconds(1), logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.ControlPlane")));
+
+IPEndPoint? listen = arguments.Health;
+switch (arguments.Role)
+{
+    case "ca":
+        if (configuration.CertificateAuthorityAddress is not { } caAddress)
+        {
+            Console.Error.WriteLine("Mesh.Host: the control-plane file has no CA.Address for the CA role to listen on.");
+            return 1;
+        }
+
+        listen = IPEndPoint.Parse($"{caAddress.Host}:{caAddress.Port}");
+        builder.Services.AddSingleton(sp => CertificateAuthorityRole.CreateAuthority(configuration, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new CertificateAuthorityApi(
+            sp.GetRequiredService<MeshCertificateAuthority>(),
+            configuration.CertificateAuthorityTokens,
+            configuration.LeafTtl,
+            sp.GetRequiredService<ILogger<CertificateAuthorityApi>>()));
+        break;
+    case "gateway":
+        builder.Services.AddHostedService<GatewayRole>();
+        break;
+    case "sidecar":
+        builder.Services.AddHostedService<SidecarRole>();
+        break;
+}
+
+builder.WebHost.UseUrls(listen is null ? "http://127.0.0.1:0" : $"http://{listen}");
+WebApplication app = builder.Build();
+var readiness = app.Services.GetRequiredService<Readiness>();
+app.MapGet("/health/live", () => "live");
+app.MapGet("/health/ready", () => readiness.IsReady ? Results.Text("ready") : Results.StatusCode(503));
+if (arguments.Role == "ca")
+{
+    CertificateAuthorityRole.Map(app, app.Services.GetRequiredService<CertificateAuthorityApi>());
+    app.Lifetime.ApplicationStarted.Register(readiness.MarkReady);
+}
+
+app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
+_ = app.Services.GetRequiredService<ControlPlaneFile>();
+await app.RunAsync();
+return 0;

@@ -1,0 +1,79 @@
+using Mesh.ControlPlane.File;
+using Mesh.Tls.Authority.Api;
+using Mesh.Tls.Rotation;
+using Mesh.Tls.Sidecar;
+
+namespace Mesh.Host.Roles;
+
+/// <summary>
+/// The sidecar of one service instance of the control-plane file. It bootstraps as a Consul client agent does: its own key pair,
+/// a CSR to the CA role with the service's token, renewal by the rotation manager; then it opens the service's upstream
+/// listeners and its public mTLS listener.
+/// </summary>
+internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments arguments, Readiness readiness, ILoggerFactory loggerFactory) : IHostedService
+{
+    private HttpClient? _http;
+    private MeshCaClient? _ca;
+    private LeafRotationManager? _rotation;
+    private MeshSidecar? _sidecar;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        ControlPlaneConfiguration configuration = controlPlane.Configuration;
+        ServiceDefinition service = configuration.FindService(arguments.Service!)
+            ?? throw new InvalidOperationException($"The control-plane file has no service instance '{arguments.Service}'.");
+        if (service.IsNative)
+        {
+            throw new InvalidOperationException($"'{service.Id}' joins the mesh natively (Connect.Native); it has no sidecar.");
+        }
+
+        Uri caAddress = configuration.CertificateAuthorityAddress
+            ?? throw new InvalidOperationException("The control-plane file has no CA.Address: the sidecar cannot obtain a certificate.");
+        string token = arguments.Token
+            ?? throw new InvalidOperationException("The sidecar needs the service's CA token: pass --token or set MESH_TOKEN.");
+
+        _http = new HttpClient { BaseAddress = caAddress, Timeout = Timeout.InfiniteTimeSpan };
+        _ca = new MeshCaClient(_http, service.Identity.ToSpiffeId(configuration.TrustDomain), token, loggerFactory.CreateLogger<MeshCaClient>());
+        await _ca.StartAsync(cancellationToken);
+        _rotation = new LeafRotationManager(_ca, logger: loggerFactory.CreateLogger<LeafRotationManager>());
+        _rotation.Start();
+
+        var options = new SidecarOptions
+        {
+            Service = service.Identity,
+            TrustDomain = configuration.TrustDomain,
+            PublicListener = service.MeshAddress,
+            LocalApplication = service.ApplicationAddress,
+        };
+        foreach (UpstreamDefinition upstream in service.Upstreams)
+        {
+            options.Upstreams.Add(new SidecarUpstream(upstream.Destination, upstream.Datacenter, upstream.LocalBindAddress));
+        }
+
+        _sidecar = new MeshSidecar(options, _rotation, _ca, controlPlane, controlPlane, loggerFactory);
+        await _sidecar.StartAsync(cancellationToken);
+        readiness.MarkReady();
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        readiness.MarkDraining();
+        if (_sidecar is not null)
+        {
+            await _sidecar.StopAsync(cancellationToken);
+            await _sidecar.DisposeAsync();
+        }
+
+        if (_rotation is not null)
+        {
+            await _rotation.DisposeAsync();
+        }
+
+        if (_ca is not null)
+        {
+            await _ca.DisposeAsync();
+        }
+
+        _http?.Dispose();
+    }
+}
