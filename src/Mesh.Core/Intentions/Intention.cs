@@ -81,6 +81,7 @@ public sealed class Intention
 
             CompiledPermissions = compiled;
             Permissions = kept;
+            HasPermissions = true;
         }
         else
         {
@@ -114,7 +115,7 @@ public sealed class Intention
     public IReadOnlyList<IntentionPermission> Permissions { get; }
 
     /// <summary>Whether this intention decides per HTTP request (and denies plain connections).</summary>
-    public bool HasPermissions => Permissions.Count > 0;
+    public bool HasPermissions { get; }
 
     /// <summary>A description for people, at most 512 characters.</summary>
     public string Description { get; }

@@ -196,6 +196,11 @@ public static class IntentionJson
             string where = e.Path is { Length: > 0 } path ? path : e.LineNumber is { } line ? $"line {line + 1}" : string.Empty;
             throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, where, $"not a valid document: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader reports text that is not valid UTF-8 this way.
+            throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, string.Empty, $"not a valid document: {e.Message}", e);
+        }
     }
 
     private delegate List<T> DeserializeList<T>(ReadOnlySpan<byte> json, bool isArray);

@@ -30,9 +30,8 @@ public sealed class IntentionSet
     private const int AllWildcardSources = 4;
 
     private readonly Intention[] _sorted;
-    private readonly Slot[] _destinationSlots;
-    private readonly DestinationBucket[] _destinations;
-    private readonly Slot[] _sourceSlots;
+    private readonly DestinationSlot[] _destinationSlots;
+    private readonly SourceSlot[] _sourceSlots;
     private readonly int _destinationMask;
     private readonly bool _defaultAllows;
 
@@ -72,9 +71,8 @@ public sealed class IntentionSet
         }
 
         int destinationCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, groups.Count * 2));
-        _destinationSlots = new Slot[destinationCapacity];
+        _destinationSlots = new DestinationSlot[destinationCapacity];
         _destinationMask = destinationCapacity - 1;
-        _destinations = new DestinationBucket[groups.Count];
 
         int sourceCapacity = 0;
         foreach (List<int> members in groups.Values)
@@ -82,35 +80,41 @@ public sealed class IntentionSet
             sourceCapacity += RegionSize(members.Count);
         }
 
-        _sourceSlots = new Slot[sourceCapacity];
-        int bucketIndex = 0;
+        _sourceSlots = new SourceSlot[sourceCapacity];
         int regionStart = 0;
         foreach (KeyValuePair<IntentionDestination, List<int>> group in groups)
         {
             IntentionDestination destination = group.Key;
             int regionSize = RegionSize(group.Value.Count);
             int sourceKinds = 0;
-            ulong destinationHash = DestinationHash(destination.Partition, destination.Namespace, destination.Name);
-            Insert(_destinationSlots, 0, _destinationMask, destinationHash, bucketIndex);
-
             foreach (int index in group.Value)
             {
                 IntentionSource source = _sorted[index].Source;
                 ulong sourceHash = SourceHash(source.Peer, source.Partition, source.Namespace, source.Name);
-                int existing = FindSourceSlot(regionStart, regionSize - 1, sourceHash, source.Peer, source.Partition, source.Namespace, source.Name);
-                if (existing >= 0)
+                if (FindSourceSlot(regionStart, regionSize - 1, sourceHash, source.Peer, source.Partition, source.Namespace, source.Name) >= 0)
                 {
                     throw new IntentionValidationException(IntentionValidationRule.DuplicateSource, destination.ToString(), source.ToString(), string.Empty,
                         "two intentions have this source and destination");
                 }
 
-                Insert(_sourceSlots, regionStart, regionSize - 1, sourceHash, index);
+                int offset = (int)sourceHash & (regionSize - 1);
+                while (_sourceSlots[regionStart + offset].Name is not null)
+                {
+                    offset = (offset + 1) & (regionSize - 1);
+                }
+
+                _sourceSlots[regionStart + offset] = new SourceSlot(sourceHash, source.Name, source.Namespace, source.Partition, source.Peer, index);
                 sourceKinds |= 1 << (2 - source.ExactCount);
             }
 
-            _destinations[bucketIndex] = new DestinationBucket(destination.Partition, destination.Namespace, destination.Name, regionStart, regionSize - 1, sourceKinds);
+            ulong destinationHash = DestinationHash(destination.Partition, destination.Namespace, destination.Name);
+            int slot = (int)destinationHash & _destinationMask;
+            while (_destinationSlots[slot].Name is not null)
+            {
+                slot = (slot + 1) & _destinationMask;
+            }
 
-            bucketIndex++;
+            _destinationSlots[slot] = new DestinationSlot(destinationHash, destination.Name, destination.Namespace, destination.Partition, regionStart, regionSize - 1, sourceKinds);
             regionStart += regionSize;
         }
     }
@@ -234,34 +238,31 @@ public sealed class IntentionSet
 
     private int FindDestination(ulong hash, string partition, string ns, string name)
     {
-        Slot[] slots = _destinationSlots;
+        DestinationSlot[] slots = _destinationSlots;
         int i = (int)hash & _destinationMask;
         while (true)
         {
-            Slot slot = slots[i];
-            if (slot.Index == 0)
+            ref readonly DestinationSlot slot = ref slots[i];
+            if (slot.Name is null)
             {
                 return -1;
             }
 
-            if (slot.Hash == hash)
+            if (slot.Hash == hash
+                && string.Equals(slot.Name, name, StringComparison.Ordinal)
+                && string.Equals(slot.Namespace, ns, StringComparison.Ordinal)
+                && string.Equals(slot.Partition, partition, StringComparison.Ordinal))
             {
-                ref readonly DestinationBucket bucket = ref _destinations[slot.Index - 1];
-                if (string.Equals(bucket.Name, name, StringComparison.Ordinal)
-                    && string.Equals(bucket.Namespace, ns, StringComparison.Ordinal)
-                    && string.Equals(bucket.Partition, partition, StringComparison.Ordinal))
-                {
-                    return slot.Index - 1;
-                }
+                return i;
             }
 
             i = (i + 1) & _destinationMask;
         }
     }
 
-    private int FindSource(int bucketIndex, ref SourceKey key)
+    private int FindSource(int destinationSlot, ref SourceKey key)
     {
-        ref readonly DestinationBucket bucket = ref _destinations[bucketIndex];
+        ref readonly DestinationSlot bucket = ref _destinationSlots[destinationSlot];
         key.EnsureHashed();
 
         // Only probe for the kinds of source this destination has: most have only exact sources, a */* bucket only */*.
@@ -280,43 +281,30 @@ public sealed class IntentionSet
         return found;
     }
 
+    // Slots hold the key's names inline, so a probe reads one slot and the compared strings, not the intention.
     private int FindSourceSlot(int start, int mask, ulong hash, string peer, string partition, string ns, string name)
     {
-        Slot[] slots = _sourceSlots;
+        SourceSlot[] slots = _sourceSlots;
         int offset = (int)hash & mask;
         while (true)
         {
-            Slot slot = slots[start + offset];
-            if (slot.Index == 0)
+            ref readonly SourceSlot slot = ref slots[start + offset];
+            if (slot.Name is null)
             {
                 return -1;
             }
 
-            if (slot.Hash == hash)
+            if (slot.Hash == hash
+                && string.Equals(slot.Name, name, StringComparison.Ordinal)
+                && string.Equals(slot.Namespace, ns, StringComparison.Ordinal)
+                && string.Equals(slot.Partition, partition, StringComparison.Ordinal)
+                && string.Equals(slot.Peer, peer, StringComparison.Ordinal))
             {
-                IntentionSource candidate = _sorted[slot.Index - 1].Source;
-                if (string.Equals(candidate.Name, name, StringComparison.Ordinal)
-                    && string.Equals(candidate.Namespace, ns, StringComparison.Ordinal)
-                    && string.Equals(candidate.Partition, partition, StringComparison.Ordinal)
-                    && string.Equals(candidate.Peer, peer, StringComparison.Ordinal))
-                {
-                    return slot.Index - 1;
-                }
+                return slot.Index;
             }
 
             offset = (offset + 1) & mask;
         }
-    }
-
-    private static void Insert(Slot[] slots, int start, int mask, ulong hash, int index)
-    {
-        int offset = (int)hash & mask;
-        while (slots[start + offset].Index != 0)
-        {
-            offset = (offset + 1) & mask;
-        }
-
-        slots[start + offset] = new Slot(hash, index + 1);
     }
 
     // Load factor at most one half, so a probe sequence always ends at an empty slot.
@@ -328,9 +316,9 @@ public sealed class IntentionSet
     private static ulong SourceHash(string peer, string partition, string ns, string name) =>
         NameHash.Finish(NameHash.Combine(NameHash.Combine(NameHash.Combine(NameHash.Of(peer), NameHash.Of(partition)), NameHash.Of(ns)), NameHash.Of(name)));
 
-    private readonly record struct Slot(ulong Hash, int Index);
+    private readonly record struct DestinationSlot(ulong Hash, string? Name, string Namespace, string Partition, int RegionStart, int RegionMask, int SourceKinds);
 
-    private readonly record struct DestinationBucket(string Partition, string Namespace, string Name, int RegionStart, int RegionMask, int SourceKinds);
+    private readonly record struct SourceSlot(ulong Hash, string? Name, string Namespace, string Partition, string Peer, int Index);
 
     /// <summary>The three source keys of a connecting service, hashed on first use.</summary>
     private struct SourceKey

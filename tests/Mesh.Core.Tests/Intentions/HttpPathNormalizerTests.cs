@@ -49,4 +49,33 @@ public sealed class HttpPathNormalizerTests
             Assert.That(actual, Is.EqualTo(expected), input);
         }
     }
+
+    [Test]
+    public void Random_targets_never_throw_and_normalising_twice_changes_nothing()
+    {
+        var random = new Random(5);
+        const string alphabet = "/./%2eEfF5cC?#\\a%zz";
+        for (int i = 0; i < 20000; i++)
+        {
+            var chars = new char[random.Next(0, 40)];
+            for (int c = 0; c < chars.Length; c++)
+            {
+                chars[c] = random.Next(10) == 0 ? (char)random.Next(0x20, 0x7f) : alphabet[random.Next(alphabet.Length)];
+            }
+
+            string target = "/" + new string(chars);
+            var once = new char[target.Length];
+            int length = HttpPathNormalizer.Normalize(target, once);
+            if (length < 0)
+            {
+                continue;
+            }
+
+            string normalised = new(once, 0, length);
+            var twice = new char[normalised.Length];
+            int again = HttpPathNormalizer.Normalize(normalised, twice);
+            Assert.That(again < 0 ? null : new string(twice, 0, again), Is.EqualTo(normalised), target);
+            Assert.That(normalised, Does.Not.Contain("//").And.Not.Contain("/../").And.Not.Contain("/./").And.Not.EndWith("/..").And.Not.Contain("\\"), target);
+        }
+    }
 }
