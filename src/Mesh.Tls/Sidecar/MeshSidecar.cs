@@ -30,7 +30,7 @@ public sealed class MeshSidecar : IAsyncDisposable
 {
     private readonly SidecarOptions _options;
     private readonly IServiceCatalog _catalog;
-    private readonly IIntentionSource _intentions;
+    private readonly IntentionEvaluator _intentions;
     private readonly ILeafSource _leaves;
     private readonly ITrustBundleSource _bundles;
     private readonly SidecarTls _tls;
@@ -61,7 +61,8 @@ public sealed class MeshSidecar : IAsyncDisposable
         options.Validate();
         _options = options;
         _catalog = catalog;
-        _intentions = intentions;
+        // The evaluator counts decisions (mesh.authz.decisions); the sidecar writes the log line itself, with the connection's details.
+        _intentions = new IntentionEvaluator(intentions);
         _leaves = leaves;
         _bundles = bundles;
         loggerFactory ??= NullLoggerFactory.Instance;
@@ -190,7 +191,7 @@ public sealed class MeshSidecar : IAsyncDisposable
 
             SpiffeId peer = check.Result.PeerId;
             IntentionDecision decision = ServiceIdentity.TryFromSpiffeId(peer, out ServiceIdentity source)
-                ? _intentions.Current.Decide(source.Service, _options.Service.Service)
+                ? _intentions.Authorize(source.Service, _options.Service.Service)
                 : default;
             if (!decision.IsAllowed)
             {
