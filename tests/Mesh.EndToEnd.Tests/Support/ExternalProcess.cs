@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Mesh.EndToEnd.Tests.Support;
+
+/// <summary>A real peer (openssl, haproxy…) run as a child process, with its output kept and the process killed on dispose.</summary>
+internal sealed class ExternalProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ExternalProcess(Process process) => _process = process;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public StreamWriter Input => _process.StandardInput;
+
+    public static bool IsInstalled(string tool) =>
+        Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool)))
+        || File.Exists(Path.Combine("/usr/sbin", tool));
+
+    public static ExternalProcess Start(string tool, params string[] arguments)
+    {
+        string path = File.Exists(Path.Combine("/usr/sbin", tool)) ? Path.Combine("/usr/sbin", tool) : tool;
+        var info = new ProcessStartInfo(path)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"{tool} did not start");
+        var external = new ExternalProcess(process);
+        process.OutputDataReceived += (_, e) => external.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => external.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return external;
+    }
+
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (Output.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (_process.HasExited)
+            {
+                await Task.Delay(100);
+                return Output.Contains(text, StringComparison.Ordinal);
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+    }
+}
