@@ -1,0 +1,33 @@
+using System.Net;
+using Mesh.ControlPlane;
+using Mesh.Identity;
+using Mesh.Sni.Gateway;
+
+// A mesh gateway for ../shared/bench: it routes *.dc2.internal.<trust-domain> (a remote datacenter's wildcard chain) to the
+// target, exactly as a dc1 gateway forwards to dc2's gateway, so it can be measured beside HAProxy and nginx SNI routers.
+//
+//   dotnet run -c Release --project benchmarks/Mesh.GatewayRelay -- --listen 127.0.0.1:15410 --target 127.0.0.1:15443
+string listen = Option("--listen") ?? "127.0.0.1:15410";
+string target = Option("--target") ?? "127.0.0.1:15443";
+string trustDomain = Option("--trust-domain") ?? "example.consul";
+
+var catalog = new InMemoryServiceCatalog([], [
+    new MeshGatewayEndpoint("dc2", IPEndPoint.Parse(target), IPEndPoint.Parse(target)),
+]);
+var options = new MeshGatewayOptions { Datacenter = "dc1", TrustDomain = TrustDomain.Parse(trustDomain) };
+options.ListenEndPoints.Add(IPEndPoint.Parse(listen));
+await using var gateway = new MeshGateway(options, catalog);
+await gateway.StartAsync();
+Console.WriteLine($"mesh gateway on {gateway.LocalEndPoints[0]} routing *.dc2.internal.{trustDomain} to {target}; Ctrl+C stops");
+
+var stop = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+await stop.Task;
+await gateway.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(2)).Token);
+
+string? Option(string name)
+{
+    int index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
