@@ -146,6 +146,61 @@ public sealed class MeshTlsFactoryTests
         }
     }
 
+    [Test]
+    public async Task The_platforms_chain_is_checked_against_the_leafs_own_trust_domain_and_repeat_peers_hit_the_cache()
+    {
+        using MeshCertificateAuthority ca = NewCa();
+        using var other = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = TrustDomain.Parse("other.consul"), SigningRateLimit = 0 });
+        var both = new InMemoryTrustBundleSource(new TrustBundle(1, new Dictionary<TrustDomain, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2>>
+        {
+            [ca.TrustDomain] = [ca.ActiveRoot.Certificate],
+            [other.TrustDomain] = [other.ActiveRoot.Certificate],
+        }));
+        var validator = new SvidValidator(both);
+        var server = new MeshTlsFactory(new InMemoryLeafSource(ca.IssueLeaf(Api)), validator);
+
+        // A leaf claiming example.consul but signed by other.consul's root: the TLS policy holds both roots, so the platform's
+        // chain builds; the validator must still refuse it (bundles are never pooled).
+        var forged = Tests.Support.CraftedCertificates.Leaf(other.ActiveRoot, new Tests.Support.LeafSpec { Uris = [Web.Value] });
+        var forgedLeaf = new LeafCertificate(forged, [], Web);
+        MeshTlsFactory forger = Factory(ca, forgedLeaf);
+        (Socket a, Socket b) = await Pair();
+        using (var serverStream = new SslStream(new NetworkStream(a, ownsSocket: true)))
+        using (var clientStream = new SslStream(new NetworkStream(b, ownsSocket: true)))
+        {
+            Task<SvidValidationResult> serverTask = server.AuthenticateAsServerAsync(serverStream, PeerAuthorizer.AnyValid, Timeout()).AsTask();
+            Task clientTask = forger.AuthenticateAsClientAsync(clientStream, "api", PeerAuthorizer.AnyValid, Timeout()).AsTask();
+            var refusal = Assert.ThrowsAsync<PeerAuthenticationException>(async () => await serverTask);
+            Assert.That(refusal!.Result.Status, Is.EqualTo(SvidValidationStatus.Untrusted), refusal.Result.ToString());
+            serverStream.Dispose();
+            try
+            {
+                await clientTask;
+            }
+            catch (Exception ex) when (ex is AuthenticationException or IOException)
+            {
+            }
+        }
+
+        MeshTlsFactory client = Factory(ca, ca.IssueLeaf(Web));
+        var results = new List<SvidValidationResult>();
+        for (int i = 0; i < 2; i++)
+        {
+            (Socket s1, Socket s2) = await Pair();
+            using var serverStream = new SslStream(new NetworkStream(s1, ownsSocket: true));
+            using var clientStream = new SslStream(new NetworkStream(s2, ownsSocket: true));
+            Task<SvidValidationResult> serverTask = server.AuthenticateAsServerAsync(serverStream, PeerAuthorizer.Exact(Web), Timeout()).AsTask();
+            await client.AuthenticateAsClientAsync(clientStream, "api", PeerAuthorizer.Exact(Api), Timeout());
+            results.Add(await serverTask);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(results[0].IsValid && !results[0].FromCache, Is.True, results[0].ToString());
+            Assert.That(results[1].IsValid && results[1].FromCache, Is.True, "the second handshake of the same peer hits the cache");
+        });
+    }
+
     private static async Task<(SslStream Server, SslStream Client)> Connect(MeshTlsFactory server, MeshTlsFactory client)
     {
         (Socket a, Socket b) = await Pair();
