@@ -126,6 +126,12 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
             return false;
         }
 
+        // Consul never writes /ap/default/: refusing it keeps parsing and formatting a byte-for-byte round trip.
+        if (count >= 2 && path[parts[0]] is "ap" && path[parts[1]] is ServiceName.Default)
+        {
+            return false;
+        }
+
         if (ServiceIdentity.TryFromSpiffeId(id, out ServiceIdentity service))
         {
             identity = ForService(td, service);
@@ -144,12 +150,6 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
         {
             string dc = path[parts[offset + 3]].ToString();
             if (!ServiceName.IsValidPart(dc) || (partition is not null && !ServiceName.IsValidPart(partition)))
-            {
-                return false;
-            }
-
-            // An explicit /ap/default/ is not what Consul writes: refuse it so parsing and formatting round-trip.
-            if (string.Equals(partition, ServiceName.Default, StringComparison.Ordinal))
             {
                 return false;
             }

@@ -35,7 +35,13 @@ internal sealed class CaSigningKey : IDisposable
 
         SignatureAlgorithm = writer.Encode();
         MaxSignatureLength = key is RSA ? key.KeySize / 8 : ((ECDsa)key).GetMaxSignatureSize(DSASignatureFormat.Rfc3279DerSequence);
+        if (OperatingSystem.IsLinux() && key is ECDsaOpenSsl openSsl)
+        {
+            _fastSigner = OpenSslEcdsaSigner.TryCreate(openSsl);
+        }
     }
+
+    private readonly OpenSslEcdsaSigner? _fastSigner;
 
     public AsymmetricAlgorithm Key { get; }
 
@@ -53,13 +59,16 @@ internal sealed class CaSigningKey : IDisposable
 
     public static CaSigningKey Generate(CaKeyType keyType) => new(keyType switch
     {
-        CaKeyType.EcP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
-        CaKeyType.EcP384 => ECDsa.Create(ECCurve.NamedCurves.nistP384),
-        CaKeyType.EcP521 => ECDsa.Create(ECCurve.NamedCurves.nistP521),
+        CaKeyType.EcP256 => CreateEc(ECCurve.NamedCurves.nistP256),
+        CaKeyType.EcP384 => CreateEc(ECCurve.NamedCurves.nistP384),
+        CaKeyType.EcP521 => CreateEc(ECCurve.NamedCurves.nistP521),
         CaKeyType.Rsa2048 => RSA.Create(2048),
         CaKeyType.Rsa4096 => RSA.Create(4096),
         _ => throw new ArgumentOutOfRangeException(nameof(keyType), keyType, "Unknown CA key type."),
     }, keyType);
+
+    // On Linux the key is made OpenSSL-backed so its handle can feed the reusable-context signer.
+    private static ECDsa CreateEc(ECCurve curve) => OperatingSystem.IsLinux() ? new ECDsaOpenSsl(curve) : ECDsa.Create(curve);
 
     /// <summary>Wraps an existing key (loaded from PEM); the type is read from the key.</summary>
     public static CaSigningKey FromKey(AsymmetricAlgorithm key)
@@ -76,9 +85,30 @@ internal sealed class CaSigningKey : IDisposable
         return new CaSigningKey(key, type);
     }
 
-    public bool TrySign(ReadOnlySpan<byte> data, Span<byte> destination, out int written) => Key is RSA rsa
-        ? rsa.TrySignData(data, destination, Hash, RSASignaturePadding.Pkcs1, out written)
-        : ((ECDsa)Key).TrySignData(data, destination, Hash, DSASignatureFormat.Rfc3279DerSequence, out written);
+    public bool TrySign(ReadOnlySpan<byte> data, Span<byte> destination, out int written)
+    {
+        if (OperatingSystem.IsLinux() && _fastSigner is { } fast)
+        {
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(data, hash);
+            if (fast.TrySignHash(hash, destination, out written))
+            {
+                return true;
+            }
+        }
 
-    public void Dispose() => Key.Dispose();
+        return Key is RSA rsa
+            ? rsa.TrySignData(data, destination, Hash, RSASignaturePadding.Pkcs1, out written)
+            : ((ECDsa)Key).TrySignData(data, destination, Hash, DSASignatureFormat.Rfc3279DerSequence, out written);
+    }
+
+    public void Dispose()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _fastSigner?.Dispose();
+        }
+
+        Key.Dispose();
+    }
 }

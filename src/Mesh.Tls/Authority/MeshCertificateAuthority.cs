@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using Mesh.ControlPlane;
+using Mesh.Diagnostics;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,6 +22,9 @@ namespace Mesh.Tls.Authority;
 /// </remarks>
 public sealed class MeshCertificateAuthority : IDisposable
 {
+    private static readonly Meter s_meter = new(MeshMetrics.TlsMeter);
+    private static readonly Counter<long> s_signings = s_meter.CreateCounter<long>(MeshMetrics.CaSignings);
+
     private readonly MeshCaOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -100,6 +105,7 @@ public sealed class MeshCertificateAuthority : IDisposable
         }
         catch (CertificateSigningException ex)
         {
+            s_signings.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, ex.Error == CertificateSigningError.RateLimited ? "rate_limited" : "rejected"));
             CaLog.Rejected(_logger, ex.Error, ex.Message);
             throw;
         }
@@ -167,6 +173,7 @@ public sealed class MeshCertificateAuthority : IDisposable
             NotAfter = notAfter,
         };
         byte[] der = CertificateEncoder.Issue(root.LeafSigner, root.LeafSignerName, ref profile);
+        s_signings.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, "ok"));
         CaLog.Signed(_logger, id.Value, notAfter);
         return new SignedCertificate(der, state.LeafChain(_time.GetUtcNow()), id, notBefore, notAfter);
     }
@@ -245,6 +252,25 @@ public sealed class MeshCertificateAuthority : IDisposable
             PublishBundle();
             return true;
         }
+    }
+
+    /// <summary>
+    /// Removes the roots rotated out more than twice the leaf TTL ago, as Consul does: by then every leaf they signed has expired.
+    /// </summary>
+    /// <returns>How many roots were removed.</returns>
+    public int PruneRoots()
+    {
+        DateTimeOffset cutoff = _time.GetUtcNow() - (2 * _options.LeafTtl);
+        int removed = 0;
+        foreach (MeshCaRoot root in Roots)
+        {
+            if (!root.Active && root.RotatedOutAt is { } at && at <= cutoff && RemoveRoot(root))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>Disposes every CA key.</summary>

@@ -31,6 +31,7 @@ public sealed class MeshIdentityTests
     [TestCase("spiffe://example.consul/gateway/terminating/dc/dc1")]
     [TestCase("spiffe://example.consul/gateway/mesh/dc")]
     [TestCase("spiffe://example.consul/ap/default/gateway/mesh/dc/dc1")]
+    [TestCase("spiffe://example.consul/ap/default/ns/default/dc/dc1/svc/web")]
     [TestCase("spiffe://example.consul/ap/p/agent/server/dc/dc1")]
     [TestCase("spiffe://example.consul/gateway/mesh/dc/has.dot")]
     [TestCase("spiffe://example.consul/workload")]

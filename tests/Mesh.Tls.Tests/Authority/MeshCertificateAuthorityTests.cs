@@ -255,6 +255,24 @@ public sealed class MeshCertificateAuthorityTests
     }
 
     [Test]
+    public void Rotated_out_roots_are_pruned_after_twice_the_leaf_ttl()
+    {
+        var time = new ManualTimeProvider();
+        using MeshCertificateAuthority ca = NewCa(time: time);
+        MeshCaRoot old = ca.ActiveRoot;
+        ca.RotateRoot();
+        time.Advance(TimeSpan.FromHours(143));
+        Assert.That(ca.PruneRoots(), Is.Zero, "leaves of the old root may still be valid");
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ca.PruneRoots(), Is.EqualTo(1));
+            Assert.That(ca.Roots, Does.Not.Contain(old));
+            Assert.That(ca.Roots, Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
     public void Pem_keys_and_certificates_round_trip()
     {
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -30,6 +30,32 @@ internal static class Tools
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
+    public static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     public static string WritePem(string directory, string name, IEnumerable<X509Certificate2> certificates)
     {
         string path = Path.Combine(directory, name);

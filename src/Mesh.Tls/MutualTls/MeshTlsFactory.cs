@@ -1,0 +1,150 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Mesh.ControlPlane;
+using Mesh.Tls.Validation;
+
+namespace Mesh.Tls.MutualTls;
+
+/// <summary>
+/// Builds <see cref="SslServerAuthenticationOptions"/> and <see cref="SslClientAuthenticationOptions"/> for mesh mutual TLS and runs
+/// handshakes: TLS 1.2 minimum (Envoy-based Consul sidecars speak it), 1.3 preferred, no renegotiation, a client certificate required,
+/// the current leaf and its chain served through <see cref="SslStreamCertificateContext"/>, peers validated as X.509-SVIDs.
+/// </summary>
+/// <remarks>
+/// Each handshake reads the leaf source and the bundle afresh, so a rotated leaf or bundle applies to new connections while open
+/// ones keep theirs. The chain policy given to the platform holds the bundle's roots, so the platform builds the peer's chain once
+/// and the validator reads it; resumption is off unless <see cref="MeshTlsOptions.AllowTlsResume"/> says otherwise.
+/// </remarks>
+public sealed class MeshTlsFactory
+{
+    private readonly ILeafSource _leaves;
+    private readonly SvidValidator _validator;
+    private readonly MeshTlsOptions _options;
+    private ContextHolder? _context;
+
+    /// <summary>Creates a factory.</summary>
+    public MeshTlsFactory(ILeafSource leaves, SvidValidator validator, MeshTlsOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(leaves);
+        ArgumentNullException.ThrowIfNull(validator);
+        _leaves = leaves;
+        _validator = validator;
+        _options = options ?? new MeshTlsOptions();
+    }
+
+    /// <summary>Creates server options for one connection, presenting the current leaf and requiring a client certificate.</summary>
+    /// <exception cref="InvalidOperationException">No leaf is available yet.</exception>
+    public MeshTlsHandshake CreateServerHandshake(PeerAuthorizer authorizer)
+    {
+        ArgumentNullException.ThrowIfNull(authorizer);
+        MeshTlsHandshake handshake = NewHandshake(authorizer, out X509ChainPolicy policy);
+        handshake.ServerOptions = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = GetContext(),
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            AllowRenegotiation = false,
+            AllowTlsResume = _options.AllowTlsResume,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = policy,
+            RemoteCertificateValidationCallback = handshake.ValidatePeer,
+            ApplicationProtocols = _options.ApplicationProtocols.Count > 0 ? [.. _options.ApplicationProtocols] : null,
+        };
+        return handshake;
+    }
+
+    /// <summary>Creates client options for one connection, with the SNI to send (a Consul SNI name, e.g. <c>web.default.dc1.internal.&lt;TD&gt;</c>).</summary>
+    /// <exception cref="InvalidOperationException">No leaf is available yet.</exception>
+    public MeshTlsHandshake CreateClientHandshake(string serverName, PeerAuthorizer authorizer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serverName);
+        ArgumentNullException.ThrowIfNull(authorizer);
+        MeshTlsHandshake handshake = NewHandshake(authorizer, out X509ChainPolicy policy);
+        handshake.ClientOptions = new SslClientAuthenticationOptions
+        {
+            TargetHost = serverName,
+            ClientCertificateContext = GetContext(),
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            AllowRenegotiation = false,
+            AllowTlsResume = _options.AllowTlsResume,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = policy,
+            RemoteCertificateValidationCallback = handshake.ValidatePeer,
+            ApplicationProtocols = _options.ApplicationProtocols.Count > 0 ? [.. _options.ApplicationProtocols] : null,
+        };
+        return handshake;
+    }
+
+    /// <summary>Accepts a mutual TLS connection and returns the validated peer.</summary>
+    /// <exception cref="PeerAuthenticationException">The client's certificate was refused; the result names the rule.</exception>
+    /// <exception cref="AuthenticationException">The handshake failed for another reason.</exception>
+    public async ValueTask<SvidValidationResult> AuthenticateAsServerAsync(SslStream stream, PeerAuthorizer authorizer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        MeshTlsHandshake handshake = CreateServerHandshake(authorizer);
+        try
+        {
+            await stream.AuthenticateAsServerAsync(handshake.ServerOptions!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AuthenticationException ex) when (handshake.PeerChecked && !handshake.Result.IsValid)
+        {
+            throw new PeerAuthenticationException(handshake.Result, ex);
+        }
+
+        return handshake.Result;
+    }
+
+    /// <summary>
+    /// Dials mutual TLS and returns the validated server. In TLS 1.3 the server may still refuse this client's certificate after this
+    /// returns: that refusal surfaces on the first read.
+    /// </summary>
+    /// <exception cref="PeerAuthenticationException">The server's certificate was refused; the result names the rule.</exception>
+    /// <exception cref="AuthenticationException">The handshake failed for another reason.</exception>
+    public async ValueTask<SvidValidationResult> AuthenticateAsClientAsync(SslStream stream, string serverName, PeerAuthorizer authorizer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        MeshTlsHandshake handshake = CreateClientHandshake(serverName, authorizer);
+        try
+        {
+            await stream.AuthenticateAsClientAsync(handshake.ClientOptions!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AuthenticationException ex) when (handshake.PeerChecked && !handshake.Result.IsValid)
+        {
+            throw new PeerAuthenticationException(handshake.Result, ex);
+        }
+
+        return handshake.Result;
+    }
+
+    private MeshTlsHandshake NewHandshake(PeerAuthorizer authorizer, out X509ChainPolicy policy)
+    {
+        TrustBundle bundle = _validator.Bundles.Current;
+        DateTimeOffset now = _validator.TimeProvider.GetUtcNow();
+        policy = SvidValidator.CreatePolicy(bundle, now);
+        return new MeshTlsHandshake(_validator, authorizer, bundle, now);
+    }
+
+    // One context per leaf snapshot: built once when the leaf changes, shared by every handshake until the next rotation.
+    private SslStreamCertificateContext GetContext()
+    {
+        LeafCertificate leaf = _leaves.Current ?? throw new InvalidOperationException("No leaf certificate is available yet; wait for the leaf source's first leaf.");
+        ContextHolder? holder = Volatile.Read(ref _context);
+        if (holder is not null && ReferenceEquals(holder.Leaf, leaf))
+        {
+            return holder.Context;
+        }
+
+        var intermediates = new X509Certificate2Collection();
+        foreach (X509Certificate2 intermediate in leaf.Intermediates)
+        {
+            intermediates.Add(intermediate);
+        }
+
+        holder = new ContextHolder(leaf, SslStreamCertificateContext.Create(leaf.Certificate, intermediates, offline: true));
+        Volatile.Write(ref _context, holder);
+        return holder.Context;
+    }
+
+    private sealed record ContextHolder(LeafCertificate Leaf, SslStreamCertificateContext Context);
+}
