@@ -6,19 +6,25 @@ using Mesh.Sni.Gateway;
 // A mesh gateway for ../shared/bench: it routes *.dc2.internal.<trust-domain> (a remote datacenter's wildcard chain) to the
 // target, exactly as a dc1 gateway forwards to dc2's gateway, so it can be measured beside HAProxy and nginx SNI routers.
 //
-//   dotnet run -c Release --project benchmarks/Mesh.GatewayRelay -- --listen 127.0.0.1:15410 --target 127.0.0.1:15443
+//   dotnet run -c Release --project benchmarks/Mesh.GatewayRelay -- --listen 127.0.0.1:15410 --target 127.0.0.1:15443 [--path kernel|managed]
 string listen = Option("--listen") ?? "127.0.0.1:15410";
 string target = Option("--target") ?? "127.0.0.1:15443";
 string trustDomain = Option("--trust-domain") ?? "example.consul";
+bool kernel = (Option("--path") ?? "kernel") == "kernel";
 
 var catalog = new InMemoryServiceCatalog([], [
     new MeshGatewayEndpoint("dc2", IPEndPoint.Parse(target), IPEndPoint.Parse(target)),
 ]);
-var options = new MeshGatewayOptions { Datacenter = "dc1", TrustDomain = TrustDomain.Parse(trustDomain) };
+var options = new MeshGatewayOptions
+{
+    Datacenter = "dc1",
+    TrustDomain = TrustDomain.Parse(trustDomain),
+    Splice = new Mesh.Splicing.SpliceOptions { UseKernelPath = kernel },
+};
 options.ListenEndPoints.Add(IPEndPoint.Parse(listen));
 await using var gateway = new MeshGateway(options, catalog);
 await gateway.StartAsync();
-Console.WriteLine($"mesh gateway on {gateway.LocalEndPoints[0]} routing *.dc2.internal.{trustDomain} to {target}; Ctrl+C stops");
+Console.WriteLine($"mesh gateway on {gateway.LocalEndPoints[0]} routing *.dc2.internal.{trustDomain} to {target} ({(kernel ? "kernel" : "managed")} path); Ctrl+C stops");
 
 var stop = new TaskCompletionSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
