@@ -332,6 +332,12 @@ internal sealed class Splice
                     sourceFailing = false;
                     await SendAllAsync(destination, buffer.AsMemory(0, read)).ConfigureAwait(false);
                     Moved(read, forward);
+                    if (read < _bufferSize)
+                    {
+                        // A short read emptied the receive queue: the zero-byte receive that follows finds out whether more
+                        // came meanwhile, which spares a receive that would only say EAGAIN.
+                        break;
+                    }
                 }
 
                 ArrayPool<byte>.Shared.Return(buffer);
@@ -604,6 +610,12 @@ internal sealed class Splice
                     return errno == LinuxSplice.EAgain ? KernelStep.DestinationFull
                         : LinuxSplice.MeansUnsupported(errno) ? KernelStep.Unsupported
                         : KernelStep.DestinationFailed;
+                }
+
+                if (read < KernelPipePool.PipeSize)
+                {
+                    // A short splice emptied the receive queue (as in the copy loop, the zero-byte receive checks for more).
+                    return KernelStep.SourceDrained;
                 }
             }
         }
