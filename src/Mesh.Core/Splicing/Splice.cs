@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
@@ -264,8 +265,9 @@ internal sealed class Splice
         }
     }
 
-    // ---- Copy loops.
+    // ---- Copy loops. Helpers awaited inside a loop use pooled builders: a send that has to wait must not allocate.
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes)
     {
         while (!bytes.IsEmpty)
@@ -307,7 +309,7 @@ internal sealed class Splice
             {
                 sourceFailing = true;
                 _ = await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
                 while (true)
                 {
                     sourceFailing = true;
@@ -330,7 +332,14 @@ internal sealed class Splice
                     }
 
                     sourceFailing = false;
-                    await SendAllAsync(destination, buffer.AsMemory(0, read)).ConfigureAwait(false);
+
+                    // The send loop is inline, not a helper: a helper's state machine would be boxed anew each time a send waits.
+                    ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
+                    while (!rest.IsEmpty)
+                    {
+                        rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                    }
+
                     Moved(read, forward);
                     if (read < _bufferSize)
                     {
@@ -340,7 +349,7 @@ internal sealed class Splice
                     }
                 }
 
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
                 buffer = null;
             }
         }
@@ -356,7 +365,7 @@ internal sealed class Splice
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
             }
         }
     }
@@ -419,8 +428,24 @@ internal sealed class Splice
                             HalfClose(destination, destinationIsA: !forward);
                             return;
                         case KernelStep.DestinationFull:
+                            // Inline for the same reason as in the copy loop: this is the steady state under backpressure.
                             sourceFailing = false;
-                            await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
+                            byte[] drained = SpliceBuffers.Pool.Rent(pending);
+                            try
+                            {
+                                DrainPipe(pipe, drained.AsSpan(0, pending));
+                                ReadOnlyMemory<byte> rest = drained.AsMemory(0, pending);
+                                while (!rest.IsEmpty)
+                                {
+                                    rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                                }
+                            }
+                            finally
+                            {
+                                SpliceBuffers.Pool.Return(drained);
+                            }
+
+                            Moved(pending, forward);
                             continue;
                         case KernelStep.SourceFailed:
                             KernelPipePool.Return(pipe, empty: true);
@@ -470,9 +495,10 @@ internal sealed class Splice
     }
 
     /// <summary>One burst through a pooled buffer (no pipe to be had). Returns false once the direction has ended.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> CopyBurstAsync(Socket source, Socket destination, bool forward)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        byte[] buffer = SpliceBuffers.Pool.Rent(_bufferSize);
         try
         {
             while (true)
@@ -510,13 +536,14 @@ internal sealed class Splice
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SpliceBuffers.Pool.Return(buffer);
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFromPipeAsync(KernelPipe pipe, int pending, Socket destination, bool forward)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(pending);
+        byte[] buffer = SpliceBuffers.Pool.Rent(pending);
         try
         {
             DrainPipe(pipe, buffer.AsSpan(0, pending));
@@ -525,7 +552,7 @@ internal sealed class Splice
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SpliceBuffers.Pool.Return(buffer);
         }
     }
 
@@ -689,7 +716,7 @@ internal sealed class Splice
             {
                 sourceFailing = true;
                 _ = await _a.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
                 while (true)
                 {
                     sourceFailing = true;
@@ -718,7 +745,7 @@ internal sealed class Splice
 
                 sourceFailing = false;
                 await b.FlushAsync().ConfigureAwait(false);
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
                 buffer = null;
             }
         }
@@ -734,11 +761,12 @@ internal sealed class Splice
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
             }
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask HalfCloseStreamAsync(Stream b)
     {
         await b.FlushAsync().ConfigureAwait(false);
@@ -773,7 +801,7 @@ internal sealed class Splice
 
                 // SslStream (since .NET 6) passes a zero-byte read through when it holds no decrypted bytes.
                 _ = await b.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
                 int read = await b.ReadAsync(buffer.AsMemory(0, _bufferSize)).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -789,9 +817,14 @@ internal sealed class Splice
                 }
 
                 sourceFailing = false;
-                await SendAllAsync(_a, buffer.AsMemory(0, read)).ConfigureAwait(false);
+                ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
+                while (!rest.IsEmpty)
+                {
+                    rest = rest[await _a.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                }
+
                 Moved(read, forward: false);
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
                 buffer = null;
             }
         }
@@ -807,7 +840,7 @@ internal sealed class Splice
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
             }
         }
     }
