@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -32,6 +33,7 @@ internal sealed class Splice
     private readonly Socket? _b;
     private readonly Stream? _bStream;
     private readonly SocketTransportStream? _bTransport;
+    private readonly IDuplexPipe? _bPipe;
     private readonly ReadOnlyMemory<byte> _prefix;
     private readonly TimeProvider _time;
     private readonly int _bufferSize;
@@ -44,8 +46,9 @@ internal sealed class Splice
     private bool _usedKernelPath;
     private Exception? _error;
 
-    public Splice(TcpSplicer owner, Socket a, Socket? b, Stream? bStream, SocketTransportStream? bTransport, ReadOnlyMemory<byte> prefix, SpliceOptions options)
+    public Splice(TcpSplicer owner, Socket a, Socket? b, Stream? bStream, SocketTransportStream? bTransport, ReadOnlyMemory<byte> prefix, SpliceOptions options, IDuplexPipe? bPipe = null)
     {
+        _bPipe = bPipe;
         _owner = owner;
         _a = a;
         _b = b;
@@ -77,6 +80,11 @@ internal sealed class Splice
                 bool kernel = _options.UseKernelPath && TcpSplicer.KernelPathAvailable;
                 forward = kernel ? SpliceKernelAsync(_a, _b, forward: true) : CopySocketsAsync(_a, _b, forward: true, sendPrefix: true);
                 backward = kernel ? SpliceKernelAsync(_b, _a, forward: false) : CopySocketsAsync(_b, _a, forward: false, sendPrefix: false);
+            }
+            else if (_bPipe is not null)
+            {
+                forward = CopySocketToPipeAsync(_bPipe.Output);
+                backward = CopyPipeToSocketAsync(_bPipe.Input);
             }
             else
             {
@@ -136,6 +144,13 @@ internal sealed class Splice
         if (_bTransport is not null)
         {
             Reset(_bTransport.Socket);
+        }
+
+        if (_bPipe is not null)
+        {
+            // Pipes are not thread-safe: wake their users, which complete them with an error (Kestrel's abort).
+            _bPipe.Input.CancelPendingRead();
+            _bPipe.Output.CancelPendingFlush();
         }
 
         if (_bStream is not null)
@@ -841,6 +856,170 @@ internal sealed class Splice
             if (buffer is not null)
             {
                 SpliceBuffers.Pool.Return(buffer);
+            }
+        }
+    }
+
+    // ---- Pipe side (an in-process transport, e.g. a Kestrel connection): the pipe's own thresholds bound what waits for B.
+
+    private static IOException AbortedError() => new("The splice was aborted.");
+
+    private async Task CopySocketToPipeAsync(PipeWriter output)
+    {
+        bool sourceFailing = false;
+        bool completed = false;
+        try
+        {
+            if (!_prefix.IsEmpty)
+            {
+                sourceFailing = false;
+                FlushResult first = await output.WriteAsync(_prefix).ConfigureAwait(false);
+                Moved(_prefix.Length, forward: true);
+                if (first.IsCanceled || first.IsCompleted)
+                {
+                    PipeReaderGone(first);
+                    return;
+                }
+            }
+
+            while (true)
+            {
+                sourceFailing = true;
+                _ = await _a.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                long burst = 0;
+                bool ended = false;
+                while (burst < _bufferSize)
+                {
+                    Memory<byte> memory = output.GetMemory();
+                    int read = _a.Receive(memory.Span, SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        Fail(sideA: true, new SocketException((int)error));
+                        return;
+                    }
+
+                    if (read == 0)
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    output.Advance(read);
+                    burst += read;
+                    if (read < memory.Length)
+                    {
+                        break;
+                    }
+                }
+
+                sourceFailing = false;
+                if (burst > 0)
+                {
+                    // Waits while B's reader is above the pipe's pause threshold: backpressure reaches A through TCP.
+                    FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+                    Moved(burst, forward: true);
+                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    {
+                        PipeReaderGone(flushed);
+                        return;
+                    }
+                }
+
+                if (ended)
+                {
+                    completed = true;
+                    await output.CompleteAsync().ConfigureAwait(false);
+                    DirectionFinished();
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            Fail(sideA: sourceFailing, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            if (!completed)
+            {
+                await output.CompleteAsync(Ended ? AbortedError() : null).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void PipeReaderGone(FlushResult result)
+    {
+        if (!result.IsCanceled)
+        {
+            // B stopped reading while A still sends: those bytes can no longer be delivered.
+            Fail(sideA: false, new IOException("Side B stopped reading."));
+        }
+    }
+
+    private async Task CopyPipeToSocketAsync(PipeReader input)
+    {
+        bool sourceFailing = false;
+        bool completed = false;
+        try
+        {
+            while (true)
+            {
+                sourceFailing = true;
+                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled)
+                {
+                    return;
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                sourceFailing = false;
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                {
+                    ReadOnlyMemory<byte> rest = segment;
+                    while (!rest.IsEmpty)
+                    {
+                        rest = rest[await _a.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                    }
+                }
+
+                if (!buffer.IsEmpty)
+                {
+                    Moved(buffer.Length, forward: false);
+                }
+
+                input.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    completed = true;
+                    await input.CompleteAsync().ConfigureAwait(false);
+                    HalfClose(_a, destinationIsA: true);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sideA: !sourceFailing, e);
+        }
+        catch (Exception e)
+        {
+            // The writer of B's input completed with an error of its own: B failed.
+            Fail(sideA: false, new IOException("Side B failed.", e));
+        }
+        finally
+        {
+            if (!completed)
+            {
+                await input.CompleteAsync(Ended ? AbortedError() : null).ConfigureAwait(false);
             }
         }
     }
