@@ -35,6 +35,8 @@ _ = CollectWhenQuietAsync(stop.Token);
 await TcpAcceptLoop.RunAsync(listener, client => _ = RelayAsync(client), cancellationToken: stop.Token);
 return 0;
 
+// The handler returns once the splice has started, so that an idle connection holds nothing beyond the splice itself
+// (no relay state machine, no registration on the stop token: stopping the relay ends the process and its sockets).
 async Task RelayAsync(Socket client)
 {
     Interlocked.Increment(ref accepted);
@@ -51,7 +53,7 @@ async Task RelayAsync(Socket client)
         return;
     }
 
-    _ = await splicer.SpliceAsync(client, upstream, default, options, stop.Token);
+    _ = splicer.SpliceAsync(client, upstream, default, options);
 }
 
 async Task CollectWhenQuietAsync(CancellationToken cancellationToken)

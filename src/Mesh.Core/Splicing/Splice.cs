@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
@@ -31,6 +33,7 @@ internal sealed class Splice
     private readonly Socket? _b;
     private readonly Stream? _bStream;
     private readonly SocketTransportStream? _bTransport;
+    private readonly IDuplexPipe? _bPipe;
     private readonly ReadOnlyMemory<byte> _prefix;
     private readonly TimeProvider _time;
     private readonly int _bufferSize;
@@ -43,8 +46,9 @@ internal sealed class Splice
     private bool _usedKernelPath;
     private Exception? _error;
 
-    public Splice(TcpSplicer owner, Socket a, Socket? b, Stream? bStream, SocketTransportStream? bTransport, ReadOnlyMemory<byte> prefix, SpliceOptions options)
+    public Splice(TcpSplicer owner, Socket a, Socket? b, Stream? bStream, SocketTransportStream? bTransport, ReadOnlyMemory<byte> prefix, SpliceOptions options, IDuplexPipe? bPipe = null)
     {
+        _bPipe = bPipe;
         _owner = owner;
         _a = a;
         _b = b;
@@ -76,6 +80,11 @@ internal sealed class Splice
                 bool kernel = _options.UseKernelPath && TcpSplicer.KernelPathAvailable;
                 forward = kernel ? SpliceKernelAsync(_a, _b, forward: true) : CopySocketsAsync(_a, _b, forward: true, sendPrefix: true);
                 backward = kernel ? SpliceKernelAsync(_b, _a, forward: false) : CopySocketsAsync(_b, _a, forward: false, sendPrefix: false);
+            }
+            else if (_bPipe is not null)
+            {
+                forward = CopySocketToPipeAsync(_bPipe.Output);
+                backward = CopyPipeToSocketAsync(_bPipe.Input);
             }
             else
             {
@@ -135,6 +144,13 @@ internal sealed class Splice
         if (_bTransport is not null)
         {
             Reset(_bTransport.Socket);
+        }
+
+        if (_bPipe is not null)
+        {
+            // Pipes are not thread-safe: wake their users, which complete them with an error (Kestrel's abort).
+            _bPipe.Input.CancelPendingRead();
+            _bPipe.Output.CancelPendingFlush();
         }
 
         if (_bStream is not null)
@@ -264,8 +280,9 @@ internal sealed class Splice
         }
     }
 
-    // ---- Copy loops.
+    // ---- Copy loops. Helpers awaited inside a loop use pooled builders: a send that has to wait must not allocate.
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes)
     {
         while (!bytes.IsEmpty)
@@ -307,7 +324,7 @@ internal sealed class Splice
             {
                 sourceFailing = true;
                 _ = await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
                 while (true)
                 {
                     sourceFailing = true;
@@ -330,11 +347,24 @@ internal sealed class Splice
                     }
 
                     sourceFailing = false;
-                    await SendAllAsync(destination, buffer.AsMemory(0, read)).ConfigureAwait(false);
+
+                    // The send loop is inline, not a helper: a helper's state machine would be boxed anew each time a send waits.
+                    ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
+                    while (!rest.IsEmpty)
+                    {
+                        rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                    }
+
                     Moved(read, forward);
+                    if (read < _bufferSize)
+                    {
+                        // A short read emptied the receive queue: the zero-byte receive that follows finds out whether more
+                        // came meanwhile, which spares a receive that would only say EAGAIN.
+                        break;
+                    }
                 }
 
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
                 buffer = null;
             }
         }
@@ -350,7 +380,7 @@ internal sealed class Splice
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
             }
         }
     }
@@ -413,8 +443,24 @@ internal sealed class Splice
                             HalfClose(destination, destinationIsA: !forward);
                             return;
                         case KernelStep.DestinationFull:
+                            // Inline for the same reason as in the copy loop: this is the steady state under backpressure.
                             sourceFailing = false;
-                            await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
+                            byte[] drained = SpliceBuffers.Pool.Rent(pending);
+                            try
+                            {
+                                DrainPipe(pipe, drained.AsSpan(0, pending));
+                                ReadOnlyMemory<byte> rest = drained.AsMemory(0, pending);
+                                while (!rest.IsEmpty)
+                                {
+                                    rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                                }
+                            }
+                            finally
+                            {
+                                SpliceBuffers.Pool.Return(drained);
+                            }
+
+                            Moved(pending, forward);
                             continue;
                         case KernelStep.SourceFailed:
                             KernelPipePool.Return(pipe, empty: true);
@@ -464,9 +510,10 @@ internal sealed class Splice
     }
 
     /// <summary>One burst through a pooled buffer (no pipe to be had). Returns false once the direction has ended.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> CopyBurstAsync(Socket source, Socket destination, bool forward)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        byte[] buffer = SpliceBuffers.Pool.Rent(_bufferSize);
         try
         {
             while (true)
@@ -504,13 +551,14 @@ internal sealed class Splice
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SpliceBuffers.Pool.Return(buffer);
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFromPipeAsync(KernelPipe pipe, int pending, Socket destination, bool forward)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(pending);
+        byte[] buffer = SpliceBuffers.Pool.Rent(pending);
         try
         {
             DrainPipe(pipe, buffer.AsSpan(0, pending));
@@ -519,7 +567,7 @@ internal sealed class Splice
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SpliceBuffers.Pool.Return(buffer);
         }
     }
 
@@ -605,6 +653,12 @@ internal sealed class Splice
                         : LinuxSplice.MeansUnsupported(errno) ? KernelStep.Unsupported
                         : KernelStep.DestinationFailed;
                 }
+
+                if (read < KernelPipePool.PipeSize)
+                {
+                    // A short splice emptied the receive queue (as in the copy loop, the zero-byte receive checks for more).
+                    return KernelStep.SourceDrained;
+                }
             }
         }
         catch (ObjectDisposedException)
@@ -677,7 +731,7 @@ internal sealed class Splice
             {
                 sourceFailing = true;
                 _ = await _a.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
                 while (true)
                 {
                     sourceFailing = true;
@@ -706,7 +760,7 @@ internal sealed class Splice
 
                 sourceFailing = false;
                 await b.FlushAsync().ConfigureAwait(false);
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
                 buffer = null;
             }
         }
@@ -722,11 +776,12 @@ internal sealed class Splice
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
             }
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask HalfCloseStreamAsync(Stream b)
     {
         await b.FlushAsync().ConfigureAwait(false);
@@ -761,7 +816,7 @@ internal sealed class Splice
 
                 // SslStream (since .NET 6) passes a zero-byte read through when it holds no decrypted bytes.
                 _ = await b.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
                 int read = await b.ReadAsync(buffer.AsMemory(0, _bufferSize)).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -777,9 +832,14 @@ internal sealed class Splice
                 }
 
                 sourceFailing = false;
-                await SendAllAsync(_a, buffer.AsMemory(0, read)).ConfigureAwait(false);
+                ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
+                while (!rest.IsEmpty)
+                {
+                    rest = rest[await _a.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                }
+
                 Moved(read, forward: false);
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
                 buffer = null;
             }
         }
@@ -795,7 +855,171 @@ internal sealed class Splice
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                SpliceBuffers.Pool.Return(buffer);
+            }
+        }
+    }
+
+    // ---- Pipe side (an in-process transport, e.g. a Kestrel connection): the pipe's own thresholds bound what waits for B.
+
+    private static IOException AbortedError() => new("The splice was aborted.");
+
+    private async Task CopySocketToPipeAsync(PipeWriter output)
+    {
+        bool sourceFailing = false;
+        bool completed = false;
+        try
+        {
+            if (!_prefix.IsEmpty)
+            {
+                sourceFailing = false;
+                FlushResult first = await output.WriteAsync(_prefix).ConfigureAwait(false);
+                Moved(_prefix.Length, forward: true);
+                if (first.IsCanceled || first.IsCompleted)
+                {
+                    PipeReaderGone(first);
+                    return;
+                }
+            }
+
+            while (true)
+            {
+                sourceFailing = true;
+                _ = await _a.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                long burst = 0;
+                bool ended = false;
+                while (burst < _bufferSize)
+                {
+                    Memory<byte> memory = output.GetMemory();
+                    int read = _a.Receive(memory.Span, SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        Fail(sideA: true, new SocketException((int)error));
+                        return;
+                    }
+
+                    if (read == 0)
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    output.Advance(read);
+                    burst += read;
+                    if (read < memory.Length)
+                    {
+                        break;
+                    }
+                }
+
+                sourceFailing = false;
+                if (burst > 0)
+                {
+                    // Waits while B's reader is above the pipe's pause threshold: backpressure reaches A through TCP.
+                    FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+                    Moved(burst, forward: true);
+                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    {
+                        PipeReaderGone(flushed);
+                        return;
+                    }
+                }
+
+                if (ended)
+                {
+                    completed = true;
+                    await output.CompleteAsync().ConfigureAwait(false);
+                    DirectionFinished();
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            Fail(sideA: sourceFailing, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            if (!completed)
+            {
+                await output.CompleteAsync(Ended ? AbortedError() : null).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void PipeReaderGone(FlushResult result)
+    {
+        if (!result.IsCanceled)
+        {
+            // B stopped reading while A still sends: those bytes can no longer be delivered.
+            Fail(sideA: false, new IOException("Side B stopped reading."));
+        }
+    }
+
+    private async Task CopyPipeToSocketAsync(PipeReader input)
+    {
+        bool sourceFailing = false;
+        bool completed = false;
+        try
+        {
+            while (true)
+            {
+                sourceFailing = true;
+                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled)
+                {
+                    return;
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                sourceFailing = false;
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                {
+                    ReadOnlyMemory<byte> rest = segment;
+                    while (!rest.IsEmpty)
+                    {
+                        rest = rest[await _a.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                    }
+                }
+
+                if (!buffer.IsEmpty)
+                {
+                    Moved(buffer.Length, forward: false);
+                }
+
+                input.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    completed = true;
+                    await input.CompleteAsync().ConfigureAwait(false);
+                    HalfClose(_a, destinationIsA: true);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sideA: !sourceFailing, e);
+        }
+        catch (Exception e)
+        {
+            // The writer of B's input completed with an error of its own: B failed.
+            Fail(sideA: false, new IOException("Side B failed.", e));
+        }
+        finally
+        {
+            if (!completed)
+            {
+                await input.CompleteAsync(Ended ? AbortedError() : null).ConfigureAwait(false);
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -71,6 +72,27 @@ public sealed class TcpSplicer
         options.Validate();
         bTransport?.Socket.NoDelay = true;
         return new Splice(this, a, null, b, bTransport, prefix, options).RunAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Splices a socket with an in-process duplex pipe (for example the transport of a Kestrel connection whose bytes are
+    /// handed on). A FIN from A completes <see cref="IDuplexPipe.Output"/>; the completion of <see cref="IDuplexPipe.Input"/>
+    /// becomes a FIN to A. The pipe's own pause and resume thresholds bound the bytes waiting for B: A is not read while
+    /// B's reader is behind. A reset of A or an abort completes both ends of the pipe with an error; an error from B's
+    /// input resets A.
+    /// </summary>
+    /// <param name="a">Side A, a connected TCP socket.</param>
+    /// <param name="b">Side B: the splice reads <see cref="IDuplexPipe.Input"/> and writes <see cref="IDuplexPipe.Output"/>, and completes both.</param>
+    /// <param name="prefix">Bytes already read from A, written to B first. Must stay unchanged until the splice ends.</param>
+    /// <param name="options">Settings; <see cref="SpliceOptions.Default"/> when null. The kernel path does not apply to a pipe.</param>
+    /// <param name="cancellationToken">Resets A, completes the pipe with an error and ends the splice with <see cref="SpliceEnd.Cancelled"/>.</param>
+    public Task<SpliceResult> SpliceAsync(Socket a, IDuplexPipe b, ReadOnlyMemory<byte> prefix = default, SpliceOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        options ??= SpliceOptions.Default;
+        options.Validate();
+        return new Splice(this, a, null, null, null, prefix, options, b).RunAsync(cancellationToken);
     }
 
     internal static void ReportKernelPathUnavailable(ILogger logger, int errno)

@@ -235,6 +235,33 @@ public sealed class TcpSplicerTests
     }
 
     [Test]
+    public async Task Disposing_a_spliced_socket_from_outside_mid_transfer_resets_the_far_peer([Values(false, true)] bool kernel)
+    {
+        using Relayed r = await RelayAsync(kernel);
+        Task<byte[]> sending = SendRandomAsync(r.Server, 1L << 40, seed: 4);
+        _ = await ReceiveExactlyAsync(r.Client, 2 * 1024 * 1024).WaitAsync(Guard);
+
+        // The owner of the relay disposes side A under the running splice.
+        r.RelayA.Dispose();
+        SpliceResult result = await r.Result;
+        Exception? senderFailure = null;
+        try
+        {
+            await sending.WaitAsync(Guard);
+        }
+        catch (SocketException e)
+        {
+            senderFailure = e;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.End, Is.AnyOf(SpliceEnd.Error, SpliceEnd.ResetByA));
+            Assert.That(senderFailure, Is.InstanceOf<SocketException>(), "the server is reset, not left writing into a dead splice");
+        });
+    }
+
+    [Test]
     public async Task A_cancelled_token_before_the_start_resets_at_once()
     {
         using var cts = new CancellationTokenSource();
