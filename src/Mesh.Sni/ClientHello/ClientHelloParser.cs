@@ -386,85 +386,96 @@ public static class ClientHelloParser
     {
         // At most (2^16-1)/4 extensions fit; real hellos carry 7 to 20, checked against a small stack list. A hostile hello
         // with thousands of empty extensions gets a pooled 2^16-bit set so the check stays linear.
-        Span<ushort> seen = stackalloc ushort[SmallExtensionSet];
-        ulong[]? seenSet = null;
-        if ((end - reader.Position) / 4 > SmallExtensionSet)
+        if ((end - reader.Position) / 4 <= SmallExtensionSet)
         {
-            seenSet = ArrayPool<ulong>.Shared.Rent(65536 / 64);
-            seenSet.AsSpan(0, 65536 / 64).Clear();
+            return WalkExtensions(ref reader, ref hello, end, stackalloc ushort[SmallExtensionSet], default);
         }
 
+        ulong[] seenSet = ArrayPool<ulong>.Shared.Rent(65536 / 64);
         try
         {
-            int count = 0;
-            while (reader.Position < end)
-            {
-                if (end - reader.Position < 4)
-                {
-                    return ClientHelloInvalidReason.ExtensionHeaderTruncated;
-                }
-
-                ushort type = (ushort)reader.ReadUInt16();
-                int length = reader.ReadUInt16();
-                if (end - reader.Position < length)
-                {
-                    return ClientHelloInvalidReason.ExtensionOverrun;
-                }
-
-                if (seenSet is null)
-                {
-                    if (seen[..count].Contains(type))
-                    {
-                        return ClientHelloInvalidReason.DuplicateExtension;
-                    }
-
-                    seen[count] = type;
-                }
-                else
-                {
-                    ref ulong word = ref seenSet[type >> 6];
-                    ulong bit = 1UL << (type & 63);
-                    if ((word & bit) != 0)
-                    {
-                        return ClientHelloInvalidReason.DuplicateExtension;
-                    }
-
-                    word |= bit;
-                }
-
-                count++;
-                int dataEnd = reader.Position + length;
-                ClientHelloInvalidReason reason = type switch
-                {
-                    ExtensionServerName => ParseServerName(ref reader, ref hello, length),
-                    ExtensionAlpn => ParseAlpn(ref reader, ref hello, length),
-                    ExtensionSupportedVersions => ParseSupportedVersions(ref reader, ref hello, length),
-                    _ => ClientHelloInvalidReason.None,
-                };
-
-                if (reason != ClientHelloInvalidReason.None)
-                {
-                    return reason;
-                }
-
-                if (type == ExtensionEncryptedClientHello)
-                {
-                    hello._hasEncryptedClientHello = true;
-                }
-
-                reader.Skip(dataEnd - reader.Position);
-            }
-
-            hello._extensionCount = count;
-            return ClientHelloInvalidReason.None;
+            Span<ulong> bits = seenSet.AsSpan(0, 65536 / 64);
+            bits.Clear();
+            return WalkExtensions(ref reader, ref hello, end, default, bits);
         }
         finally
         {
-            if (seenSet is not null)
+            ArrayPool<ulong>.Shared.Return(seenSet);
+        }
+    }
+
+    private static ClientHelloInvalidReason WalkExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end, scoped Span<ushort> seenList, scoped Span<ulong> seenBits)
+    {
+        int count = 0;
+        ulong filter = 0;
+        while (reader.Position < end)
+        {
+            if (end - reader.Position < 4)
             {
-                ArrayPool<ulong>.Shared.Return(seenSet);
+                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+            }
+
+            ushort type = (ushort)reader.ReadUInt16();
+            int length = reader.ReadUInt16();
+            if (end - reader.Position < length)
+            {
+                return ClientHelloInvalidReason.ExtensionOverrun;
+            }
+
+            if (seenBits.IsEmpty)
+            {
+                // A 64-bit filter answers "new type" at once; only a filter hit pays for the list scan.
+                ulong bit = 1UL << (int)((type * 0x9E3779B1u) >> 26);
+                if ((filter & bit) != 0 && seenList[..count].Contains(type))
+                {
+                    return ClientHelloInvalidReason.DuplicateExtension;
+                }
+
+                filter |= bit;
+                seenList[count] = type;
+            }
+            else
+            {
+                ref ulong word = ref seenBits[type >> 6];
+                ulong bit = 1UL << (type & 63);
+                if ((word & bit) != 0)
+                {
+                    return ClientHelloInvalidReason.DuplicateExtension;
+                }
+
+                word |= bit;
+            }
+
+            count++;
+            ClientHelloInvalidReason reason;
+            switch (type)
+            {
+                case ExtensionServerName:
+                    reason = ParseServerName(ref reader, ref hello, length);
+                    break;
+                case ExtensionAlpn:
+                    reason = ParseAlpn(ref reader, ref hello, length);
+                    break;
+                case ExtensionSupportedVersions:
+                    reason = ParseSupportedVersions(ref reader, ref hello, length);
+                    break;
+                case ExtensionEncryptedClientHello:
+                    hello._hasEncryptedClientHello = true;
+                    reader.Skip(length);
+                    continue;
+                default:
+                    reader.Skip(length);
+                    continue;
+            }
+
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                return reason;
             }
         }
+
+        hello._extensionCount = count;
+        return ClientHelloInvalidReason.None;
     }
 
     /// <summary>Reads the one host name of a server_name extension.</summary>
