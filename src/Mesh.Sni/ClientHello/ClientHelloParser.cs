@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
@@ -25,7 +26,6 @@ public static class ClientHelloParser
     private const int MaxFragmentLength = 1 << 14;
     private const int MaxSessionIdLength = 32;
     private const int MaxHostNameLength = 255;
-    private const int SmallExtensionSet = 64;
 
     private const ushort ExtensionServerName = 0;
     private const ushort ExtensionAlpn = 16;
@@ -384,30 +384,26 @@ public static class ClientHelloParser
     /// </remarks>
     private static ClientHelloInvalidReason ParseExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end)
     {
-        // At most (2^16-1)/4 extensions fit; real hellos carry 7 to 20, checked against a small stack list. A hostile hello
-        // with thousands of empty extensions gets a pooled 2^16-bit set so the check stays linear.
-        if ((end - reader.Position) / 4 <= SmallExtensionSet)
-        {
-            return WalkExtensions(ref reader, ref hello, end, stackalloc ushort[SmallExtensionSet], default);
-        }
-
-        ulong[] seenSet = ArrayPool<ulong>.Shared.Rent(65536 / 64);
+        // Not zeroed ([SkipLocalsInit]): the set writes each list slot before reading it.
+        Unsafe.SkipInit(out ExtensionTypeSet seen);
+        seen.Reset();
         try
         {
-            Span<ulong> bits = seenSet.AsSpan(0, 65536 / 64);
-            bits.Clear();
-            return WalkExtensions(ref reader, ref hello, end, default, bits);
+            // The usual case, the whole block in one record and one segment, is walked as a span with local offsets.
+            int blockOffset = reader.Position;
+            return reader.TryReadContiguous(end - blockOffset, out ReadOnlySpan<byte> block)
+                ? WalkExtensions(block, blockOffset, ref hello, ref seen)
+                : WalkExtensions(ref reader, ref hello, end, ref seen);
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(seenSet);
+            seen.Dispose();
         }
     }
 
-    private static ClientHelloInvalidReason WalkExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end, scoped Span<ushort> seenList, scoped Span<ulong> seenBits)
+    private static ClientHelloInvalidReason WalkExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end, ref ExtensionTypeSet seen)
     {
         int count = 0;
-        ulong filter = 0;
         while (reader.Position < end)
         {
             if (end - reader.Position < 4)
@@ -422,28 +418,9 @@ public static class ClientHelloParser
                 return ClientHelloInvalidReason.ExtensionOverrun;
             }
 
-            if (seenBits.IsEmpty)
+            if (!seen.TryAdd(type))
             {
-                // A 64-bit filter answers "new type" at once; only a filter hit pays for the list scan.
-                ulong bit = 1UL << (int)((type * 0x9E3779B1u) >> 26);
-                if ((filter & bit) != 0 && seenList[..count].Contains(type))
-                {
-                    return ClientHelloInvalidReason.DuplicateExtension;
-                }
-
-                filter |= bit;
-                seenList[count] = type;
-            }
-            else
-            {
-                ref ulong word = ref seenBits[type >> 6];
-                ulong bit = 1UL << (type & 63);
-                if ((word & bit) != 0)
-                {
-                    return ClientHelloInvalidReason.DuplicateExtension;
-                }
-
-                word |= bit;
+                return ClientHelloInvalidReason.DuplicateExtension;
             }
 
             count++;
@@ -475,6 +452,195 @@ public static class ClientHelloParser
         }
 
         hello._extensionCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>
+    /// <see cref="WalkExtensions(ref HandshakeReader, ref ClientHelloInfo, int, ref ExtensionTypeSet)"/> for a block that
+    /// is contiguous in the input: the same grammar and the same reasons, read with local offsets. The fuzz harness compares
+    /// the two on every input (whole against segmented).
+    /// </summary>
+    private static ClientHelloInvalidReason WalkExtensions(ReadOnlySpan<byte> block, int blockOffset, ref ClientHelloInfo hello, ref ExtensionTypeSet seen)
+    {
+        int count = 0;
+        int i = 0;
+        while (i < block.Length)
+        {
+            if (block.Length - i < 4)
+            {
+                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+            }
+
+            ushort type = BinaryPrimitives.ReadUInt16BigEndian(block[i..]);
+            int length = BinaryPrimitives.ReadUInt16BigEndian(block[(i + 2)..]);
+            i += 4;
+            if (block.Length - i < length)
+            {
+                return ClientHelloInvalidReason.ExtensionOverrun;
+            }
+
+            if (!seen.TryAdd(type))
+            {
+                return ClientHelloInvalidReason.DuplicateExtension;
+            }
+
+            count++;
+
+            ReadOnlySpan<byte> data = block.Slice(i, length);
+            ClientHelloInvalidReason reason = type switch
+            {
+                ExtensionServerName => ParseServerName(data, ref hello),
+                ExtensionAlpn => ParseAlpn(data, blockOffset + i, ref hello),
+                ExtensionSupportedVersions => ParseSupportedVersions(data, blockOffset + i, ref hello),
+                _ => ClientHelloInvalidReason.None,
+            };
+
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                return reason;
+            }
+
+            if (type == ExtensionEncryptedClientHello)
+            {
+                hello._hasEncryptedClientHello = true;
+            }
+
+            i += length;
+        }
+
+        hello._extensionCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>server_name from a contiguous extension (RFC 6066 §3; grammar on the reader version below).</summary>
+    private static ClientHelloInvalidReason ParseServerName(ReadOnlySpan<byte> data, ref ClientHelloInfo hello)
+    {
+        if (data.Length < 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListTruncated;
+        }
+
+        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (listLength != data.Length - 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.ServerNameListEmpty;
+        }
+
+        ReadOnlySpan<byte> list = data[2..];
+        while (!list.IsEmpty)
+        {
+            if (list.Length < 3)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (list[0] != 0)
+            {
+                return ClientHelloInvalidReason.ServerNameUnknownType;
+            }
+
+            int nameLength = BinaryPrimitives.ReadUInt16BigEndian(list[1..]);
+            list = list[3..];
+            if (list.Length < nameLength)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (hello._hasServerName)
+            {
+                return ClientHelloInvalidReason.ServerNameDuplicateHostName;
+            }
+
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.HostNameEmpty;
+            }
+
+            if (nameLength > MaxHostNameLength)
+            {
+                return ClientHelloInvalidReason.HostNameTooLong;
+            }
+
+            ReadOnlySpan<byte> name = list[..nameLength];
+            if (name.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+            {
+                return ClientHelloInvalidReason.HostNameInvalidCharacter;
+            }
+
+            hello._serverName = name;
+            hello._serverNameLength = nameLength;
+            hello._serverNameCopied = false;
+            hello._hasServerName = true;
+            list = list[nameLength..];
+        }
+
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>ALPN from a contiguous extension (RFC 7301 §3.1; grammar on the reader version below).</summary>
+    private static ClientHelloInvalidReason ParseAlpn(ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    {
+        if (data.Length < 2)
+        {
+            return ClientHelloInvalidReason.AlpnListTruncated;
+        }
+
+        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (listLength != data.Length - 2)
+        {
+            return ClientHelloInvalidReason.AlpnListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.AlpnListEmpty;
+        }
+
+        ReadOnlySpan<byte> list = data[2..];
+        int count = 0;
+        while (!list.IsEmpty)
+        {
+            int nameLength = list[0];
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.AlpnEmptyProtocolName;
+            }
+
+            if (list.Length - 1 < nameLength)
+            {
+                return ClientHelloInvalidReason.AlpnProtocolOverrun;
+            }
+
+            list = list[(1 + nameLength)..];
+            count++;
+        }
+
+        hello._alpnOffset = dataOffset + 2;
+        hello._alpnLength = listLength;
+        hello._alpnCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>supported_versions from a contiguous extension (RFC 8446 §4.2.1; grammar on the reader version below).</summary>
+    private static ClientHelloInvalidReason ParseSupportedVersions(ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    {
+        if (data.IsEmpty || data[0] != data.Length - 1)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsLengthMismatch;
+        }
+
+        if ((data[0] & 1) != 0)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsOddLength;
+        }
+
+        hello._versionsOffset = dataOffset + 1;
+        hello._versionsLength = data[0];
         return ClientHelloInvalidReason.None;
     }
 
