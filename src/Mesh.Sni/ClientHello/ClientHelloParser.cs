@@ -43,7 +43,7 @@ public static class ClientHelloParser
         hello._span = input;
         hello._sequence = default;
         hello._fromSequence = false;
-        return ParseCore(new ByteCursor(input), ref hello, maxHandshakeLength);
+        return ParseCore(new ByteCursor(input), input, ref hello, maxHandshakeLength);
     }
 
     /// <summary>Parses a ClientHello from a sequence of any segmentation, such as a <c>PipeReader</c> buffer.</summary>
@@ -62,10 +62,10 @@ public static class ClientHelloParser
         hello._span = default;
         hello._sequence = input;
         hello._fromSequence = true;
-        return ParseCore(new ByteCursor(input), ref hello, maxHandshakeLength);
+        return ParseCore(new ByteCursor(input), default, ref hello, maxHandshakeLength);
     }
 
-    private static ClientHelloParseStatus ParseCore(ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ParseCore(ByteCursor cursor, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakeLength, HandshakeHeaderLength);
 
@@ -94,11 +94,21 @@ public static class ClientHelloParser
         ClientHelloParseStatus status = ScanRecords(ref cursor, ref hello, maxHandshakeLength);
         if (status == ClientHelloParseStatus.Complete)
         {
-            var reader = new HandshakeReader(start);
-            ClientHelloInvalidReason reason = ParseHandshake(ref reader, ref hello);
-            if (reason == ClientHelloInvalidReason.None && reader.Overrun)
+            ClientHelloInvalidReason reason;
+            if (hello._recordCount == 1 && !contiguous.IsEmpty)
             {
-                reason = ClientHelloInvalidReason.BodyTruncated;
+                // The usual hello, one record in one span: parsed with local offsets. Any other shape goes through the
+                // reader; the tests and the fuzz harness compare the two on every split of every input.
+                reason = ParseHandshake(contiguous.Slice(RecordHeaderLength, hello._handshakeLength), ref hello);
+            }
+            else
+            {
+                var reader = new HandshakeReader(start);
+                reason = ParseHandshake(ref reader, ref hello);
+                if (reason == ClientHelloInvalidReason.None && reader.Overrun)
+                {
+                    reason = ClientHelloInvalidReason.BodyTruncated;
+                }
             }
 
             if (reason != ClientHelloInvalidReason.None)
@@ -370,6 +380,121 @@ public static class ClientHelloParser
         hello._extensionsOffset = reader.Position;
         hello._extensionsLength = extensionsLength;
         return ParseExtensions(ref reader, ref hello, end);
+    }
+
+    /// <summary>
+    /// <see cref="ParseHandshake(ref HandshakeReader, ref ClientHelloInfo)"/> for a message that sits in one record of one
+    /// span (offsets into <paramref name="message"/> are handshake-stream offsets): the same grammar, checks and reasons,
+    /// in the same order.
+    /// </summary>
+    private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
+    {
+        int end = message.Length;
+        int p = HandshakeHeaderLength;
+
+        // ProtocolVersion legacy_version; Random random; opaque legacy_session_id<0..32>;
+        if (end - p < 2 + 32 + 1)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        hello._legacyVersion = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        p += 2 + 32;
+        int sessionIdLength = message[p++];
+        if (sessionIdLength > MaxSessionIdLength)
+        {
+            return ClientHelloInvalidReason.SessionIdTooLong;
+        }
+
+        if (end - p < sessionIdLength)
+        {
+            return ClientHelloInvalidReason.SessionIdOverrun;
+        }
+
+        p += sessionIdLength;
+
+        // CipherSuite cipher_suites<2..2^16-2>;
+        if (end - p < 2)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        int cipherSuitesLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        p += 2;
+        if (end - p < cipherSuitesLength)
+        {
+            return ClientHelloInvalidReason.CipherSuitesOverrun;
+        }
+
+        if (cipherSuitesLength == 0)
+        {
+            return ClientHelloInvalidReason.CipherSuitesEmpty;
+        }
+
+        if ((cipherSuitesLength & 1) != 0)
+        {
+            return ClientHelloInvalidReason.CipherSuitesOddLength;
+        }
+
+        hello._cipherSuiteCount = cipherSuitesLength / 2;
+        p += cipherSuitesLength;
+
+        // opaque legacy_compression_methods<1..2^8-1>;
+        if (end - p < 1)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        int compressionLength = message[p++];
+        if (compressionLength == 0)
+        {
+            return ClientHelloInvalidReason.CompressionMethodsEmpty;
+        }
+
+        if (end - p < compressionLength)
+        {
+            return ClientHelloInvalidReason.CompressionMethodsOverrun;
+        }
+
+        p += compressionLength;
+
+        // Extension extensions<8..2^16-1>; absent in a TLS 1.0-1.2 hello (RFC 5246 §7.4.1.2).
+        int left = end - p;
+        if (left == 0)
+        {
+            return ClientHelloInvalidReason.None;
+        }
+
+        if (left < 2)
+        {
+            return ClientHelloInvalidReason.ExtensionsLengthTruncated;
+        }
+
+        int extensionsLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        p += 2;
+        left -= 2;
+        if (extensionsLength > left)
+        {
+            return ClientHelloInvalidReason.ExtensionsOverrun;
+        }
+
+        if (extensionsLength < left)
+        {
+            return ClientHelloInvalidReason.TrailingHandshakeData;
+        }
+
+        hello._extensionsOffset = p;
+        hello._extensionsLength = extensionsLength;
+        Unsafe.SkipInit(out ExtensionTypeSet seen);
+        seen.Reset();
+        try
+        {
+            return WalkExtensions(message.Slice(p, extensionsLength), p, ref hello, ref seen);
+        }
+        finally
+        {
+            seen.Dispose();
+        }
     }
 
     /// <summary>Walks the extensions, parsing the ones a gateway needs and rejecting repeated types.</summary>
