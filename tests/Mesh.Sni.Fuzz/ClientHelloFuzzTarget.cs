@@ -21,6 +21,14 @@ internal static class ClientHelloFuzzTarget
 
     public static void Run(byte[] data)
     {
+        // The route table reads whatever bytes a hello carried: any bytes, any number of dots, must never throw.
+        ReadOnlySpan<byte> raw = data.AsSpan(0, Math.Min(data.Length, 300));
+        SniRouteMatch rawMatch = Routes.Lookup(raw, out int rawValue);
+        if ((rawMatch == SniRouteMatch.None) != (rawValue == 0))
+        {
+            throw new InvalidOperationException($"Lookup gave {rawMatch} with value {rawValue}.");
+        }
+
         string whole = Describe(data, out ClientHelloParseStatus status, out int consumed);
 
         foreach (int size in (ReadOnlySpan<int>)[1, 3, 7, 64, 512])

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
@@ -25,7 +26,6 @@ public static class ClientHelloParser
     private const int MaxFragmentLength = 1 << 14;
     private const int MaxSessionIdLength = 32;
     private const int MaxHostNameLength = 255;
-    private const int SmallExtensionSet = 64;
 
     private const ushort ExtensionServerName = 0;
     private const ushort ExtensionAlpn = 16;
@@ -43,7 +43,7 @@ public static class ClientHelloParser
         hello._span = input;
         hello._sequence = default;
         hello._fromSequence = false;
-        return ParseCore(new ByteCursor(input), ref hello, maxHandshakeLength);
+        return ParseCore(new ByteCursor(input), input, ref hello, maxHandshakeLength);
     }
 
     /// <summary>Parses a ClientHello from a sequence of any segmentation, such as a <c>PipeReader</c> buffer.</summary>
@@ -62,10 +62,10 @@ public static class ClientHelloParser
         hello._span = default;
         hello._sequence = input;
         hello._fromSequence = true;
-        return ParseCore(new ByteCursor(input), ref hello, maxHandshakeLength);
+        return ParseCore(new ByteCursor(input), default, ref hello, maxHandshakeLength);
     }
 
-    private static ClientHelloParseStatus ParseCore(ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ParseCore(ByteCursor cursor, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakeLength, HandshakeHeaderLength);
 
@@ -94,11 +94,21 @@ public static class ClientHelloParser
         ClientHelloParseStatus status = ScanRecords(ref cursor, ref hello, maxHandshakeLength);
         if (status == ClientHelloParseStatus.Complete)
         {
-            var reader = new HandshakeReader(start);
-            ClientHelloInvalidReason reason = ParseHandshake(ref reader, ref hello);
-            if (reason == ClientHelloInvalidReason.None && reader.Overrun)
+            ClientHelloInvalidReason reason;
+            if (hello._recordCount == 1 && !contiguous.IsEmpty)
             {
-                reason = ClientHelloInvalidReason.BodyTruncated;
+                // The usual hello, one record in one span: parsed with local offsets. Any other shape goes through the
+                // reader; the tests and the fuzz harness compare the two on every split of every input.
+                reason = ParseHandshake(contiguous.Slice(RecordHeaderLength, hello._handshakeLength), ref hello);
+            }
+            else
+            {
+                var reader = new HandshakeReader(start);
+                reason = ParseHandshake(ref reader, ref hello);
+                if (reason == ClientHelloInvalidReason.None && reader.Overrun)
+                {
+                    reason = ClientHelloInvalidReason.BodyTruncated;
+                }
             }
 
             if (reason != ClientHelloInvalidReason.None)
@@ -372,6 +382,121 @@ public static class ClientHelloParser
         return ParseExtensions(ref reader, ref hello, end);
     }
 
+    /// <summary>
+    /// <see cref="ParseHandshake(ref HandshakeReader, ref ClientHelloInfo)"/> for a message that sits in one record of one
+    /// span (offsets into <paramref name="message"/> are handshake-stream offsets): the same grammar, checks and reasons,
+    /// in the same order.
+    /// </summary>
+    private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
+    {
+        int end = message.Length;
+        int p = HandshakeHeaderLength;
+
+        // ProtocolVersion legacy_version; Random random; opaque legacy_session_id<0..32>;
+        if (end - p < 2 + 32 + 1)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        hello._legacyVersion = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        p += 2 + 32;
+        int sessionIdLength = message[p++];
+        if (sessionIdLength > MaxSessionIdLength)
+        {
+            return ClientHelloInvalidReason.SessionIdTooLong;
+        }
+
+        if (end - p < sessionIdLength)
+        {
+            return ClientHelloInvalidReason.SessionIdOverrun;
+        }
+
+        p += sessionIdLength;
+
+        // CipherSuite cipher_suites<2..2^16-2>;
+        if (end - p < 2)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        int cipherSuitesLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        p += 2;
+        if (end - p < cipherSuitesLength)
+        {
+            return ClientHelloInvalidReason.CipherSuitesOverrun;
+        }
+
+        if (cipherSuitesLength == 0)
+        {
+            return ClientHelloInvalidReason.CipherSuitesEmpty;
+        }
+
+        if ((cipherSuitesLength & 1) != 0)
+        {
+            return ClientHelloInvalidReason.CipherSuitesOddLength;
+        }
+
+        hello._cipherSuiteCount = cipherSuitesLength / 2;
+        p += cipherSuitesLength;
+
+        // opaque legacy_compression_methods<1..2^8-1>;
+        if (end - p < 1)
+        {
+            return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        int compressionLength = message[p++];
+        if (compressionLength == 0)
+        {
+            return ClientHelloInvalidReason.CompressionMethodsEmpty;
+        }
+
+        if (end - p < compressionLength)
+        {
+            return ClientHelloInvalidReason.CompressionMethodsOverrun;
+        }
+
+        p += compressionLength;
+
+        // Extension extensions<8..2^16-1>; absent in a TLS 1.0-1.2 hello (RFC 5246 §7.4.1.2).
+        int left = end - p;
+        if (left == 0)
+        {
+            return ClientHelloInvalidReason.None;
+        }
+
+        if (left < 2)
+        {
+            return ClientHelloInvalidReason.ExtensionsLengthTruncated;
+        }
+
+        int extensionsLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        p += 2;
+        left -= 2;
+        if (extensionsLength > left)
+        {
+            return ClientHelloInvalidReason.ExtensionsOverrun;
+        }
+
+        if (extensionsLength < left)
+        {
+            return ClientHelloInvalidReason.TrailingHandshakeData;
+        }
+
+        hello._extensionsOffset = p;
+        hello._extensionsLength = extensionsLength;
+        Unsafe.SkipInit(out ExtensionTypeSet seen);
+        seen.Reset();
+        try
+        {
+            return WalkExtensions(message.Slice(p, extensionsLength), p, ref hello, ref seen);
+        }
+        finally
+        {
+            seen.Dispose();
+        }
+    }
+
     /// <summary>Walks the extensions, parsing the ones a gateway needs and rejecting repeated types.</summary>
     /// <remarks>
     /// RFC 8446 §4.2 ("There MUST NOT be more than one extension of the same type in a given extension block"):
@@ -384,87 +509,264 @@ public static class ClientHelloParser
     /// </remarks>
     private static ClientHelloInvalidReason ParseExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end)
     {
-        // At most (2^16-1)/4 extensions fit; real hellos carry 7 to 20, checked against a small stack list. A hostile hello
-        // with thousands of empty extensions gets a pooled 2^16-bit set so the check stays linear.
-        Span<ushort> seen = stackalloc ushort[SmallExtensionSet];
-        ulong[]? seenSet = null;
-        if ((end - reader.Position) / 4 > SmallExtensionSet)
-        {
-            seenSet = ArrayPool<ulong>.Shared.Rent(65536 / 64);
-            seenSet.AsSpan(0, 65536 / 64).Clear();
-        }
-
+        // Not zeroed ([SkipLocalsInit]): the set writes each list slot before reading it.
+        Unsafe.SkipInit(out ExtensionTypeSet seen);
+        seen.Reset();
         try
         {
-            int count = 0;
-            while (reader.Position < end)
-            {
-                if (end - reader.Position < 4)
-                {
-                    return ClientHelloInvalidReason.ExtensionHeaderTruncated;
-                }
-
-                ushort type = (ushort)reader.ReadUInt16();
-                int length = reader.ReadUInt16();
-                if (end - reader.Position < length)
-                {
-                    return ClientHelloInvalidReason.ExtensionOverrun;
-                }
-
-                if (seenSet is null)
-                {
-                    if (seen[..count].Contains(type))
-                    {
-                        return ClientHelloInvalidReason.DuplicateExtension;
-                    }
-
-                    seen[count] = type;
-                }
-                else
-                {
-                    ref ulong word = ref seenSet[type >> 6];
-                    ulong bit = 1UL << (type & 63);
-                    if ((word & bit) != 0)
-                    {
-                        return ClientHelloInvalidReason.DuplicateExtension;
-                    }
-
-                    word |= bit;
-                }
-
-                count++;
-                int dataEnd = reader.Position + length;
-                ClientHelloInvalidReason reason = type switch
-                {
-                    ExtensionServerName => ParseServerName(ref reader, ref hello, length),
-                    ExtensionAlpn => ParseAlpn(ref reader, ref hello, length),
-                    ExtensionSupportedVersions => ParseSupportedVersions(ref reader, ref hello, length),
-                    _ => ClientHelloInvalidReason.None,
-                };
-
-                if (reason != ClientHelloInvalidReason.None)
-                {
-                    return reason;
-                }
-
-                if (type == ExtensionEncryptedClientHello)
-                {
-                    hello._hasEncryptedClientHello = true;
-                }
-
-                reader.Skip(dataEnd - reader.Position);
-            }
-
-            hello._extensionCount = count;
-            return ClientHelloInvalidReason.None;
+            // The usual case, the whole block in one record and one segment, is walked as a span with local offsets.
+            int blockOffset = reader.Position;
+            return reader.TryReadContiguous(end - blockOffset, out ReadOnlySpan<byte> block)
+                ? WalkExtensions(block, blockOffset, ref hello, ref seen)
+                : WalkExtensions(ref reader, ref hello, end, ref seen);
         }
         finally
         {
-            if (seenSet is not null)
+            seen.Dispose();
+        }
+    }
+
+    private static ClientHelloInvalidReason WalkExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end, ref ExtensionTypeSet seen)
+    {
+        int count = 0;
+        while (reader.Position < end)
+        {
+            if (end - reader.Position < 4)
             {
-                ArrayPool<ulong>.Shared.Return(seenSet);
+                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+            }
+
+            ushort type = (ushort)reader.ReadUInt16();
+            int length = reader.ReadUInt16();
+            if (end - reader.Position < length)
+            {
+                return ClientHelloInvalidReason.ExtensionOverrun;
+            }
+
+            if (!seen.TryAdd(type))
+            {
+                return ClientHelloInvalidReason.DuplicateExtension;
+            }
+
+            count++;
+            ClientHelloInvalidReason reason;
+            switch (type)
+            {
+                case ExtensionServerName:
+                    reason = ParseServerName(ref reader, ref hello, length);
+                    break;
+                case ExtensionAlpn:
+                    reason = ParseAlpn(ref reader, ref hello, length);
+                    break;
+                case ExtensionSupportedVersions:
+                    reason = ParseSupportedVersions(ref reader, ref hello, length);
+                    break;
+                case ExtensionEncryptedClientHello:
+                    hello._hasEncryptedClientHello = true;
+                    reader.Skip(length);
+                    continue;
+                default:
+                    reader.Skip(length);
+                    continue;
+            }
+
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                return reason;
             }
         }
+
+        hello._extensionCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>
+    /// <see cref="WalkExtensions(ref HandshakeReader, ref ClientHelloInfo, int, ref ExtensionTypeSet)"/> for a block that
+    /// is contiguous in the input: the same grammar and the same reasons, read with local offsets. The fuzz harness compares
+    /// the two on every input (whole against segmented).
+    /// </summary>
+    private static ClientHelloInvalidReason WalkExtensions(ReadOnlySpan<byte> block, int blockOffset, ref ClientHelloInfo hello, ref ExtensionTypeSet seen)
+    {
+        int count = 0;
+        int i = 0;
+        while (i < block.Length)
+        {
+            if (block.Length - i < 4)
+            {
+                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+            }
+
+            ushort type = BinaryPrimitives.ReadUInt16BigEndian(block[i..]);
+            int length = BinaryPrimitives.ReadUInt16BigEndian(block[(i + 2)..]);
+            i += 4;
+            if (block.Length - i < length)
+            {
+                return ClientHelloInvalidReason.ExtensionOverrun;
+            }
+
+            if (!seen.TryAdd(type))
+            {
+                return ClientHelloInvalidReason.DuplicateExtension;
+            }
+
+            count++;
+
+            ReadOnlySpan<byte> data = block.Slice(i, length);
+            ClientHelloInvalidReason reason = type switch
+            {
+                ExtensionServerName => ParseServerName(data, ref hello),
+                ExtensionAlpn => ParseAlpn(data, blockOffset + i, ref hello),
+                ExtensionSupportedVersions => ParseSupportedVersions(data, blockOffset + i, ref hello),
+                _ => ClientHelloInvalidReason.None,
+            };
+
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                return reason;
+            }
+
+            if (type == ExtensionEncryptedClientHello)
+            {
+                hello._hasEncryptedClientHello = true;
+            }
+
+            i += length;
+        }
+
+        hello._extensionCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>server_name from a contiguous extension (RFC 6066 §3; grammar on the reader version below).</summary>
+    private static ClientHelloInvalidReason ParseServerName(ReadOnlySpan<byte> data, ref ClientHelloInfo hello)
+    {
+        if (data.Length < 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListTruncated;
+        }
+
+        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (listLength != data.Length - 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.ServerNameListEmpty;
+        }
+
+        ReadOnlySpan<byte> list = data[2..];
+        while (!list.IsEmpty)
+        {
+            if (list.Length < 3)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (list[0] != 0)
+            {
+                return ClientHelloInvalidReason.ServerNameUnknownType;
+            }
+
+            int nameLength = BinaryPrimitives.ReadUInt16BigEndian(list[1..]);
+            list = list[3..];
+            if (list.Length < nameLength)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (hello._hasServerName)
+            {
+                return ClientHelloInvalidReason.ServerNameDuplicateHostName;
+            }
+
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.HostNameEmpty;
+            }
+
+            if (nameLength > MaxHostNameLength)
+            {
+                return ClientHelloInvalidReason.HostNameTooLong;
+            }
+
+            ReadOnlySpan<byte> name = list[..nameLength];
+            if (name.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+            {
+                return ClientHelloInvalidReason.HostNameInvalidCharacter;
+            }
+
+            hello._serverName = name;
+            hello._serverNameLength = nameLength;
+            hello._serverNameCopied = false;
+            hello._hasServerName = true;
+            list = list[nameLength..];
+        }
+
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>ALPN from a contiguous extension (RFC 7301 §3.1; grammar on the reader version below).</summary>
+    private static ClientHelloInvalidReason ParseAlpn(ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    {
+        if (data.Length < 2)
+        {
+            return ClientHelloInvalidReason.AlpnListTruncated;
+        }
+
+        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (listLength != data.Length - 2)
+        {
+            return ClientHelloInvalidReason.AlpnListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.AlpnListEmpty;
+        }
+
+        ReadOnlySpan<byte> list = data[2..];
+        int count = 0;
+        while (!list.IsEmpty)
+        {
+            int nameLength = list[0];
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.AlpnEmptyProtocolName;
+            }
+
+            if (list.Length - 1 < nameLength)
+            {
+                return ClientHelloInvalidReason.AlpnProtocolOverrun;
+            }
+
+            list = list[(1 + nameLength)..];
+            count++;
+        }
+
+        hello._alpnOffset = dataOffset + 2;
+        hello._alpnLength = listLength;
+        hello._alpnCount = count;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>supported_versions from a contiguous extension (RFC 8446 §4.2.1; grammar on the reader version below).</summary>
+    private static ClientHelloInvalidReason ParseSupportedVersions(ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    {
+        if (data.IsEmpty || data[0] != data.Length - 1)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsLengthMismatch;
+        }
+
+        if ((data[0] & 1) != 0)
+        {
+            return ClientHelloInvalidReason.SupportedVersionsOddLength;
+        }
+
+        hello._versionsOffset = dataOffset + 1;
+        hello._versionsLength = data[0];
+        return ClientHelloInvalidReason.None;
     }
 
     /// <summary>Reads the one host name of a server_name extension.</summary>

@@ -19,7 +19,7 @@ internal ref struct HandshakeReader
     private ReadOnlySpan<byte> _chunk;
     private ByteCursor _cursor;
     private int _recordRemaining;
-    private int _position;
+    private int _chunkEnd;
     private bool _overrun;
 
     /// <summary>Starts at the first handshake byte of the records that begin at the cursor.</summary>
@@ -28,12 +28,12 @@ internal ref struct HandshakeReader
         _cursor = cursorAtFirstRecord;
         _chunk = default;
         _recordRemaining = 0;
-        _position = 0;
+        _chunkEnd = 0;
         _overrun = false;
     }
 
     /// <summary>Offset of the next byte in the handshake stream.</summary>
-    internal readonly int Position => _position;
+    internal readonly int Position => _chunkEnd - _chunk.Length;
 
     /// <summary>Whether a read went past the data (never for checked input).</summary>
     internal readonly bool Overrun => _overrun;
@@ -45,7 +45,6 @@ internal ref struct HandshakeReader
         {
             byte value = _chunk[0];
             _chunk = _chunk[1..];
-            _position++;
             return value;
         }
 
@@ -59,7 +58,6 @@ internal ref struct HandshakeReader
         {
             int value = BinaryPrimitives.ReadUInt16BigEndian(_chunk);
             _chunk = _chunk[2..];
-            _position += 2;
             return value;
         }
 
@@ -79,7 +77,6 @@ internal ref struct HandshakeReader
         if (_chunk.Length >= count)
         {
             _chunk = _chunk[count..];
-            _position += count;
             return;
         }
 
@@ -95,7 +92,6 @@ internal ref struct HandshakeReader
         {
             bytes = _chunk[..count];
             _chunk = _chunk[count..];
-            _position += count;
             return true;
         }
 
@@ -112,7 +108,7 @@ internal ref struct HandshakeReader
             if (_chunk.IsEmpty && !NextChunk())
             {
                 destination[done..].Clear();
-                _overrun = true;
+                Overran(destination.Length - done);
                 break;
             }
 
@@ -121,33 +117,28 @@ internal ref struct HandshakeReader
             _chunk = _chunk[n..];
             done += n;
         }
-
-        _position += destination.Length;
     }
 
     private byte ReadUInt8Slow()
     {
         if (_chunk.IsEmpty && !NextChunk())
         {
-            _overrun = true;
-            _position++;
+            Overran(1);
             return 0;
         }
 
         byte value = _chunk[0];
         _chunk = _chunk[1..];
-        _position++;
         return value;
     }
 
     private void SkipSlow(int count)
     {
-        _position += count;
         while (count > 0)
         {
             if (_chunk.IsEmpty && !NextChunk())
             {
-                _overrun = true;
+                Overran(count);
                 return;
             }
 
@@ -176,6 +167,14 @@ internal ref struct HandshakeReader
 
         _chunk = _cursor.Take(_recordRemaining);
         _recordRemaining -= _chunk.Length;
+        _chunkEnd += _chunk.Length;
         return !_chunk.IsEmpty;
+    }
+
+    // Past the data, the position still moves so that length checks against it stay monotonic and loops end.
+    private void Overran(int count)
+    {
+        _overrun = true;
+        _chunkEnd += count;
     }
 }

@@ -81,15 +81,12 @@ public sealed class SniRouteTable<TValue>
 
         if (!serverName.IsEmpty && serverName.Length <= MaxNameLength)
         {
-            Span<byte> lower = stackalloc byte[MaxNameLength];
-            if (Ascii.ToLower(serverName, lower, out int written) == System.Buffers.OperationStatus.Done)
+            // Case is folded by the hash and the comparison, so the name is never copied.
+            int index = Find(serverName, out SniRouteMatch match);
+            if (index >= 0)
             {
-                int index = Find(lower[..written], out SniRouteMatch match);
-                if (index >= 0)
-                {
-                    value = _values[index];
-                    return match;
-                }
+                value = _values[index];
+                return match;
             }
         }
 
@@ -254,7 +251,7 @@ public sealed class SniRouteTable<TValue>
                     return -1;
                 }
 
-                if (entry.Hash == hash && entry.KeyLength == name.Length && _keys.AsSpan(entry.KeyOffset, entry.KeyLength).SequenceEqual(name))
+                if (entry.Hash == hash && entry.KeyLength == name.Length && Ascii.EqualsIgnoreCase(_keys.AsSpan(entry.KeyOffset, entry.KeyLength), name))
                 {
                     return entry.Value;
                 }
