@@ -22,6 +22,9 @@ public static class MeshListenOptionsExtensions
             ?? throw new InvalidOperationException("ListenOptions.UseMesh() needs the in-process mesh: call services.AddMesh(...) first.");
         ILogger logger = listenOptions.ApplicationServices.GetService<ILoggerFactory>()?.CreateLogger("Mesh.AspNetCore.MeshConnection") ?? NullLogger.Instance;
         listenOptions.Protocols = HttpProtocols.Http1AndHttp2;
+        // The connection is TLS to Kestrel (so h2 can be chosen without ALPN), while mesh callers address services as
+        // http://name/: HTTP/2 requests carry :scheme http, which Kestrel must accept on this TLS connection.
+        listenOptions.KestrelServerOptions.AllowAlternateSchemes = true;
         listenOptions.Use(next => new MeshConnectionMiddleware(next, mesh, logger).OnConnectionAsync);
         return listenOptions;
     }
