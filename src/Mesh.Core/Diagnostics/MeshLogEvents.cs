@@ -132,4 +132,27 @@ public static class MeshLogEvents
 
     /// <summary>An upstream listener started.</summary>
     public const int UpstreamListenerStarted = 8007;
+
+    // 9000–9099: in-process mesh.
+
+    /// <summary>An in-process mesh service has its first leaf and trust bundle and is ready.</summary>
+    public const int InProcessReady = 9000;
+
+    /// <summary>An in-process service dialled an upstream over mTLS.</summary>
+    public const int InProcessDialed = 9001;
+
+    /// <summary>An in-process service could not dial an upstream; the message names it and says why.</summary>
+    public const int InProcessDialFailed = 9002;
+
+    /// <summary>An in-process service accepted an authenticated, authorized connection.</summary>
+    public const int InProcessAccepted = 9003;
+
+    /// <summary>An in-process mesh listener started.</summary>
+    public const int InProcessListening = 9004;
+
+    /// <summary>An in-process service stopped.</summary>
+    public const int InProcessStopped = 9005;
+
+    /// <summary>An HTTP request on a mesh connection was denied by an L7 intention and answered 403.</summary>
+    public const int InProcessRequestDenied = 9006;
 }

@@ -4,6 +4,7 @@ using Mesh.Identity;
 using Mesh.Intentions;
 using Mesh.Sni.Gateway;
 using Mesh.Tls.Authority;
+using Mesh.Tls.InProcess;
 using Mesh.Tls.Sidecar;
 
 namespace Mesh.EndToEnd.Tests.Support;
@@ -23,6 +24,8 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
     public static readonly ServiceName Counting = new("counting");
 
     private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<ServiceEndpoint> _endpoints = [];
+    private readonly List<MeshGatewayEndpoint> _gateways = [];
 
     private TwoDatacenterMesh(IPAddress address, CapturedLogs logs)
     {
@@ -106,16 +109,48 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
         GatewayDc1 = Own(await StartGateway("dc1"));
         GatewayDc2 = Own(await StartGateway("dc2"));
 
-        Catalog.Replace(
+        _endpoints.AddRange(
             [
                 new ServiceEndpoint(new ServiceIdentity(Counting, "dc2"), CountingDc2Sidecar.PublicEndPoint!),
                 new ServiceEndpoint(new ServiceIdentity(Counting, "dc1"), CountingDc1Sidecar.PublicEndPoint!),
                 new ServiceEndpoint(new ServiceIdentity(Dashboard, "dc1"), DashboardSidecar.PublicEndPoint!),
-            ],
+            ]);
+        _gateways.AddRange(
             [
                 new MeshGatewayEndpoint("dc1", GatewayDc1.LocalEndPoints[0], GatewayDc1.LocalEndPoints[0]),
                 new MeshGatewayEndpoint("dc2", GatewayDc2.LocalEndPoints[0], GatewayDc2.LocalEndPoints[0]),
             ]);
+        Catalog.Replace(_endpoints, _gateways);
+    }
+
+    /// <summary>Adds a mesh endpoint (an in-process service's listener, another sidecar) to the catalog.</summary>
+    public void Register(ServiceIdentity service, IPEndPoint address, IReadOnlyDictionary<string, string>? meta = null)
+    {
+        _endpoints.Add(new ServiceEndpoint(service, address, meta));
+        Catalog.Replace(_endpoints, _gateways);
+    }
+
+    /// <summary>An in-process mesh member (no sidecar) over this mesh's catalog, intentions and trust bundle, started and ready.</summary>
+    public async Task<MeshService> StartInProcess(ServiceIdentity service, ILeafSource leaf, params MeshUpstreamOptions[] upstreams)
+    {
+        var options = new MeshOptions
+        {
+            Service = service.Service.Name,
+            Datacenter = service.Datacenter,
+            TrustDomain = TrustDomain.Name,
+            CertificateAuthorityAddress = new Uri("http://127.0.0.1:1"),
+            Token = "unused: the leaf source is given",
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
+        };
+        foreach (MeshUpstreamOptions upstream in upstreams)
+        {
+            options.Upstreams.Add(upstream);
+        }
+
+        var mesh = Own(new MeshService(options, leaf, Ca.TrustBundleSource, Catalog, Intentions, Logs));
+        await mesh.StartAsync();
+        return mesh;
     }
 
     public async Task<MeshSidecar> StartSidecar(ServiceIdentity service, ILeafSource leaf, IPEndPoint application, params SidecarUpstream[] upstreams)

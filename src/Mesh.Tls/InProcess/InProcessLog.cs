@@ -1,0 +1,45 @@
+using System.Net;
+using Mesh.Diagnostics;
+using Mesh.Identity;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Tls.InProcess;
+
+internal static partial class InProcessLog
+{
+    [LoggerMessage(EventId = MeshLogEvents.InProcessReady, Level = LogLevel.Information,
+        Message = "In-process mesh service {Service} is ready as {SpiffeId}")]
+    public static partial void Ready(ILogger logger, ServiceIdentity service, SpiffeId spiffeId);
+
+    [LoggerMessage(EventId = MeshLogEvents.InProcessDialed, Level = LogLevel.Debug,
+        Message = "Connection {ConnectionId} to upstream {Upstream}: mTLS {Local} -> {Remote}, SNI {Sni}, server {PeerId}")]
+    public static partial void Dialed(ILogger logger, long connectionId, string upstream, EndPoint? local, EndPoint? remote, string sni, SpiffeId peerId);
+
+    [LoggerMessage(EventId = MeshLogEvents.InProcessDialFailed, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} to upstream {Upstream} failed ({Error}): {Reason}")]
+    public static partial void DialFailed(ILogger logger, long connectionId, string upstream, MeshConnectionError error, string reason);
+
+    [LoggerMessage(EventId = MeshLogEvents.UpstreamEndpointFailed, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} to upstream {Upstream}: endpoint {Endpoint} failed ({Error}); trying the next one")]
+    public static partial void EndpointFailed(ILogger logger, long connectionId, string upstream, IPEndPoint endpoint, string error);
+
+    [LoggerMessage(EventId = MeshLogEvents.InProcessAccepted, Level = LogLevel.Debug,
+        Message = "Connection {ConnectionId} from {Peer} accepted: {Decision}; {InboundRemote} -> {InboundLocal}")]
+    public static partial void Accepted(ILogger logger, long connectionId, SpiffeId peer, string decision, EndPoint? inboundRemote, EndPoint? inboundLocal);
+
+    [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
+    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
+
+    [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]
+    public static partial void HandshakeRefused(ILogger logger, long connectionId, EndPoint? inboundRemote, string reason);
+
+    [LoggerMessage(EventId = MeshLogEvents.InProcessListening, Level = LogLevel.Information,
+        Message = "In-process mesh service {Service}: mTLS listener on {EndPoint}")]
+    public static partial void Listening(ILogger logger, ServiceIdentity service, EndPoint endPoint);
+
+    [LoggerMessage(EventId = MeshLogEvents.InProcessStopped, Level = LogLevel.Information,
+        Message = "In-process mesh service {Service} stopped")]
+    public static partial void Stopped(ILogger logger, ServiceIdentity service);
+}
