@@ -96,18 +96,35 @@ public sealed class MeshStream : Stream
         _received ? _tls.ReadAsync(buffer, cancellationToken) : FirstReadAsync(buffer, cancellationToken);
 
     /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => _tls.Write(buffer, offset, count);
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     /// <inheritdoc />
-    public override void Write(ReadOnlySpan<byte> buffer) => _tls.Write(buffer);
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (_received)
+        {
+            _tls.Write(buffer);
+            return;
+        }
+
+        // A refusal can also reach a caller that writes first: the reset then fails the write, not the read.
+        try
+        {
+            _tls.Write(buffer);
+        }
+        catch (Exception ex) when (IsRefusal(ex))
+        {
+            throw Refused(ex);
+        }
+    }
 
     /// <inheritdoc />
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _tls.WriteAsync(buffer, offset, count, cancellationToken);
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc />
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _tls.WriteAsync(buffer, cancellationToken);
+        _received ? _tls.WriteAsync(buffer, cancellationToken) : FirstWritesAsync(buffer, cancellationToken);
 
     /// <inheritdoc />
     public override void Flush() => _tls.Flush();
@@ -162,6 +179,18 @@ public sealed class MeshStream : Stream
             int read = await _tls.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             _received = read > 0;
             return read;
+        }
+        catch (Exception ex) when (IsRefusal(ex))
+        {
+            throw Refused(ex);
+        }
+    }
+
+    private async ValueTask FirstWritesAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _tls.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsRefusal(ex))
         {
