@@ -12,6 +12,7 @@ using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
 using Mesh.Tls.Sidecar;
+using Mesh.Tls.MutualTls;
 using Mesh.Tls.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -39,7 +40,7 @@ public sealed class MeshService : IAsyncDisposable
     private readonly ITrustBundleSource _bundles;
     private readonly IServiceCatalog _catalog;
     private readonly IntentionEvaluator _intentions;
-    private readonly SidecarTls _tls;
+    private readonly MeshTlsFactory _tls;
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory;
     private readonly EndpointRotation _rotation = new();
@@ -99,7 +100,7 @@ public sealed class MeshService : IAsyncDisposable
             : intentions;
         // The evaluator counts decisions (mesh.authz.decisions); this class writes the log lines, with the connection's details.
         _intentions = new IntentionEvaluator(source);
-        _tls = new SidecarTls(leaves, new SvidValidator(bundles, timeProvider, logger: _loggerFactory.CreateLogger<SvidValidator>()));
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: _loggerFactory.CreateLogger<SvidValidator>()));
         _bootstrap = bootstrap;
         _owned = owned;
     }
@@ -243,13 +244,13 @@ public sealed class MeshService : IAsyncDisposable
         string sni = ConsulSniName.ForService(destination, dc, _trustDomain, subset).ToString();
         var expected = PeerAuthorizer.Service(new ServiceIdentity(destination, dc), _trustDomain);
         var tls = new SslStream(new SocketTransportStream(socket), leaveInnerStreamOpen: false);
-        var check = new SidecarTls.PeerCheck();
+        MeshTlsHandshake check = _tls.CreateClientHandshake(sni, expected);
         long started = Stopwatch.GetTimestamp();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.HandshakeTimeout);
-            await tls.AuthenticateAsClientAsync(_tls.ClientOptions(sni, expected, check), timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsClientAsync(check.ClientOptions!, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -377,7 +378,7 @@ public sealed class MeshService : IAsyncDisposable
     {
         long id = ConnectionIds.Next();
         var tls = new SslStream(transport, leaveInnerStreamOpen: false);
-        var check = new SidecarTls.PeerCheck();
+        MeshTlsHandshake check = _tls.CreateServerHandshake(PeerAuthorizer.AnyValid);
         long started = Stopwatch.GetTimestamp();
         try
         {
@@ -388,7 +389,7 @@ public sealed class MeshService : IAsyncDisposable
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.HandshakeTimeout);
-            await tls.AuthenticateAsServerAsync(_tls.ServerOptions(check), timeout.Token).ConfigureAwait(false);
+            await tls.AuthenticateAsServerAsync(check.ServerOptions!, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {

@@ -9,6 +9,7 @@ using Mesh.Intentions;
 using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
+using Mesh.Tls.MutualTls;
 using Mesh.Tls.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,7 +34,7 @@ public sealed class MeshSidecar : IAsyncDisposable
     private readonly IntentionEvaluator _intentions;
     private readonly ILeafSource _leaves;
     private readonly ITrustBundleSource _bundles;
-    private readonly SidecarTls _tls;
+    private readonly MeshTlsFactory _tls;
     private readonly TcpSplicer _splicer;
     private readonly ILogger _logger;
     private readonly EndpointRotation _rotation = new();
@@ -67,7 +68,7 @@ public sealed class MeshSidecar : IAsyncDisposable
         _bundles = bundles;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<MeshSidecar>();
-        _tls = new SidecarTls(leaves, new SvidValidator(bundles, timeProvider, logger: loggerFactory.CreateLogger<SvidValidator>()));
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: loggerFactory.CreateLogger<SvidValidator>()));
         _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
     }
 
@@ -171,13 +172,13 @@ public sealed class MeshSidecar : IAsyncDisposable
             remote = socket.RemoteEndPoint;
             local = socket.LocalEndPoint;
             socket.NoDelay = true;
-            var check = new SidecarTls.PeerCheck();
+            MeshTlsHandshake check = _tls.CreateServerHandshake(PeerAuthorizer.AnyValid);
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 timeout.CancelAfter(_options.HandshakeTimeout);
                 try
                 {
-                    await tls.AuthenticateAsServerAsync(_tls.ServerOptions(check), timeout.Token).ConfigureAwait(false);
+                    await tls.AuthenticateAsServerAsync(check.ServerOptions!, timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
                 {
@@ -267,13 +268,13 @@ public sealed class MeshSidecar : IAsyncDisposable
             var expected = PeerAuthorizer.Service(new ServiceIdentity(upstream.Destination, upstream.Datacenter), _options.TrustDomain);
             var transport = new SocketTransportStream(server);
             tls = new SslStream(transport, leaveInnerStreamOpen: false);
-            var check = new SidecarTls.PeerCheck();
+            MeshTlsHandshake check = _tls.CreateClientHandshake(sni, expected);
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 timeout.CancelAfter(_options.HandshakeTimeout);
                 try
                 {
-                    await tls.AuthenticateAsClientAsync(_tls.ClientOptions(sni, expected, check), timeout.Token).ConfigureAwait(false);
+                    await tls.AuthenticateAsClientAsync(check.ClientOptions!, timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
                 {
