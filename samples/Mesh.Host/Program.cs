@@ -1,4 +1,5 @@
 using System.Net;
+using Mesh.AspNetCore;
 using Mesh.ControlPlane.File;
 using Mesh.Host;
 using Mesh.Host.Roles;
@@ -79,7 +80,7 @@ app.MapGet("/health/live", () => "live");
 app.MapGet("/health/ready", () => readiness.IsReady ? Results.Text("ready") : Results.StatusCode(503));
 if (arguments.Role == "ca")
 {
-    CertificateAuthorityRole.Map(app, app.Services.GetRequiredService<CertificateAuthorityApi>());
+    app.MapMeshCertificateAuthority(app.Services.GetRequiredService<CertificateAuthorityApi>());
     app.Lifetime.ApplicationStarted.Register(readiness.MarkReady);
 }
 

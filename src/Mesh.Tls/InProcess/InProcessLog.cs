@@ -27,14 +27,6 @@ internal static partial class InProcessLog
         Message = "Connection {ConnectionId} from {Peer} accepted: {Decision}; {InboundRemote} -> {InboundLocal}")]
     public static partial void Accepted(ILogger logger, long connectionId, SpiffeId peer, string decision, EndPoint? inboundRemote, EndPoint? inboundLocal);
 
-    [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
-    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
-
-    [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]
-    public static partial void HandshakeRefused(ILogger logger, long connectionId, EndPoint? inboundRemote, string reason);
-
     [LoggerMessage(EventId = MeshLogEvents.InProcessListening, Level = LogLevel.Information,
         Message = "In-process mesh service {Service}: mTLS listener on {EndPoint}")]
     public static partial void Listening(ILogger logger, ServiceIdentity service, EndPoint endPoint);

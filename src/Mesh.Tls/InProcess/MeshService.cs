@@ -397,7 +397,7 @@ public sealed class MeshService : IAsyncDisposable
             string reason = check.Result.Status != SvidValidationStatus.Valid && check.Result.PeerId.IsValid || check.Result.Detail is not null
                 ? check.Result.ToString()
                 : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
-            InProcessLog.HandshakeRefused(_logger, id, remote, reason);
+            InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
             if (socket is not null)
             {
                 OutboundConnector.Close(socket, reset: true);
@@ -423,7 +423,7 @@ public sealed class MeshService : IAsyncDisposable
         {
             string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
 #pragma warning disable CA1873 // IntentionId returns an existing string: nothing is computed or allocated.
-            InProcessLog.Denied(_logger, id, stream.Peer, reason, IntentionId(decision), decision.Precedence, remote, local);
+            InboundConnectionLog.Denied(_logger, id, stream.Peer, reason, InboundConnectionLog.IntentionIdOf(decision), decision.Precedence, remote, local);
 #pragma warning restore CA1873
             // A reset, as the sidecar: the caller's first read fails rather than seeing a clean end of stream.
             stream.Abort();
@@ -440,13 +440,6 @@ public sealed class MeshService : IAsyncDisposable
         return stream;
     }
 
-    // Consul leaves intentions from config entries without an ID; the decision text names them by source and destination.
-    internal static string IntentionId(IntentionDecision decision) => decision.Intention switch
-    {
-        null => "none (default policy)",
-        { Id.Length: > 0 } intention => intention.Id,
-        _ => "none (config entry)",
-    };
 
     private bool Knows(ServiceName destination, string datacenter)
     {

@@ -185,7 +185,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                     string reason = check.Result.Status != SvidValidationStatus.Valid && check.Result.PeerId.IsValid || check.Result.Detail is not null
                         ? check.Result.ToString()
                         : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
-                    SidecarLog.HandshakeRefused(_logger, id, remote, reason);
+                    InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
                     return;
                 }
             }
@@ -197,7 +197,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             if (!decision.IsAllowed)
             {
                 string reason = source.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-                SidecarLog.Denied(_logger, id, peer, reason, IntentionId(decision), decision.Precedence, remote, local);
+                InboundConnectionLog.Denied(_logger, id, peer, reason, InboundConnectionLog.IntentionIdOf(decision), decision.Precedence, remote, local);
                 return;
             }
 
@@ -210,7 +210,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             }
 
 #pragma warning disable CA1873 // IntentionId returns an existing string: nothing is computed or allocated.
-            SidecarLog.Allowed(_logger, id, peer, decision, IntentionId(decision), decision.Precedence, remote, local);
+            SidecarLog.Allowed(_logger, id, peer, decision, InboundConnectionLog.IntentionIdOf(decision), decision.Precedence, remote, local);
 #pragma warning restore CA1873
             SidecarLog.LocalAppConnected(_logger, id, app.LocalEndPoint, app.RemoteEndPoint);
             handedOver = true;
@@ -310,13 +310,6 @@ public sealed class MeshSidecar : IAsyncDisposable
         }
     }
 
-    // Consul leaves intentions from config entries without an ID; the decision text names them by source and destination.
-    private static string IntentionId(IntentionDecision decision) => decision.Intention switch
-    {
-        null => "none (default policy)",
-        { Id.Length: > 0 } intention => intention.Id,
-        _ => "none (config entry)",
-    };
 
     // The destination's sidecars in the local datacenter; the local mesh gateways (LAN side) for a remote one.
     private IPEndPoint[] ResolveTargets(SidecarUpstream upstream)

@@ -31,14 +31,6 @@ internal static partial class SidecarLog
         Message = "Connection {ConnectionId} from {Peer} allowed: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
     public static partial void Allowed(ILogger logger, long connectionId, SpiffeId peer, IntentionDecision decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
 
-    [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
-    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
-
-    [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]
-    public static partial void HandshakeRefused(ILogger logger, long connectionId, EndPoint? inboundRemote, string reason);
-
     [LoggerMessage(EventId = MeshLogEvents.LocalAppConnected, Level = LogLevel.Information,
         Message = "Connection {ConnectionId} to the local application: {Local} -> {Remote}")]
     public static partial void LocalAppConnected(ILogger logger, long connectionId, EndPoint? local, EndPoint? remote);

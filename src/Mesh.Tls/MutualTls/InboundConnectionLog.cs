@@ -1,0 +1,33 @@
+using System.Net;
+using Mesh.Diagnostics;
+using Mesh.Identity;
+using Mesh.Intentions;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Tls.MutualTls;
+
+/// <summary>
+/// The log lines of an inbound mesh connection that is refused, the same from a sidecar and from an in-process service so an
+/// operator reads one format: a handshake refusal naming the broken rule, a denial naming the intention and its precedence.
+/// </summary>
+internal static partial class InboundConnectionLog
+{
+    /// <summary>
+    /// The intention ID for a log line. Consul leaves intentions from config entries without an ID (the decision text names them
+    /// by source and destination); a constant string says so, so nothing is allocated.
+    /// </summary>
+    public static string IntentionIdOf(IntentionDecision decision) => decision.Intention switch
+    {
+        null => "none (default policy)",
+        { Id.Length: > 0 } intention => intention.Id,
+        _ => "none (config entry)",
+    };
+
+    [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
+    public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);
+
+    [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]
+    public static partial void HandshakeRefused(ILogger logger, long connectionId, EndPoint? inboundRemote, string reason);
+}
