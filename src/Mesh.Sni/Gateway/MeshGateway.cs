@@ -34,13 +34,12 @@ public sealed class MeshGateway : IAsyncDisposable
     private readonly TcpSplicer _splicer;
     private readonly ILogger _logger;
     private readonly EndpointRotation _rotation = new();
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly ListenerGroup _group = new();
     private readonly List<Listener> _listeners = [];
     private readonly Counter<long> _connections;
     private readonly UpDownCounter<long> _activeGauge;
     private readonly Meter? _ownedMeter;
     private SniRouteTable<GatewayRoute> _routes = new([]);
-    private readonly ConnectionDrain _drain = new();
     private IDisposable? _catalogSubscription;
 
     /// <summary>Creates a gateway; <see cref="StartAsync"/> starts it.</summary>
@@ -76,7 +75,7 @@ public sealed class MeshGateway : IAsyncDisposable
     }
 
     /// <summary>The connections the gateway holds now.</summary>
-    public int ActiveConnections => _drain.Active;
+    public int ActiveConnections => _group.Active;
 
     /// <summary>Builds the routes, binds every listen address and starts accepting.</summary>
     /// <exception cref="SocketException">An address cannot be bound.</exception>
@@ -87,22 +86,10 @@ public sealed class MeshGateway : IAsyncDisposable
         _catalogSubscription = ChangeToken.OnChange(_catalog.GetChangeToken, RebuildRoutes);
         foreach (IPEndPoint endPoint in _options.ListenEndPoints)
         {
-            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(endPoint);
-                socket.Listen(1024);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-
-            var listener = new Listener(socket);
+            var listener = new Listener();
+            listener.Socket = _group.Listen(endPoint, 1024, accepted => _ = HandleAsync(accepted, listener), _logger);
             _listeners.Add(listener);
-            listener.AcceptLoop = TcpAcceptLoop.RunAsync(socket, accepted => _ = HandleAsync(accepted, listener), _logger, null, _stopping.Token);
-            GatewayLog.Listening(_logger, _options.Datacenter, socket.LocalEndPoint!);
+            GatewayLog.Listening(_logger, _options.Datacenter, listener.Socket.LocalEndPoint!);
         }
 
         return Task.CompletedTask;
@@ -115,34 +102,16 @@ public sealed class MeshGateway : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         _catalogSubscription?.Dispose();
-        foreach (Listener listener in _listeners)
-        {
-            listener.Socket.Dispose();
-        }
-
         GatewayLog.Draining(_logger, _options.Datacenter, ActiveConnections);
-        await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await _stopping.CancelAsync().ConfigureAwait(false);
-
-        foreach (Listener listener in _listeners)
-        {
-            if (listener.AcceptLoop is { } loop)
-            {
-                await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
+        await _group.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops at once: open connections are reset.</summary>
     public async ValueTask DisposeAsync()
     {
-        using (var now = new CancellationTokenSource())
-        {
-            await now.CancelAsync().ConfigureAwait(false);
-            await StopAsync(now.Token).ConfigureAwait(false);
-        }
-
-        _stopping.Dispose();
+        _catalogSubscription?.Dispose();
+        await _group.AbortAsync().ConfigureAwait(false);
+        _group.Dispose();
         _ownedMeter?.Dispose();
     }
 
@@ -156,7 +125,7 @@ public sealed class MeshGateway : IAsyncDisposable
     private async Task HandleAsync(Socket downstream, Listener listener)
     {
         long id = ConnectionIds.Next();
-        _drain.Enter();
+        _group.Enter();
         int held = Interlocked.Increment(ref listener.Connections);
         _activeGauge.Add(1);
         bool readingHello = true;
@@ -199,7 +168,7 @@ public sealed class MeshGateway : IAsyncDisposable
                 }
 
                 return socket;
-            }, _stopping.Token).ConfigureAwait(false);
+            }, _group.Stopping).ConfigureAwait(false);
 
             if (upstream is null)
             {
@@ -214,10 +183,10 @@ public sealed class MeshGateway : IAsyncDisposable
 
             // Replay every byte read so far (the ClientHello and anything after it, such as 0-RTT data), then give the buffer
             // back: a long-lived spliced connection must not hold it.
-            await upstream.SendAsync(buffer.AsMemory(0, filled), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+            await upstream.SendAsync(buffer.AsMemory(0, filled), SocketFlags.None, _group.Stopping).ConfigureAwait(false);
             ArrayPool<byte>.Shared.Return(buffer);
             buffer = null;
-            await _splicer.SpliceAsync(downstream, upstream, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
+            await _splicer.SpliceAsync(downstream, upstream, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -237,7 +206,7 @@ public sealed class MeshGateway : IAsyncDisposable
 
             Interlocked.Decrement(ref listener.Connections);
             _activeGauge.Add(-1);
-            _drain.Exit();
+            _group.Exit();
         }
     }
 
@@ -250,7 +219,7 @@ public sealed class MeshGateway : IAsyncDisposable
         // A hello split into tiny records carries 5 header bytes per record on top of the handshake: allow for that, but bound it.
         int maxBytes = (_options.MaxClientHelloSize * 2) + 1024;
         int filled = 0;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_group.Stopping);
         timeout.CancelAfter(_options.ClientHelloTimeout);
         try
         {
@@ -298,7 +267,7 @@ public sealed class MeshGateway : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (!_group.Stopping.IsCancellationRequested)
         {
             GatewayLog.HelloTimeout(_logger, id, remote, _options.ClientHelloTimeout, filled);
             Count("timeout");
@@ -326,13 +295,11 @@ public sealed class MeshGateway : IAsyncDisposable
 
     private readonly record struct HelloOutcome(byte[] Buffer, int Filled, GatewayRoute? Route, string? Sni);
 
-    private sealed class Listener(Socket socket)
+    private sealed class Listener
     {
         public int Connections;
         public int ReadingHello;
 
-        public Socket Socket { get; } = socket;
-
-        public Task? AcceptLoop { get; set; }
+        public Socket Socket { get; set; } = null!;
     }
 }

@@ -38,9 +38,8 @@ public sealed class MeshSidecar : IAsyncDisposable
     private readonly TcpSplicer _splicer;
     private readonly ILogger _logger;
     private readonly EndpointRotation _rotation = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly ConnectionDrain _drain = new();
-    private readonly List<(Socket Socket, Task Loop)> _listeners = [];
+    private readonly ListenerGroup _group = new();
+    private readonly List<Socket> _upstreamListeners = [];
     private Socket? _public;
 
     /// <summary>Creates a sidecar; <see cref="StartAsync"/> starts it.</summary>
@@ -80,13 +79,10 @@ public sealed class MeshSidecar : IAsyncDisposable
     {
         get
         {
-            var endPoints = new List<IPEndPoint>();
-            foreach ((Socket socket, _) in _listeners)
+            var endPoints = new List<IPEndPoint>(_upstreamListeners.Count);
+            foreach (Socket socket in _upstreamListeners)
             {
-                if (!ReferenceEquals(socket, _public))
-                {
-                    endPoints.Add((IPEndPoint)socket.LocalEndPoint!);
-                }
+                endPoints.Add((IPEndPoint)socket.LocalEndPoint!);
             }
 
             return endPoints;
@@ -94,7 +90,7 @@ public sealed class MeshSidecar : IAsyncDisposable
     }
 
     /// <summary>The connections the sidecar holds now, both directions.</summary>
-    public int ActiveConnections => _drain.Active;
+    public int ActiveConnections => _group.Active;
 
     /// <summary>Waits for the first leaf and trust bundle, then binds the public and upstream listeners and starts accepting.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -102,13 +98,12 @@ public sealed class MeshSidecar : IAsyncDisposable
         await _leaves.GetLeafAsync(cancellationToken).ConfigureAwait(false);
         await _bundles.GetBundleAsync(cancellationToken).ConfigureAwait(false);
 
-        _public = Listen(_options.PublicListener!);
-        _listeners.Add((_public, TcpAcceptLoop.RunAsync(_public, s => _ = HandleInboundAsync(s), _logger, null, _stopping.Token)));
+        _public = _group.Listen(_options.PublicListener!, 512, s => _ = HandleInboundAsync(s), _logger);
         SidecarLog.Listening(_logger, _options.Service, _public.LocalEndPoint!);
         foreach (SidecarUpstream upstream in _options.Upstreams)
         {
-            Socket socket = Listen(upstream.LocalBindAddress);
-            _listeners.Add((socket, TcpAcceptLoop.RunAsync(socket, s => _ = HandleUpstreamAsync(s, upstream), _logger, null, _stopping.Token)));
+            Socket socket = _group.Listen(upstream.LocalBindAddress, 512, s => _ = HandleUpstreamAsync(s, upstream), _logger);
+            _upstreamListeners.Add(socket);
             SidecarLog.ListeningUpstream(_logger, _options.Service, upstream, socket.LocalEndPoint!);
         }
     }
@@ -116,52 +111,21 @@ public sealed class MeshSidecar : IAsyncDisposable
     /// <summary>Stops accepting, waits for open connections until <paramref name="cancellationToken"/> fires, then resets the rest.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        foreach ((Socket socket, _) in _listeners)
-        {
-            socket.Dispose();
-        }
-
         SidecarLog.Draining(_logger, _options.Service, ActiveConnections);
-        await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach ((_, Task loop) in _listeners)
-        {
-            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+        await _group.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops at once: open connections are reset.</summary>
     public async ValueTask DisposeAsync()
     {
-        using (var now = new CancellationTokenSource())
-        {
-            await now.CancelAsync().ConfigureAwait(false);
-            await StopAsync(now.Token).ConfigureAwait(false);
-        }
-
-        _stopping.Dispose();
-    }
-
-    private static Socket Listen(IPEndPoint endPoint)
-    {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            socket.Bind(endPoint);
-            socket.Listen(512);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        await _group.AbortAsync().ConfigureAwait(false);
+        _group.Dispose();
     }
 
     private async Task HandleInboundAsync(Socket socket)
     {
         long id = ConnectionIds.Next();
-        _drain.Enter();
+        _group.Enter();
         EndPoint? remote = null;
         EndPoint? local = null;
         var transport = new SocketTransportStream(socket);
@@ -173,7 +137,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             local = socket.LocalEndPoint;
             socket.NoDelay = true;
             MeshTlsHandshake check = _tls.CreateServerHandshake(PeerAuthorizer.AnyValid);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_group.Stopping))
             {
                 timeout.CancelAfter(_options.HandshakeTimeout);
                 try
@@ -202,7 +166,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             }
 
             (Socket? app, Exception? error) = await OutboundConnector.TryConnectAsync(
-                _options.LocalApplication!, null, _options.LocalApplicationConnectTimeout, _stopping.Token).ConfigureAwait(false);
+                _options.LocalApplication!, null, _options.LocalApplicationConnectTimeout, _group.Stopping).ConfigureAwait(false);
             if (app is null)
             {
                 SidecarLog.LocalAppUnreachable(_logger, id, _options.LocalApplication!, error!.Message);
@@ -214,7 +178,7 @@ public sealed class MeshSidecar : IAsyncDisposable
 #pragma warning restore CA1873
             SidecarLog.LocalAppConnected(_logger, id, app.LocalEndPoint, app.RemoteEndPoint);
             handedOver = true;
-            await _splicer.SpliceAsync(app, tls, transport, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
+            await _splicer.SpliceAsync(app, tls, transport, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -228,14 +192,14 @@ public sealed class MeshSidecar : IAsyncDisposable
                 await tls.DisposeAsync().ConfigureAwait(false);
             }
 
-            _drain.Exit();
+            _group.Exit();
         }
     }
 
     private async Task HandleUpstreamAsync(Socket client, SidecarUpstream upstream)
     {
         long id = ConnectionIds.Next();
-        _drain.Enter();
+        _group.Enter();
         EndPoint? clientRemote = null;
         bool handedOver = false;
         Socket? server = null;
@@ -255,7 +219,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                 }
 
                 return socket;
-            }, _stopping.Token).ConfigureAwait(false);
+            }, _group.Stopping).ConfigureAwait(false);
             if (server is null)
             {
                 SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
@@ -269,7 +233,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             var transport = new SocketTransportStream(server);
             tls = new SslStream(transport, leaveInnerStreamOpen: false);
             MeshTlsHandshake check = _tls.CreateClientHandshake(sni, expected);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_group.Stopping))
             {
                 timeout.CancelAfter(_options.HandshakeTimeout);
                 try
@@ -286,7 +250,7 @@ public sealed class MeshSidecar : IAsyncDisposable
 
             SidecarLog.UpstreamConnected(_logger, id, upstream, clientRemote, client.LocalEndPoint, server.LocalEndPoint, server.RemoteEndPoint, sni, check.Result.PeerId);
             handedOver = true;
-            await _splicer.SpliceAsync(client, tls, transport, default, _options.Splice, _stopping.Token).ConfigureAwait(false);
+            await _splicer.SpliceAsync(client, tls, transport, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -306,7 +270,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                 }
             }
 
-            _drain.Exit();
+            _group.Exit();
         }
     }
 
