@@ -6,7 +6,14 @@ using Mesh.Sni.Gateway;
 // A mesh gateway for ../shared/bench: it routes *.dc2.internal.<trust-domain> (a remote datacenter's wildcard chain) to the
 // target, exactly as a dc1 gateway forwards to dc2's gateway, so it can be measured beside HAProxy and nginx SNI routers.
 //
-//   dotnet run -c Release --project benchmarks/Mesh.GatewayRelay -- --listen 127.0.0.1:15410 --target 127.0.0.1:15443 [--path kernel|managed]
+//   dotnet run -c Release --project benchmarks/Mesh.GatewayRelay -- --listen 127.0.0.1:15410 --target 127.0.0.1:15443 [--path kernel|managed] [--thread-pool-completions]
+if (!args.Contains("--thread-pool-completions"))
+{
+    // A gateway's socket continuations only parse, route and splice: run them on the socket engine's epoll thread instead of
+    // handing each wake-up to the thread pool. The runtime reads this once, at the first socket operation, so it is set first.
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+}
+
 string listen = Option("--listen") ?? "127.0.0.1:15410";
 string target = Option("--target") ?? "127.0.0.1:15443";
 string trustDomain = Option("--trust-domain") ?? "example.consul";

@@ -19,6 +19,13 @@ if (arguments is null)
     return error is null ? 0 : 2;
 }
 
+if (arguments.Role == "gateway")
+{
+    // A gateway's socket continuations only parse, route and splice, never block: run them on the socket engine's epoll thread
+    // rather than handing every wake-up to the thread pool (see benchmarks/README.md). Read once, at the first socket operation.
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+}
+
 ControlPlaneConfiguration configuration;
 try
 {
