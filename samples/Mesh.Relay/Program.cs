@@ -3,9 +3,16 @@ using System.Net.Sockets;
 using Mesh.Splicing;
 
 // An L4 relay for measuring the splicer beside HAProxy, nginx stream and socat (../shared/bench):
-//   Mesh.Relay --listen 127.0.0.1:15310 --target 127.0.0.1:15201 [--path managed|kernel]
+//   Mesh.Relay --listen 127.0.0.1:15310 --target 127.0.0.1:15201 [--path managed|kernel] [--completions inline|thread-pool]
 // It splices every accepted connection to the target. Once connections stop arriving for half a second it runs a
 // compacting GC, so memory read afterwards is what live connections hold, not garbage (idle_mem.sh reads after 2 s).
+if (Array.IndexOf(args, "thread-pool") < 0)
+{
+    // A relay's socket continuations only move bytes and never block: run them on the socket engine's epoll thread rather than
+    // handing each wake-up to the thread pool (benchmarks/README.md). The runtime reads this at the first socket operation.
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+}
+
 IPEndPoint listen = IPEndPoint.Parse("127.0.0.1:15310");
 IPEndPoint target = IPEndPoint.Parse("127.0.0.1:15201");
 bool kernel = TcpSplicer.KernelPathAvailable;
@@ -16,6 +23,8 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--listen": listen = IPEndPoint.Parse(args[i + 1]); break;
         case "--target": target = IPEndPoint.Parse(args[i + 1]); break;
         case "--path": kernel = args[i + 1] == "kernel"; break;
+        case "--completions": break; // read above, before the first socket
+
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
