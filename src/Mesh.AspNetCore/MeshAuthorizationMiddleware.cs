@@ -29,8 +29,7 @@ internal sealed class MeshAuthorizationMiddleware(RequestDelegate next, MeshServ
 
         string reason = decision.ToString();
 #pragma warning disable CA1873 // Denials are rare and always logged.
-        MeshAspNetCoreLog.RequestDenied(logger, context.Request.Method, request.Target.ToString(), peer.Peer, reason, MeshConnectionMiddleware.IntentionId(decision), decision.Precedence);
-#pragma warning restore CA1873
+        MeshAspNetCoreLog.RequestDenied(logger, context.Request.Method, request.Target.ToString(), peer.Peer, reason, decision.IntentionIdForLog, decision.Precedence);
         return RefuseAsync(context, "RBAC: access denied: " + reason);
     }
 

@@ -44,9 +44,7 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
             if (!decision.IsAllowed && decision.Reason != IntentionDecisionReason.MatchedL7IntentionOnConnection)
             {
                 string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-#pragma warning disable CA1873 // IntentionId returns an existing string.
-                MeshAspNetCoreLog.ConnectionDenied(logger, context.ConnectionId, stream.Peer, reason, IntentionId(decision), decision.Precedence, context.RemoteEndPoint);
-#pragma warning restore CA1873
+                MeshAspNetCoreLog.ConnectionDenied(logger, context.ConnectionId, stream.Peer, reason, decision.IntentionIdForLog, decision.Precedence, context.RemoteEndPoint);
                 Reset(socket, context);
                 return;
             }
@@ -110,12 +108,6 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
     }
 
     // Consul leaves intentions from config entries without an ID; the log names them by kind.
-    internal static string IntentionId(IntentionDecision decision) => decision.Intention switch
-    {
-        null => "none (default policy)",
-        { Id.Length: > 0 } intention => intention.Id,
-        _ => "none (config entry)",
-    };
 
     // A reset, not a FIN: the caller must never take a refusal for a clean end of stream.
     private static void Reset(Socket? socket, ConnectionContext context)

@@ -7,20 +7,21 @@ namespace Mesh.Shared;
 
 /// <summary>
 /// The listeners of one mesh component (a gateway, a sidecar) and the connections they accepted: binds and runs each accept loop,
-/// counts connections, and stops in Kestrel's order — stop accepting, let open connections finish until the caller's deadline,
+/// counts connections without a lock (one interlocked operation per start and end), and stops in Kestrel's order — stop accepting, let open connections finish until the caller's deadline,
 /// then reset what is left through <see cref="Stopping"/>.
 /// </summary>
 internal sealed class ListenerGroup : IDisposable
 {
     private readonly List<(Socket Socket, Task Loop)> _listeners = [];
-    private readonly ConnectionDrain _drain = new();
     private readonly CancellationTokenSource _stopping = new();
+    private int _active;
+    private TaskCompletionSource? _drained;
 
     /// <summary>Fires when the drain is over: connections still open must be reset.</summary>
     public CancellationToken Stopping => _stopping.Token;
 
     /// <summary>The connections open now.</summary>
-    public int Active => _drain.Active;
+    public int Active => Volatile.Read(ref _active);
 
     /// <summary>Binds <paramref name="endPoint"/> and accepts on it until the group stops.</summary>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
@@ -43,10 +44,16 @@ internal sealed class ListenerGroup : IDisposable
     }
 
     /// <summary>Counts a connection as open; pair with <see cref="Exit"/>.</summary>
-    public void Enter() => _drain.Enter();
+    public void Enter() => Interlocked.Increment(ref _active);
 
     /// <summary>Counts a connection as ended.</summary>
-    public void Exit() => _drain.Exit();
+    public void Exit()
+    {
+        if (Interlocked.Decrement(ref _active) == 0)
+        {
+            Volatile.Read(ref _drained)?.TrySetResult();
+        }
+    }
 
     /// <summary>Stops accepting, waits for open connections until <paramref name="cancellationToken"/> fires, then fires <see cref="Stopping"/>.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -56,7 +63,14 @@ internal sealed class ListenerGroup : IDisposable
             socket.Dispose();
         }
 
-        await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        if (Active == 0)
+        {
+            drained.TrySetResult();
+        }
+
+        await drained.Task.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach ((_, Task loop) in _listeners)
         {

@@ -27,6 +27,17 @@ public readonly struct IntentionDecision
     /// <summary>The ID of the matched intention (empty when it has none), or null when none matched.</summary>
     public string? IntentionId => Intention?.Id;
 
+    /// <summary>
+    /// The intention ID for a log line: the matched intention's ID, or a constant saying why there is none (the default policy
+    /// decided, or the intention came from a config entry, which Consul leaves without an ID). Allocates nothing.
+    /// </summary>
+    public string IntentionIdForLog => Intention switch
+    {
+        null => "none (default policy)",
+        { Id.Length: > 0 } intention => intention.Id,
+        _ => "none (config entry)",
+    };
+
     /// <summary>The precedence of the matched intention, or 0 when none matched.</summary>
     public int Precedence => Intention?.Precedence ?? 0;
 

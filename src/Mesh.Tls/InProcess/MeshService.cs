@@ -422,9 +422,7 @@ public sealed class MeshService : IAsyncDisposable
         if (!decision.IsAllowed)
         {
             string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-#pragma warning disable CA1873 // IntentionId returns an existing string: nothing is computed or allocated.
-            InboundConnectionLog.Denied(_logger, id, stream.Peer, reason, InboundConnectionLog.IntentionIdOf(decision), decision.Precedence, remote, local);
-#pragma warning restore CA1873
+            InboundConnectionLog.Denied(_logger, id, stream.Peer, reason, decision.IntentionIdForLog, decision.Precedence, remote, local);
             // A reset, as the sidecar: the caller's first read fails rather than seeing a clean end of stream.
             stream.Abort();
             throw new MeshConnectionException(MeshConnectionError.DeniedByIntention, null, $"Caller {stream.Peer} denied: {reason}") { Peer = stream.Peer };
@@ -434,7 +432,6 @@ public sealed class MeshService : IAsyncDisposable
         {
 #pragma warning disable CA1873 // Guarded by IsEnabled above.
             InProcessLog.Accepted(_logger, id, stream.Peer, decision.ToString(), remote, local);
-#pragma warning restore CA1873
         }
 
         return stream;

@@ -1,7 +1,6 @@
 using System.Net;
 using Mesh.Diagnostics;
 using Mesh.Identity;
-using Mesh.Intentions;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Tls.MutualTls;
@@ -12,17 +11,6 @@ namespace Mesh.Tls.MutualTls;
 /// </summary>
 internal static partial class InboundConnectionLog
 {
-    /// <summary>
-    /// The intention ID for a log line. Consul leaves intentions from config entries without an ID (the decision text names them
-    /// by source and destination); a constant string says so, so nothing is allocated.
-    /// </summary>
-    public static string IntentionIdOf(IntentionDecision decision) => decision.Intention switch
-    {
-        null => "none (default policy)",
-        { Id.Length: > 0 } intention => intention.Id,
-        _ => "none (config entry)",
-    };
-
     [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
         Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]
     public static partial void Denied(ILogger logger, long connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote, EndPoint? inboundLocal);

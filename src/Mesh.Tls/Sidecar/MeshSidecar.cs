@@ -161,7 +161,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             if (!decision.IsAllowed)
             {
                 string reason = source.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-                InboundConnectionLog.Denied(_logger, id, peer, reason, InboundConnectionLog.IntentionIdOf(decision), decision.Precedence, remote, local);
+                InboundConnectionLog.Denied(_logger, id, peer, reason, decision.IntentionIdForLog, decision.Precedence, remote, local);
                 return;
             }
 
@@ -173,9 +173,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                 return;
             }
 
-#pragma warning disable CA1873 // IntentionId returns an existing string: nothing is computed or allocated.
-            SidecarLog.Allowed(_logger, id, peer, decision, InboundConnectionLog.IntentionIdOf(decision), decision.Precedence, remote, local);
-#pragma warning restore CA1873
+            SidecarLog.Allowed(_logger, id, peer, decision, decision.IntentionIdForLog, decision.Precedence, remote, local);
             SidecarLog.LocalAppConnected(_logger, id, app.LocalEndPoint, app.RemoteEndPoint);
             handedOver = true;
             await _splicer.SpliceAsync(app, tls, transport, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
