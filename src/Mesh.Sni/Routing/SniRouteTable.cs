@@ -11,8 +11,8 @@ namespace Mesh.Sni.Routing;
 /// <remarks>
 /// A wildcard stands for one or more leading labels: <c>*.dc2.internal.td</c> matches <c>web.default.dc2.internal.td</c> and
 /// <c>a.b.dc2.internal.td</c>, never <c>dc2.internal.td</c>. Matching is ASCII case-insensitive and ignores one trailing dot.
-/// A lookup reads the parsed server-name bytes, allocates nothing and costs one hash pass over the name plus one probe per
-/// label, whatever the number of routes.
+/// A lookup reads the parsed server-name bytes, allocates nothing and costs one hash pass over the name, plus one over each
+/// suffix whose length some wildcard has, whatever the number of routes.
 /// </remarks>
 /// <typeparam name="TValue">The route, for example the upstream cluster to splice to.</typeparam>
 [SkipLocalsInit]
@@ -22,6 +22,7 @@ public sealed class SniRouteTable<TValue>
 
     private readonly Table _exact;
     private readonly Table _wildcard;
+    private readonly int[] _wildcardLengths;
     private readonly TValue[] _values;
     private readonly TValue _defaultValue;
 
@@ -57,6 +58,7 @@ public sealed class SniRouteTable<TValue>
 
         _exact = new Table(exact, "server name");
         _wildcard = new Table(wildcard, "wildcard");
+        _wildcardLengths = DistinctLengthsLongestFirst(wildcard);
         _values = values.ToArray();
         HasDefault = hasDefault;
         _defaultValue = defaultValue;
@@ -121,39 +123,53 @@ public sealed class SniRouteTable<TValue>
 
     private int Find(ReadOnlySpan<byte> name, out SniRouteMatch match)
     {
-        Span<int> starts = stackalloc int[SniNameHash.MaxLabels];
-        Span<ulong> hashes = stackalloc ulong[SniNameHash.MaxLabels];
-        int labels = SniNameHash.HashSuffixes(name, starts, hashes);
-
-        int index = _exact.Find(hashes[labels - 1], name);
+        int index = _exact.Find(SniNameHash.Hash(name), name);
         if (index >= 0)
         {
             match = SniRouteMatch.Exact;
             return index;
         }
 
-        if (!_wildcard.IsEmpty)
+        // Longest suffix first, and only the suffix lengths some wildcard has: a gateway's wildcards (one per remote
+        // datacenter) share a handful of lengths, so a name costs a few byte checks and usually one more hash. The wildcard
+        // stands for at least one non-empty label, so the suffix must start after a dot that is not the first byte.
+        int[] lengths = _wildcardLengths;
+        for (int i = 0; i < lengths.Length; i++)
         {
-            // Longest suffix first; the wildcard needs at least one non-empty label before it.
-            for (int i = labels - 2; i >= 0; i--)
+            int dot = name.Length - lengths[i] - 1;
+            if (dot < 1 || name[dot] != (byte)'.')
             {
-                int start = starts[i];
-                if (start < 2)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                index = _wildcard.Find(hashes[i], name[start..]);
-                if (index >= 0)
-                {
-                    match = SniRouteMatch.Wildcard;
-                    return index;
-                }
+            ReadOnlySpan<byte> suffix = name[(dot + 1)..];
+            index = _wildcard.Find(SniNameHash.Hash(suffix), suffix);
+            if (index >= 0)
+            {
+                match = SniRouteMatch.Wildcard;
+                return index;
             }
         }
 
         match = SniRouteMatch.None;
         return -1;
+    }
+
+    private static int[] DistinctLengthsLongestFirst(List<(byte[] Key, int Value)> wildcards)
+    {
+        var seen = new bool[MaxNameLength + 1];
+        var lengths = new List<int>();
+        foreach ((byte[] key, _) in wildcards)
+        {
+            if (!seen[key.Length])
+            {
+                seen[key.Length] = true;
+                lengths.Add(key.Length);
+            }
+        }
+
+        lengths.Sort(static (a, b) => b.CompareTo(a));
+        return lengths.ToArray();
     }
 
     private static byte[] NormalizePattern(string pattern, out bool isWildcard)
@@ -215,7 +231,7 @@ public sealed class SniRouteTable<TValue>
             int offset = 0;
             foreach ((byte[] key, int value) in items)
             {
-                ulong hash = SniNameHash.HashName(key);
+                ulong hash = SniNameHash.Hash(key);
                 if (Find(hash, key) >= 0)
                 {
                     throw new ArgumentException($"The {what} '{(what == "wildcard" ? "*." : string.Empty)}{Encoding.ASCII.GetString(key)}' is routed twice.", nameof(items));
