@@ -531,6 +531,23 @@ public static class ClientHelloParser
         int count = 0;
         while (reader.Position < end)
         {
+            // The extensions that lie whole in the current record and segment are walked as a span, as a contiguous block
+            // is; only one that straddles a boundary goes through the reader, so a segmented hello costs about a whole one.
+            int offset = reader.Position;
+            ReadOnlySpan<byte> chunk = reader.PeekContiguous(end - offset);
+            bool last = chunk.Length == end - offset;
+            int walked = WalkExtensions(chunk, offset, whole: last, ref hello, ref seen, ref count, out ClientHelloInvalidReason reason);
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                return reason;
+            }
+
+            reader.Skip(walked);
+            if (last)
+            {
+                break;
+            }
+
             if (end - reader.Position < 4)
             {
                 return ClientHelloInvalidReason.ExtensionHeaderTruncated;
@@ -549,7 +566,6 @@ public static class ClientHelloParser
             }
 
             count++;
-            ClientHelloInvalidReason reason;
             switch (type)
             {
                 case ExtensionServerName:
@@ -588,31 +604,54 @@ public static class ClientHelloParser
     private static ClientHelloInvalidReason WalkExtensions(ReadOnlySpan<byte> block, int blockOffset, ref ClientHelloInfo hello, ref ExtensionTypeSet seen)
     {
         int count = 0;
+        WalkExtensions(block, blockOffset, whole: true, ref hello, ref seen, ref count, out ClientHelloInvalidReason reason);
+        if (reason == ClientHelloInvalidReason.None)
+        {
+            hello._extensionCount = count;
+        }
+
+        return reason;
+    }
+
+    /// <summary>Walks the extensions that lie whole in <paramref name="block"/>.</summary>
+    /// <param name="block">The rest of the extensions block when <paramref name="whole"/>; otherwise the part of it that is contiguous in the input.</param>
+    /// <param name="blockOffset">Handshake-stream offset of <paramref name="block"/>, for what is read later by offset.</param>
+    /// <param name="whole">Whether the block ends where the extensions end, so that an extension running past it is invalid rather than continued elsewhere.</param>
+    /// <param name="hello">Receives what the known extensions say.</param>
+    /// <param name="seen">Extension types met so far.</param>
+    /// <param name="count">Extensions met so far.</param>
+    /// <param name="reason">Why the block is invalid, or none.</param>
+    /// <returns>The bytes walked: whole extensions only.</returns>
+    private static int WalkExtensions(ReadOnlySpan<byte> block, int blockOffset, bool whole, ref ClientHelloInfo hello, ref ExtensionTypeSet seen, ref int count, out ClientHelloInvalidReason reason)
+    {
         int i = 0;
         while (i < block.Length)
         {
             if (block.Length - i < 4)
             {
-                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+                reason = whole ? ClientHelloInvalidReason.ExtensionHeaderTruncated : ClientHelloInvalidReason.None;
+                return i;
             }
 
             ushort type = BinaryPrimitives.ReadUInt16BigEndian(block[i..]);
             int length = BinaryPrimitives.ReadUInt16BigEndian(block[(i + 2)..]);
-            i += 4;
-            if (block.Length - i < length)
+            if (block.Length - i - 4 < length)
             {
-                return ClientHelloInvalidReason.ExtensionOverrun;
+                reason = whole ? ClientHelloInvalidReason.ExtensionOverrun : ClientHelloInvalidReason.None;
+                return i;
             }
 
+            i += 4;
             if (!seen.TryAdd(type))
             {
-                return ClientHelloInvalidReason.DuplicateExtension;
+                reason = ClientHelloInvalidReason.DuplicateExtension;
+                return i;
             }
 
             count++;
 
             ReadOnlySpan<byte> data = block.Slice(i, length);
-            ClientHelloInvalidReason reason = type switch
+            reason = type switch
             {
                 ExtensionServerName => ParseServerName(data, ref hello),
                 ExtensionAlpn => ParseAlpn(data, blockOffset + i, ref hello),
@@ -622,7 +661,7 @@ public static class ClientHelloParser
 
             if (reason != ClientHelloInvalidReason.None)
             {
-                return reason;
+                return i;
             }
 
             if (type == ExtensionEncryptedClientHello)
@@ -633,8 +672,8 @@ public static class ClientHelloParser
             i += length;
         }
 
-        hello._extensionCount = count;
-        return ClientHelloInvalidReason.None;
+        reason = ClientHelloInvalidReason.None;
+        return i;
     }
 
     /// <summary>server_name from a contiguous extension (RFC 6066 §3; grammar on the reader version below).</summary>

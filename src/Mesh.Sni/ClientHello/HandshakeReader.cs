@@ -99,6 +99,18 @@ internal ref struct HandshakeReader
         return false;
     }
 
+    /// <summary>The next bytes that are contiguous in the input, at most <paramref name="max"/>, without moving past them.</summary>
+    /// <returns>Empty only past the data.</returns>
+    internal ReadOnlySpan<byte> PeekContiguous(int max)
+    {
+        if (_chunk.IsEmpty)
+        {
+            NextChunk();
+        }
+
+        return _chunk.Length <= max ? _chunk : _chunk[..max];
+    }
+
     /// <summary>Copies the next <paramref name="destination"/>.Length bytes, across record and segment boundaries.</summary>
     internal void CopyTo(scoped Span<byte> destination)
     {
