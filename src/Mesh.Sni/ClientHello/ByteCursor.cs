@@ -13,6 +13,8 @@ internal ref struct ByteCursor
     private readonly ReadOnlySequence<byte> _sequence;
     private SequencePosition _next;
     private long _remaining;
+    private readonly object? _endSegment;
+    private readonly int _endIndex;
 
     internal ByteCursor(ReadOnlySpan<byte> span)
     {
@@ -20,6 +22,8 @@ internal ref struct ByteCursor
         _sequence = default;
         _next = default;
         _remaining = span.Length;
+        _endSegment = null;
+        _endIndex = 0;
     }
 
     internal ByteCursor(scoped in ReadOnlySequence<byte> sequence)
@@ -28,6 +32,13 @@ internal ref struct ByteCursor
         _next = sequence.Start;
         _span = default;
         _remaining = sequence.Length;
+        SequencePosition end = sequence.End;
+        _endSegment = end.GetObject();
+        _endIndex = end.GetInteger();
+
+        // The first segment is fetched once here, so every copy of the cursor (the parser keeps one at the first record)
+        // starts without asking the sequence again.
+        NextSegment();
     }
 
     /// <summary>Bytes not yet read.</summary>
@@ -66,10 +77,13 @@ internal ref struct ByteCursor
             return;
         }
 
-        while (count > 0)
-        {
-            count -= Take((int)Math.Min(count, int.MaxValue)).Length;
-        }
+        // Past the current span: the sequence finds the landing point by segment lengths alone, without fetching the
+        // memory of every segment in between (a 16 KB record in 512-byte segments spans 32 of them).
+        count -= _span.Length;
+        _remaining -= _span.Length;
+        _span = default;
+        _next = _sequence.GetPosition(count, _next);
+        _remaining -= count;
     }
 
     /// <summary>Returns the next contiguous run of at most <paramref name="max"/> bytes (at least one if any remain) and moves past it.</summary>
@@ -88,18 +102,41 @@ internal ref struct ByteCursor
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool NextSegment()
     {
-        if (_remaining == 0)
+        while (_remaining > 0)
         {
-            return false;
-        }
-
-        while (_sequence.TryGet(ref _next, out ReadOnlyMemory<byte> memory))
-        {
-            if (!memory.IsEmpty)
+            ReadOnlySpan<byte> span;
+            if (_next.GetObject() is ReadOnlySequenceSegment<byte> segment)
             {
-                _span = memory.Span;
+                // Straight from the segment list: TryGet works out the sequence's kind and casts again on every call, which
+                // a hello in small segments pays once per segment.
+                int start = _next.GetInteger();
+                span = segment.Memory.Span;
+                if (ReferenceEquals(segment, _endSegment))
+                {
+                    span = span[start.._endIndex];
+                    _next = new SequencePosition(segment, _endIndex);
+                }
+                else
+                {
+                    span = span[start..];
+                    _next = new SequencePosition(segment.Next, 0);
+                }
+            }
+            else if (_sequence.TryGet(ref _next, out ReadOnlyMemory<byte> memory))
+            {
+                span = memory.Span;
+            }
+            else
+            {
+                return false;
+            }
+
+            if (!span.IsEmpty)
+            {
+                _span = span;
                 return true;
             }
         }

@@ -32,6 +32,9 @@ public static class ClientHelloParser
     private const ushort ExtensionSupportedVersions = 43;
     private const ushort ExtensionEncryptedClientHello = 0xfe0d;
 
+    // Not a reason a caller sees: the span parse of a message's start met a field past the contiguous part.
+    private const ClientHelloInvalidReason NotContiguous = (ClientHelloInvalidReason)(-1);
+
     /// <summary>Parses a ClientHello from a span.</summary>
     /// <param name="input">The bytes received so far, from the first record header on.</param>
     /// <param name="hello">What was learnt; refers to <paramref name="input"/>.</param>
@@ -99,7 +102,7 @@ public static class ClientHelloParser
             {
                 // The usual hello, one record in one span: parsed with local offsets. Any other shape goes through the
                 // reader; the tests and the fuzz harness compare the two on every split of every input.
-                reason = ParseHandshake(contiguous.Slice(RecordHeaderLength, hello._handshakeLength), ref hello);
+                reason = ParseHandshake(contiguous.Slice(RecordHeaderLength, hello._handshakeLength), hello._handshakeLength, ref hello, out _);
             }
             else
             {
@@ -227,16 +230,19 @@ public static class ClientHelloParser
                 return NeedMore(ref hello, length - available + rest);
             }
 
-            cursor.Skip(length - readHere);
             fragmentTotal += length;
             consumed += RecordHeaderLength + length;
             if (fragmentTotal == handshakeLength)
             {
+                // The last record is not stepped over: nothing after it is read, and over a sequence the step would visit
+                // every segment it spans.
                 hello._bytesConsumed = consumed;
                 hello._recordCount = records;
                 hello._handshakeLength = handshakeLength;
                 return ClientHelloParseStatus.Complete;
             }
+
+            cursor.Skip(length - readHere);
         }
     }
 
@@ -283,6 +289,21 @@ public static class ClientHelloParser
     private static ClientHelloInvalidReason ParseHandshake(ref HandshakeReader reader, ref ClientHelloInfo hello)
     {
         int end = hello._handshakeLength;
+
+        // The fields before the extensions nearly always lie in the first record and segment: read them as a span, and the
+        // extensions too when they follow there; the reader takes over only where the message leaves the span.
+        ClientHelloInvalidReason headReason = ParseHandshake(reader.PeekContiguous(end), end, ref hello, out int extensionsForReader);
+        if (headReason != NotContiguous)
+        {
+            if (headReason != ClientHelloInvalidReason.None || extensionsForReader < 0)
+            {
+                return headReason;
+            }
+
+            reader.Skip(extensionsForReader);
+            return ParseExtensions(ref reader, ref hello, end);
+        }
+
         reader.Skip(HandshakeHeaderLength);
 
         // ProtocolVersion legacy_version; Random random;
@@ -383,19 +404,33 @@ public static class ClientHelloParser
     }
 
     /// <summary>
-    /// <see cref="ParseHandshake(ref HandshakeReader, ref ClientHelloInfo)"/> for a message that sits in one record of one
-    /// span (offsets into <paramref name="message"/> are handshake-stream offsets): the same grammar, checks and reasons,
-    /// in the same order.
+    /// <see cref="ParseHandshake(ref HandshakeReader, ref ClientHelloInfo)"/> for a message whose start is contiguous in the
+    /// input (offsets into <paramref name="head"/> are handshake-stream offsets): the same grammar, checks and reasons, in
+    /// the same order. Lengths are checked against <paramref name="end"/>, the message length; <paramref name="head"/> may be
+    /// shorter, the part of the message in the first record and segment.
     /// </summary>
-    private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
+    /// <param name="head">The message from its handshake header on, whole or as far as it is contiguous.</param>
+    /// <param name="end">The handshake message length, header included.</param>
+    /// <param name="hello">Receives what the hello says.</param>
+    /// <param name="extensionsForReader">
+    /// Where the extensions start when they run past <paramref name="head"/> and are left for the reader; otherwise -1.
+    /// </param>
+    /// <returns>The reason, none, or <see cref="NotContiguous"/> when a field before the extensions lies past <paramref name="head"/>.</returns>
+    private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> head, int end, ref ClientHelloInfo hello, out int extensionsForReader)
     {
-        int end = message.Length;
+        extensionsForReader = -1;
+        ReadOnlySpan<byte> message = head;
         int p = HandshakeHeaderLength;
 
         // ProtocolVersion legacy_version; Random random; opaque legacy_session_id<0..32>;
         if (end - p < 2 + 32 + 1)
         {
             return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        if (message.Length - p < 2 + 32 + 1)
+        {
+            return NotContiguous;
         }
 
         hello._legacyVersion = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
@@ -417,6 +452,11 @@ public static class ClientHelloParser
         if (end - p < 2)
         {
             return ClientHelloInvalidReason.BodyTruncated;
+        }
+
+        if (message.Length - p < 2)
+        {
+            return NotContiguous;
         }
 
         int cipherSuitesLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
@@ -445,6 +485,11 @@ public static class ClientHelloParser
             return ClientHelloInvalidReason.BodyTruncated;
         }
 
+        if (message.Length - p < 1)
+        {
+            return NotContiguous;
+        }
+
         int compressionLength = message[p++];
         if (compressionLength == 0)
         {
@@ -470,6 +515,11 @@ public static class ClientHelloParser
             return ClientHelloInvalidReason.ExtensionsLengthTruncated;
         }
 
+        if (message.Length - p < 2)
+        {
+            return NotContiguous;
+        }
+
         int extensionsLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
         p += 2;
         left -= 2;
@@ -485,6 +535,12 @@ public static class ClientHelloParser
 
         hello._extensionsOffset = p;
         hello._extensionsLength = extensionsLength;
+        if (message.Length - p < extensionsLength)
+        {
+            extensionsForReader = p;
+            return ClientHelloInvalidReason.None;
+        }
+
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
         try
@@ -941,21 +997,39 @@ public static class ClientHelloParser
         int listStart = reader.Position;
         int listEnd = listStart + listLength;
         int count = 0;
+
+        // A chunk at a time (the list as it lies in records and segments): a name's length byte says where the next one
+        // starts, so a name that runs on into the next chunk only carries its remaining bytes over.
+        int carry = 0;
         while (reader.Position < listEnd)
         {
-            int nameLength = reader.ReadUInt8();
-            if (nameLength == 0)
+            ReadOnlySpan<byte> chunk = reader.ReadContiguous(listEnd - reader.Position);
+            if (chunk.IsEmpty)
             {
-                return ClientHelloInvalidReason.AlpnEmptyProtocolName;
+                // Past the data, which the record scan rules out; the reader has marked the overrun.
+                break;
             }
 
-            if (listEnd - reader.Position < nameLength)
+            int next = carry;
+            while (next < chunk.Length)
             {
-                return ClientHelloInvalidReason.AlpnProtocolOverrun;
+                int nameLength = chunk[next];
+                if (nameLength == 0)
+                {
+                    return ClientHelloInvalidReason.AlpnEmptyProtocolName;
+                }
+
+                next += 1 + nameLength;
+                count++;
             }
 
-            reader.Skip(nameLength);
-            count++;
+            carry = next - chunk.Length;
+        }
+
+        // Only the last name can run past the list's end: nothing of the list follows it.
+        if (carry > 0)
+        {
+            return ClientHelloInvalidReason.AlpnProtocolOverrun;
         }
 
         hello._alpnOffset = listStart;

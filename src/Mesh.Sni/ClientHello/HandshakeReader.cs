@@ -111,6 +111,21 @@ internal ref struct HandshakeReader
         return _chunk.Length <= max ? _chunk : _chunk[..max];
     }
 
+    /// <summary>Reads the next bytes that are contiguous in the input, at most <paramref name="max"/>.</summary>
+    /// <returns>Empty only past the data, which marks an overrun.</returns>
+    internal ReadOnlySpan<byte> ReadContiguous(int max)
+    {
+        if (_chunk.IsEmpty && !NextChunk())
+        {
+            Overran(max);
+            return default;
+        }
+
+        ReadOnlySpan<byte> bytes = _chunk.Length <= max ? _chunk : _chunk[..max];
+        _chunk = _chunk[bytes.Length..];
+        return bytes;
+    }
+
     /// <summary>Copies the next <paramref name="destination"/>.Length bytes, across record and segment boundaries.</summary>
     internal void CopyTo(scoped Span<byte> destination)
     {
@@ -160,27 +175,30 @@ internal ref struct HandshakeReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool NextChunk()
     {
-        if (_recordRemaining == 0)
+        if (_recordRemaining == 0 && !NextRecord())
         {
-            Span<byte> header = stackalloc byte[RecordHeaderLength];
-            if (_cursor.CopyUpTo(header) < RecordHeaderLength)
-            {
-                return false;
-            }
-
-            _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-            if (_recordRemaining == 0)
-            {
-                return false;
-            }
+            return false;
         }
 
         _chunk = _cursor.Take(_recordRemaining);
         _recordRemaining -= _chunk.Length;
         _chunkEnd += _chunk.Length;
         return !_chunk.IsEmpty;
+    }
+
+    private bool NextRecord()
+    {
+        Span<byte> header = stackalloc byte[RecordHeaderLength];
+        if (_cursor.CopyUpTo(header) < RecordHeaderLength)
+        {
+            return false;
+        }
+
+        _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+        return _recordRemaining != 0;
     }
 
     // Past the data, the position still moves so that length checks against it stay monotonic and loops end.
