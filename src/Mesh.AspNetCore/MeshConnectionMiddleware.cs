@@ -50,24 +50,30 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
             }
 
             var pipe = new StreamDuplexPipe(stream);
-            ReadOnlyMemory<byte> protocol = await DetectProtocolAsync(pipe.Input, context.ConnectionClosed).ConfigureAwait(false);
-            context.Features.Set<IMeshPeerFeature>(new MeshPeerFeature(stream.Peer, stream.PeerService, decision));
-            var tls = new MeshTlsConnectionFeature(null, protocol);
-            context.Features.Set<ITlsConnectionFeature>(tls);
-            context.Features.Set<ITlsApplicationProtocolFeature>(tls);
+            await using (pipe.ConfigureAwait(false))
+            {
+                await ServeAsync(context, stream, decision, pipe).ConfigureAwait(false);
+            }
+        }
+    }
 
-            IDuplexPipe transport = context.Transport;
-            context.Transport = pipe;
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-            finally
-            {
-                await pipe.Input.CompleteAsync().ConfigureAwait(false);
-                await pipe.Output.CompleteAsync().ConfigureAwait(false);
-                context.Transport = transport;
-            }
+    private async Task ServeAsync(ConnectionContext context, MeshStream stream, IntentionDecision decision, StreamDuplexPipe pipe)
+    {
+        ReadOnlyMemory<byte> protocol = await DetectProtocolAsync(pipe.Input, context.ConnectionClosed).ConfigureAwait(false);
+        context.Features.Set<IMeshPeerFeature>(new MeshPeerFeature(stream.Peer, stream.PeerService, decision));
+        var tls = new MeshTlsConnectionFeature(null, protocol);
+        context.Features.Set<ITlsConnectionFeature>(tls);
+        context.Features.Set<ITlsApplicationProtocolFeature>(tls);
+
+        IDuplexPipe transport = context.Transport;
+        context.Transport = pipe;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Transport = transport;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Mesh.Splicing;
 
@@ -66,16 +67,12 @@ public sealed class SocketTransportStream : Stream
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc/>
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         // A zero-byte read waits for data without a buffer (SslStream passes it through when it holds no bytes).
-        int read = await Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        if (read == 0 && !buffer.IsEmpty)
-        {
-            _reachedEnd = true;
-        }
-
-        return read;
+        // Each TLS record is a read here: one that completes at once needs no state machine, one that waits a pooled one.
+        ValueTask<int> receive = Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        return receive.IsCompletedSuccessfully ? new(Received(receive.Result, buffer.IsEmpty)) : ReceiveSlowAsync(receive, buffer.IsEmpty);
     }
 
     /// <inheritdoc/>
@@ -95,13 +92,21 @@ public sealed class SocketTransportStream : Stream
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc/>
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (!buffer.IsEmpty)
+        if (buffer.IsEmpty)
         {
-            int sent = await Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            buffer = buffer[sent..];
+            return default;
         }
+
+        ValueTask<int> send = Socket.SendAsync(buffer, SocketFlags.None, cancellationToken);
+        if (!send.IsCompletedSuccessfully)
+        {
+            return SendSlowAsync(send, buffer, cancellationToken);
+        }
+
+        int sent = send.Result;
+        return sent == buffer.Length ? default : SendRestAsync(buffer[sent..], cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -117,6 +122,33 @@ public sealed class SocketTransportStream : Stream
 
     /// <inheritdoc/>
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    private int Received(int read, bool zeroByteRead)
+    {
+        if (read == 0 && !zeroByteRead)
+        {
+            _reachedEnd = true;
+        }
+
+        return read;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveSlowAsync(ValueTask<int> receive, bool zeroByteRead) =>
+        Received(await receive.ConfigureAwait(false), zeroByteRead);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendSlowAsync(ValueTask<int> send, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+        await SendRestAsync(buffer[await send.ConfigureAwait(false)..], cancellationToken).ConfigureAwait(false);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendRestAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            buffer = buffer[await Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];
+        }
+    }
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
