@@ -70,11 +70,14 @@ internal sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
                         continue;
                     }
 
-                    // Several small segments: one record rather than one per segment.
-                    gather ??= ArrayPool<byte>.Shared.Rent(MaxRecordPlaintext);
+                    // Several small segments: one record rather than one per segment. The buffer goes back to the pool
+                    // after each record, so a kept-alive connection holds none while it waits.
+                    gather = ArrayPool<byte>.Shared.Rent(MaxRecordPlaintext);
                     int length = (int)Math.Min(buffer.Length, MaxRecordPlaintext);
                     buffer.Slice(0, length).CopyTo(gather);
                     await _stream.WriteAsync(gather.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                    ArrayPool<byte>.Shared.Return(gather);
+                    gather = null;
                     buffer = buffer.Slice(length);
                 }
 
