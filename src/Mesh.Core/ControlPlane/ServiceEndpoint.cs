@@ -31,6 +31,15 @@ public sealed class ServiceEndpoint
     /// <summary>Service metadata (for subsets).</summary>
     public IReadOnlyDictionary<string, string> Meta { get; }
 
+    /// <summary>
+    /// The subset the endpoint belongs to: its <c>subset</c> metadata, which stands in for a Consul service-resolver's subset
+    /// filter. Null when it names none.
+    /// </summary>
+    public string? Subset => Meta.TryGetValue(SubsetMetaKey, out string? subset) && subset.Length > 0 ? subset : null;
+
+    /// <summary>The metadata key that names an endpoint's subset.</summary>
+    public const string SubsetMetaKey = "subset";
+
     /// <inheritdoc />
     public override string ToString() => $"{Identity} at {Address}";
 }

@@ -6,15 +6,17 @@ namespace Mesh.Sni.Gateway;
 
 /// <summary>
 /// Where a filter chain of the gateway sends connections: the mesh gateways of a remote datacenter (a wildcard chain), or the
-/// healthy endpoints of a local service (an exact chain). Endpoints are read from the catalog at connect time.
+/// healthy endpoints of a local service or of one of its subsets (an exact chain). Endpoints are read from the catalog at
+/// connect time.
 /// </summary>
 internal sealed class GatewayRoute
 {
-    private GatewayRoute(string? remoteDatacenter, ServiceName service, string localDatacenter)
+    private GatewayRoute(string? remoteDatacenter, ServiceName service, string localDatacenter, string? subset)
     {
         RemoteDatacenter = remoteDatacenter;
         Service = service;
         LocalDatacenter = localDatacenter;
+        Subset = subset;
     }
 
     public string? RemoteDatacenter { get; }
@@ -23,9 +25,11 @@ internal sealed class GatewayRoute
 
     public string LocalDatacenter { get; }
 
-    public static GatewayRoute ToDatacenter(string datacenter) => new(datacenter, default, string.Empty);
+    public string? Subset { get; }
 
-    public static GatewayRoute ToService(ServiceName service, string datacenter) => new(null, service, datacenter);
+    public static GatewayRoute ToDatacenter(string datacenter) => new(datacenter, default, string.Empty, null);
+
+    public static GatewayRoute ToService(ServiceName service, string datacenter, string? subset = null) => new(null, service, datacenter, subset);
 
     /// <summary>The addresses to try, in catalog order: the WAN addresses of the remote gateways, or the local service's endpoints.</summary>
     public IPEndPoint[] Resolve(IServiceCatalog catalog)
@@ -43,14 +47,31 @@ internal sealed class GatewayRoute
         }
 
         IReadOnlyList<ServiceEndpoint> endpoints = catalog.GetHealthyEndpoints(Service, LocalDatacenter);
-        var result = new IPEndPoint[endpoints.Count];
-        for (int i = 0; i < result.Length; i++)
+        if (Subset is null)
         {
-            result[i] = endpoints[i].Address;
+            var all = new IPEndPoint[endpoints.Count];
+            for (int i = 0; i < all.Length; i++)
+            {
+                all[i] = endpoints[i].Address;
+            }
+
+            return all;
         }
 
-        return result;
+        var inSubset = new List<IPEndPoint>(endpoints.Count);
+        foreach (ServiceEndpoint endpoint in endpoints)
+        {
+            if (string.Equals(endpoint.Subset, Subset, StringComparison.Ordinal))
+            {
+                inSubset.Add(endpoint.Address);
+            }
+        }
+
+        return [.. inSubset];
     }
 
-    public override string ToString() => RemoteDatacenter is not null ? $"mesh gateways of {RemoteDatacenter}" : $"{Service} in {LocalDatacenter}";
+    public override string ToString() =>
+        RemoteDatacenter is not null ? $"mesh gateways of {RemoteDatacenter}"
+        : Subset is not null ? $"subset {Subset} of {Service} in {LocalDatacenter}"
+        : $"{Service} in {LocalDatacenter}";
 }

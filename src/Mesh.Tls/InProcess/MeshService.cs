@@ -458,7 +458,7 @@ public sealed class MeshService : IAsyncDisposable
         foreach (ServiceEndpoint endpoint in endpoints)
         {
             // Without a service-resolver in the control-plane file, an endpoint's "subset" metadata names the subset it belongs to.
-            if (subset is null || endpoint.Meta.TryGetValue("subset", out string? value) && string.Equals(value, subset, StringComparison.Ordinal))
+            if (subset is null || string.Equals(endpoint.Subset, subset, StringComparison.Ordinal))
             {
                 addresses.Add(endpoint.Address);
             }

@@ -43,6 +43,39 @@ public sealed class MeshGatewayTests
     }
 
     [Test]
+    public async Task Subset_sni_reaches_only_the_endpoints_of_that_subset()
+    {
+        await using var v1 = await TlsEchoServer.StartAsync();
+        await using var v2 = await TlsEchoServer.StartAsync();
+        var catalog = new InMemoryServiceCatalog([
+            new ServiceEndpoint(new ServiceIdentity(Counting, "dc2"), v1.EndPoint, new Dictionary<string, string> { ["subset"] = "v1" }),
+            new ServiceEndpoint(new ServiceIdentity(Counting, "dc2"), v2.EndPoint, new Dictionary<string, string> { ["subset"] = "v2" }),
+        ], []);
+        await using MeshGateway gateway = await StartGateway("dc2", catalog);
+        string service = "counting.default.dc2.internal." + Td.Name;
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.That(await TlsCallAsync(gateway.LocalEndPoints[0], "v2." + service, "to-v2"), Is.EqualTo("echo:to-v2"));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(v2.Accepted, Is.EqualTo(3), "every v2 connection went to the v2 endpoint");
+            Assert.That(v1.Accepted, Is.Zero);
+            Assert.That(v2.LastServerName, Is.EqualTo("v2." + service));
+        });
+
+        Assert.That(await TlsCallAsync(gateway.LocalEndPoints[0], "v1." + service, "to-v1"), Is.EqualTo("echo:to-v1"));
+        Assert.That(v1.Accepted, Is.EqualTo(1));
+        Assert.That(async () => await TlsCallAsync(gateway.LocalEndPoints[0], "v3." + service, "x"), Throws.Exception, "a subset no endpoint names has no chain");
+
+        // The service's own name still reaches any of its endpoints.
+        Assert.That(await TlsCallAsync(gateway.LocalEndPoints[0], service, "any"), Is.EqualTo("echo:any"));
+        Assert.That(v1.Accepted + v2.Accepted, Is.EqualTo(5));
+    }
+
+    [Test]
     public async Task Wildcard_of_a_remote_datacenter_goes_to_its_gateway_wan_address()
     {
         await using var remoteGatewayStandIn = await TlsEchoServer.StartAsync();
