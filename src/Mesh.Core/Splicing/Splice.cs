@@ -188,7 +188,8 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         // Nagle plus delayed ACK costs request/response protocols ~40 ms a turn.
         socket.NoDelay = true;
 
-        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry.
+        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry. On Unix
+        // this also sets O_NONBLOCK on the descriptor, which is where splice(2) takes its blocking mode from.
         socket.Blocking = false;
     }
 
@@ -359,6 +360,12 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
     {
         Socket source = forward ? _a : _b!;
         Socket destination = forward ? _b! : _a;
+        if (step == Step.Begin && (!forward || _prefix.IsEmpty))
+        {
+            // Nothing to send first: wait for the source.
+            step = Step.Wait;
+        }
+
         try
         {
             while (true)
@@ -478,23 +485,14 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         return false;
     }
 
-    /// <summary>The first step of a direction: the kernel path's descriptor mode, and the prefix for A → B.</summary>
+    /// <summary>The first step of A → B: the prefix.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> BeginAsync(Socket destination, bool forward)
     {
         try
         {
-            if (!PumpOf(forward).Copy)
-            {
-                EnsureNonBlocking((forward ? _a : _b!).SafeHandle);
-            }
-
-            if (forward && !_prefix.IsEmpty)
-            {
-                await SendAllAsync(destination, _prefix).ConfigureAwait(false);
-                Moved(_prefix.Length, forward);
-            }
-
+            await SendAllAsync(destination, _prefix).ConfigureAwait(false);
+            Moved(_prefix.Length, forward);
             return true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
@@ -785,29 +783,6 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
             if (destinationAdded)
             {
                 destinationHandle.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary>splice(2) takes a socket's blocking mode from its O_NONBLOCK flag, not from SPLICE_F_NONBLOCK.</summary>
-    private static void EnsureNonBlocking(SafeSocketHandle handle)
-    {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
-            int flags = LinuxSplice.Fcntl(fd, LinuxSplice.FGetFl, 0);
-            if (flags >= 0 && (flags & LinuxSplice.ONonBlock) == 0)
-            {
-                _ = LinuxSplice.Fcntl(fd, LinuxSplice.FSetFl, flags | LinuxSplice.ONonBlock);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
             }
         }
     }

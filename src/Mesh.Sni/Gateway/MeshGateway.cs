@@ -143,7 +143,6 @@ public sealed class MeshGateway : IAsyncDisposable
                 return;
             }
 
-            downstream.NoDelay = true;
             buffer = ArrayPool<byte>.Shared.Rent(InitialHelloBuffer);
             HelloOutcome hello = await ReadClientHelloAsync(downstream, id, remote, buffer).ConfigureAwait(false);
             buffer = hello.Buffer;
