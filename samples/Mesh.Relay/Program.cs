@@ -13,14 +13,6 @@ if (Array.IndexOf(args, "thread-pool") < 0)
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 }
 
-if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT") is null)
-{
-    // With inline completions the runtime starts one epoll thread per core, and the two sockets of a connection often land on
-    // different ones, so every hop of a handshake wakes another thread. One per two cores halves those wake-ups (7.2 -> 4.3
-    // voluntary context switches per gateway connection here; benchmarks/README.md). Read at the first socket operation too.
-    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", Math.Max(1, Environment.ProcessorCount / 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
-}
-
 IPEndPoint listen = IPEndPoint.Parse("127.0.0.1:15310");
 IPEndPoint target = IPEndPoint.Parse("127.0.0.1:15201");
 bool kernel = TcpSplicer.KernelPathAvailable;
