@@ -22,10 +22,11 @@ namespace Mesh.Splicing;
 /// fails and that direction exits quietly.</item>
 /// <item>Sockets are disposed without a reset only when both directions ended with a FIN: then no operation is pending and
 /// no unread byte remains, the two things that make Linux send a reset on close.</item>
-/// <item>An idle direction holds no buffer and no kernel pipe: it waits with a zero-byte receive, and rents only once data is there.</item>
+/// <item>An idle direction holds no buffer, no kernel pipe and no suspended method: it waits with a zero-byte receive and a
+/// continuation, and rents only once data is there.</item>
 /// </list>
 /// </remarks>
-internal sealed class Splice
+internal sealed class Splice : TaskCompletionSource<SpliceResult>
 {
     private readonly TcpSplicer _owner;
     private readonly SpliceOptions _options;
@@ -38,6 +39,10 @@ internal sealed class Splice
     private readonly TimeProvider _time;
     private readonly int _bufferSize;
     private ITimer? _timer;
+    private CancellationTokenRegistration _registration;
+    private Pump _forwardPump;
+    private Pump _backwardPump;
+    private int _exitedDirections;
     private int _end;
     private int _finishedDirections;
     private long _lastActivity;
@@ -60,7 +65,8 @@ internal sealed class Splice
         _bufferSize = options.MaxBufferedBytesPerDirection;
     }
 
-    public async Task<SpliceResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Starts both directions; the task completes once both have ended.</summary>
+    public Task<SpliceResult> Start(CancellationToken cancellationToken)
     {
         _owner.Metrics.Started();
         _lastActivity = _time.GetTimestamp();
@@ -71,37 +77,48 @@ internal sealed class Splice
         }
 
         ArmTimer();
-        CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((Splice)s!).Abort(SpliceEnd.Cancelled, null), this);
-        try
+        _registration = cancellationToken.UnsafeRegister(static s => ((Splice)s!).Abort(SpliceEnd.Cancelled, null), this);
+        if (_b is not null)
         {
-            Task forward, backward;
-            if (_b is not null)
-            {
-                bool kernel = _options.UseKernelPath && TcpSplicer.KernelPathAvailable;
-                forward = kernel ? SpliceKernelAsync(_a, _b, forward: true) : CopySocketsAsync(_a, _b, forward: true, sendPrefix: true);
-                backward = kernel ? SpliceKernelAsync(_b, _a, forward: false) : CopySocketsAsync(_b, _a, forward: false, sendPrefix: false);
-            }
-            else if (_bPipe is not null)
-            {
-                forward = CopySocketToPipeAsync(_bPipe.Output);
-                backward = CopyPipeToSocketAsync(_bPipe.Input);
-            }
-            else
-            {
-                forward = CopySocketToStreamAsync();
-                backward = CopyStreamToSocketAsync();
-            }
-
-            // Neither direction throws: each records its own end.
-            await forward.ConfigureAwait(false);
-            await backward.ConfigureAwait(false);
+            bool copy = !(_options.UseKernelPath && TcpSplicer.KernelPathAvailable);
+            _forwardPump.Copy = copy;
+            _backwardPump.Copy = copy;
+            Run(forward: true, Step.Begin);
+            Run(forward: false, Step.Begin);
         }
-        finally
+        else if (_bPipe is not null)
         {
-            await registration.DisposeAsync().ConfigureAwait(false);
-            _timer?.Dispose();
+            _ = RunDirectionsAsync(CopySocketToPipeAsync(_bPipe.Output), CopyPipeToSocketAsync(_bPipe.Input));
+        }
+        else
+        {
+            _ = RunDirectionsAsync(CopySocketToStreamAsync(), CopyStreamToSocketAsync());
         }
 
+        return Task;
+    }
+
+    private async Task RunDirectionsAsync(Task forward, Task backward)
+    {
+        // Neither direction throws: each records its own end.
+        await forward.ConfigureAwait(false);
+        await backward.ConfigureAwait(false);
+        Finish();
+    }
+
+    private void DirectionExited()
+    {
+        if (Interlocked.Increment(ref _exitedDirections) == 2)
+        {
+            Finish();
+        }
+    }
+
+    private void Finish()
+    {
+        // On the callback's own thread this does not wait for it; elsewhere it waits for an Abort that is running to return.
+        _registration.Dispose();
+        _timer?.Dispose();
         if (Interlocked.CompareExchange(ref _end, (int)SpliceEnd.Completed, 0) == 0)
         {
             // Both directions ended with a FIN and both FINs were forwarded: a plain close is clean now.
@@ -123,7 +140,7 @@ internal sealed class Splice
             SpliceLog.Failed(_owner.Logger, end, result.BytesAToB, result.BytesBToA, _error);
         }
 
-        return result;
+        TrySetResult(result);
     }
 
     /// <summary>Ends the splice with a reset of both sides, unless it has ended already. Safe from any thread, any number of times.</summary>
@@ -171,7 +188,8 @@ internal sealed class Splice
         // Nagle plus delayed ACK costs request/response protocols ~40 ms a turn.
         socket.NoDelay = true;
 
-        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry.
+        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry. On Unix
+        // this also sets O_NONBLOCK on the descriptor, which is where splice(2) takes its blocking mode from.
         socket.Blocking = false;
     }
 
@@ -307,217 +325,202 @@ internal sealed class Splice
         DirectionFinished();
     }
 
-    /// <summary>Kestrel's receive loop: wait with a zero-byte receive, rent, drain the source without blocking, give the buffer back.</summary>
-    private async Task CopySocketsAsync(Socket source, Socket destination, bool forward, bool sendPrefix)
+    // ---- Socket to socket. A direction is a pump: a burst moves what the source has (a pooled async method, so a burst that
+    // has to wait for its destination allocates nothing), then a zero-byte receive waits for more. While it waits no method
+    // is suspended: an idle direction holds the pending receive and one continuation, not a state machine, a buffer or a pipe.
+
+    private enum Step
     {
-        byte[]? buffer = null;
-        bool sourceFailing = false;
+        Begin,
+        Burst,
+        Wait,
+    }
+
+    /// <summary>What one socket-to-socket direction holds between two callbacks.</summary>
+    private struct Pump
+    {
+        public ValueTask<int> Wait;
+        public ValueTask<bool> Burst;
+        public Action? Continuation;
+        public bool InBurst;
+        public bool Copy;
+    }
+
+    private ref Pump PumpOf(bool forward) => ref forward ? ref _forwardPump : ref _backwardPump;
+
+    private Action ContinuationOf(bool forward)
+    {
+        // One delegate per direction, made once: only the direction's own pump touches it.
+        ref Pump pump = ref PumpOf(forward);
+        return pump.Continuation ??= forward ? () => Resume(forward: true) : () => Resume(forward: false);
+    }
+
+    /// <summary>Runs a direction from <paramref name="step"/> until it has to wait (a continuation is registered) or ends.</summary>
+    private void Run(bool forward, Step step)
+    {
+        Socket source = forward ? _a : _b!;
+        Socket destination = forward ? _b! : _a;
+        if (step == Step.Begin && (!forward || _prefix.IsEmpty))
+        {
+            // Nothing to send first: wait for the source.
+            step = Step.Wait;
+        }
+
         try
         {
-            if (sendPrefix && !_prefix.IsEmpty)
-            {
-                await SendAllAsync(destination, _prefix).ConfigureAwait(false);
-                Moved(_prefix.Length, forward);
-            }
-
             while (true)
             {
-                sourceFailing = true;
-                _ = await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                buffer = SpliceBuffers.Pool.Rent(_bufferSize);
-                while (true)
+                if (step != Step.Wait)
                 {
-                    sourceFailing = true;
-                    int read = source.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out SocketError error);
-                    if (error == SocketError.WouldBlock)
+                    ValueTask<bool> burst = step == Step.Begin ? BeginAsync(destination, forward)
+                        : PumpOf(forward).Copy ? CopyBurstAsync(source, destination, forward)
+                        : KernelBurstAsync(source, destination, forward);
+                    if (!burst.IsCompleted)
                     {
-                        break;
-                    }
-
-                    if (error != SocketError.Success)
-                    {
-                        Fail(forward, new SocketException((int)error));
+                        ref Pump pump = ref PumpOf(forward);
+                        pump.Burst = burst;
+                        pump.InBurst = true;
+                        burst.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(ContinuationOf(forward));
                         return;
                     }
 
-                    if (read == 0)
+                    if (!burst.Result)
                     {
-                        HalfClose(destination, destinationIsA: !forward);
-                        return;
-                    }
-
-                    sourceFailing = false;
-
-                    // The send loop is inline, not a helper: a helper's state machine would be boxed anew each time a send waits.
-                    ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
-                    while (!rest.IsEmpty)
-                    {
-                        rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
-                    }
-
-                    Moved(read, forward);
-                    if (read < _bufferSize)
-                    {
-                        // A short read emptied the receive queue: the zero-byte receive that follows finds out whether more
-                        // came meanwhile, which spares a receive that would only say EAGAIN.
                         break;
                     }
                 }
 
-                SpliceBuffers.Pool.Return(buffer);
-                buffer = null;
+                ValueTask<int> wait = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                if (!wait.IsCompleted)
+                {
+                    ref Pump pump = ref PumpOf(forward);
+                    pump.Wait = wait;
+                    pump.InBurst = false;
+                    wait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(ContinuationOf(forward));
+                    return;
+                }
+
+                if (!Readable(wait, forward))
+                {
+                    break;
+                }
+
+                step = Step.Burst;
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            Fail(sourceFailing ? forward : !forward, e);
+            // The zero-byte receive could not even start: the source is gone.
+            Fail(forward, e);
         }
         catch (Exception e)
         {
             Abort(SpliceEnd.Error, e);
         }
-        finally
+
+        DirectionExited();
+    }
+
+    /// <summary>The continuation of a direction's pending burst or zero-byte receive.</summary>
+    private void Resume(bool forward)
+    {
+        ref Pump pump = ref PumpOf(forward);
+        Step next;
+        if (pump.InBurst)
         {
-            if (buffer is not null)
+            ValueTask<bool> burst = pump.Burst;
+            pump.Burst = default;
+            bool more;
+            try
             {
-                SpliceBuffers.Pool.Return(buffer);
+                more = burst.Result;
             }
+            catch (Exception e)
+            {
+                Abort(SpliceEnd.Error, e);
+                more = false;
+            }
+
+            if (!more)
+            {
+                DirectionExited();
+                return;
+            }
+
+            next = Step.Wait;
         }
+        else
+        {
+            ValueTask<int> wait = pump.Wait;
+            pump.Wait = default;
+            if (!Readable(wait, forward))
+            {
+                DirectionExited();
+                return;
+            }
+
+            next = Step.Burst;
+        }
+
+        Run(forward, next);
+    }
+
+    /// <summary>Takes the result of a zero-byte receive (which frees the socket's receive for the next one); false when it failed.</summary>
+    private bool Readable(ValueTask<int> wait, bool forward)
+    {
+        try
+        {
+            _ = wait.Result;
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(forward, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+
+        return false;
+    }
+
+    /// <summary>The first step of A → B: the prefix.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> BeginAsync(Socket destination, bool forward)
+    {
+        try
+        {
+            await SendAllAsync(destination, _prefix).ConfigureAwait(false);
+            Moved(_prefix.Length, forward);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(!forward, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+
+        return false;
     }
 
     /// <summary>
-    /// The kernel path: wait with a zero-byte receive, then splice source → pipe → destination without blocking until the
-    /// source runs dry. .NET cannot await writability, so when the destination is full the pipe's bytes are drained into a
-    /// pooled buffer and sent with SendAsync, which waits.
+    /// Kestrel's receive loop, one burst of it: rent a buffer, drain the source without blocking, give the buffer back.
+    /// Returns false once the direction has ended (a FIN forwarded, or a failure recorded).
     /// </summary>
-    private async Task SpliceKernelAsync(Socket source, Socket destination, bool forward)
-    {
-        KernelPipe pipe = default;
-        bool sourceFailing = false;
-        SafeSocketHandle sourceHandle = source.SafeHandle;
-        SafeSocketHandle destinationHandle = destination.SafeHandle;
-        try
-        {
-            EnsureNonBlocking(sourceHandle);
-            EnsureNonBlocking(destinationHandle);
-            if (forward && !_prefix.IsEmpty)
-            {
-                await SendAllAsync(destination, _prefix).ConfigureAwait(false);
-                Moved(_prefix.Length, forward);
-            }
-
-            while (true)
-            {
-                sourceFailing = true;
-                _ = await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                while (true)
-                {
-                    if (!pipe.IsValid && !KernelPipePool.TryRent(out pipe, out _))
-                    {
-                        // Out of pipes or descriptors: this burst goes through user space.
-                        sourceFailing = true;
-                        if (!await CopyBurstAsync(source, destination, forward).ConfigureAwait(false))
-                        {
-                            return;
-                        }
-
-                        break;
-                    }
-
-                    KernelStep step = SpliceBurst(sourceHandle, destinationHandle, pipe, out long moved, out int pending, out int errno);
-                    if (moved > 0)
-                    {
-                        _usedKernelPath = true;
-                        Moved(moved, forward);
-                    }
-
-                    switch (step)
-                    {
-                        case KernelStep.SourceDrained:
-                            KernelPipePool.Return(pipe, empty: true);
-                            pipe = default;
-                            break;
-                        case KernelStep.SourceEnded:
-                            KernelPipePool.Return(pipe, empty: true);
-                            pipe = default;
-                            HalfClose(destination, destinationIsA: !forward);
-                            return;
-                        case KernelStep.DestinationFull:
-                            // Inline for the same reason as in the copy loop: this is the steady state under backpressure.
-                            sourceFailing = false;
-                            byte[] drained = SpliceBuffers.Pool.Rent(pending);
-                            try
-                            {
-                                DrainPipe(pipe, drained.AsSpan(0, pending));
-                                ReadOnlyMemory<byte> rest = drained.AsMemory(0, pending);
-                                while (!rest.IsEmpty)
-                                {
-                                    rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
-                                }
-                            }
-                            finally
-                            {
-                                SpliceBuffers.Pool.Return(drained);
-                            }
-
-                            Moved(pending, forward);
-                            continue;
-                        case KernelStep.SourceFailed:
-                            KernelPipePool.Return(pipe, empty: true);
-                            pipe = default;
-                            Fail(forward, new SocketException((int)ErrnoToSocketError(errno)));
-                            return;
-                        case KernelStep.DestinationFailed:
-                            KernelPipePool.Return(pipe, empty: false);
-                            pipe = default;
-                            Fail(!forward, new SocketException((int)ErrnoToSocketError(errno)));
-                            return;
-                        case KernelStep.Unsupported:
-                            if (pending > 0)
-                            {
-                                sourceFailing = false;
-                                await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
-                            }
-
-                            KernelPipePool.Return(pipe, empty: true);
-                            pipe = default;
-                            TcpSplicer.ReportKernelPathUnavailable(_owner.Logger, errno);
-                            await CopySocketsAsync(source, destination, forward, sendPrefix: false).ConfigureAwait(false);
-                            return;
-                        default:
-                            // Aborted: the splice is ending and its reason is recorded.
-                            KernelPipePool.Return(pipe, empty: false);
-                            pipe = default;
-                            return;
-                    }
-
-                    break;
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Fail(sourceFailing ? forward : !forward, e);
-        }
-        catch (Exception e)
-        {
-            Abort(SpliceEnd.Error, e);
-        }
-        finally
-        {
-            KernelPipePool.Return(pipe, empty: false);
-        }
-    }
-
-    /// <summary>One burst through a pooled buffer (no pipe to be had). Returns false once the direction has ended.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> CopyBurstAsync(Socket source, Socket destination, bool forward)
     {
         byte[] buffer = SpliceBuffers.Pool.Rent(_bufferSize);
+        bool sourceFailing = true;
         try
         {
             while (true)
             {
+                sourceFailing = true;
                 int read = source.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
@@ -536,25 +539,130 @@ internal sealed class Splice
                     return false;
                 }
 
-                try
+                sourceFailing = false;
+
+                // The send loop is inline, not a helper: it is the steady state under backpressure.
+                ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
+                while (!rest.IsEmpty)
                 {
-                    await SendAllAsync(destination, buffer.AsMemory(0, read)).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                    Fail(!forward, e);
-                    return false;
+                    rest = rest[await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
                 }
 
                 Moved(read, forward);
+                if (read < _bufferSize)
+                {
+                    // A short read emptied the receive queue: the zero-byte receive that follows finds out whether more
+                    // came meanwhile, which spares a receive that would only say EAGAIN.
+                    return true;
+                }
             }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sourceFailing ? forward : !forward, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
         }
         finally
         {
             SpliceBuffers.Pool.Return(buffer);
         }
+
+        return false;
     }
 
+    /// <summary>
+    /// The kernel path, one burst: splice source → pipe → destination without blocking until the source runs dry, then give
+    /// the pipe back. .NET cannot await writability, so when the destination is full the pipe's bytes are drained into a
+    /// pooled buffer and sent with SendAsync, which waits. Returns false once the direction has ended.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> KernelBurstAsync(Socket source, Socket destination, bool forward)
+    {
+        KernelPipe pipe = default;
+        bool sourceFailing = true;
+        try
+        {
+            while (true)
+            {
+                if (!pipe.IsValid && !KernelPipePool.TryRent(out pipe, out _))
+                {
+                    // Out of pipes or descriptors: this burst goes through user space.
+                    return await CopyBurstAsync(source, destination, forward).ConfigureAwait(false);
+                }
+
+                sourceFailing = true;
+                KernelStep step = SpliceBurst(source.SafeHandle, destination.SafeHandle, pipe, out long moved, out int pending, out int errno);
+                if (moved > 0)
+                {
+                    _usedKernelPath = true;
+                    Moved(moved, forward);
+                }
+
+                switch (step)
+                {
+                    case KernelStep.SourceDrained:
+                        KernelPipePool.Return(pipe, empty: true);
+                        pipe = default;
+                        return true;
+                    case KernelStep.SourceEnded:
+                        KernelPipePool.Return(pipe, empty: true);
+                        pipe = default;
+                        HalfClose(destination, destinationIsA: !forward);
+                        return false;
+                    case KernelStep.DestinationFull:
+                        sourceFailing = false;
+                        await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
+                        continue;
+                    case KernelStep.SourceFailed:
+                        KernelPipePool.Return(pipe, empty: true);
+                        pipe = default;
+                        Fail(forward, new SocketException((int)ErrnoToSocketError(errno)));
+                        return false;
+                    case KernelStep.DestinationFailed:
+                        KernelPipePool.Return(pipe, empty: false);
+                        pipe = default;
+                        Fail(!forward, new SocketException((int)ErrnoToSocketError(errno)));
+                        return false;
+                    case KernelStep.Unsupported:
+                        if (pending > 0)
+                        {
+                            sourceFailing = false;
+                            await SendFromPipeAsync(pipe, pending, destination, forward).ConfigureAwait(false);
+                        }
+
+                        KernelPipePool.Return(pipe, empty: true);
+                        pipe = default;
+                        TcpSplicer.ReportKernelPathUnavailable(_owner.Logger, errno);
+
+                        // This direction copies from now on.
+                        PumpOf(forward).Copy = true;
+                        return await CopyBurstAsync(source, destination, forward).ConfigureAwait(false);
+                    default:
+                        // Aborted: the splice is ending and its reason is recorded.
+                        KernelPipePool.Return(pipe, empty: false);
+                        pipe = default;
+                        return false;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Fail(sourceFailing ? forward : !forward, e);
+        }
+        catch (Exception e)
+        {
+            Abort(SpliceEnd.Error, e);
+        }
+        finally
+        {
+            KernelPipePool.Return(pipe, empty: false);
+        }
+
+        return false;
+    }
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFromPipeAsync(KernelPipe pipe, int pending, Socket destination, bool forward)
     {
@@ -675,29 +783,6 @@ internal sealed class Splice
             if (destinationAdded)
             {
                 destinationHandle.DangerousRelease();
-            }
-        }
-    }
-
-    /// <summary>splice(2) takes a socket's blocking mode from its O_NONBLOCK flag, not from SPLICE_F_NONBLOCK.</summary>
-    private static void EnsureNonBlocking(SafeSocketHandle handle)
-    {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            int fd = (int)handle.DangerousGetHandle();
-            int flags = LinuxSplice.Fcntl(fd, LinuxSplice.FGetFl, 0);
-            if (flags >= 0 && (flags & LinuxSplice.ONonBlock) == 0)
-            {
-                _ = LinuxSplice.Fcntl(fd, LinuxSplice.FSetFl, flags | LinuxSplice.ONonBlock);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
             }
         }
     }

@@ -48,7 +48,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
         options.Validate();
-        return new Splice(this, a, b, null, null, prefix, options).RunAsync(cancellationToken);
+        return new Splice(this, a, b, null, null, prefix, options).Start(cancellationToken);
     }
 
     /// <summary>
@@ -71,7 +71,7 @@ public sealed class TcpSplicer
         options ??= SpliceOptions.Default;
         options.Validate();
         bTransport?.Socket.NoDelay = true;
-        return new Splice(this, a, null, b, bTransport, prefix, options).RunAsync(cancellationToken);
+        return new Splice(this, a, null, b, bTransport, prefix, options).Start(cancellationToken);
     }
 
     /// <summary>
@@ -92,7 +92,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
         options.Validate();
-        return new Splice(this, a, null, null, null, prefix, options, b).RunAsync(cancellationToken);
+        return new Splice(this, a, null, null, null, prefix, options, b).Start(cancellationToken);
     }
 
     internal static void ReportKernelPathUnavailable(ILogger logger, int errno)

@@ -143,7 +143,6 @@ public sealed class MeshGateway : IAsyncDisposable
                 return;
             }
 
-            downstream.NoDelay = true;
             buffer = ArrayPool<byte>.Shared.Rent(InitialHelloBuffer);
             HelloOutcome hello = await ReadClientHelloAsync(downstream, id, remote, buffer).ConfigureAwait(false);
             buffer = hello.Buffer;
@@ -158,17 +157,21 @@ public sealed class MeshGateway : IAsyncDisposable
                 return;
             }
 
+            // The rotation inline rather than through EndpointRotation.TryEachAsync: no closure, delegate or second state machine
+            // on every connection.
             IPEndPoint[] endpoints = route.Resolve(_catalog);
-            Socket? upstream = await _rotation.TryEachAsync<IPEndPoint, Socket>(endpoints, async (endpoint, ct) =>
+            Socket? upstream = null;
+            int start = endpoints.Length == 0 ? 0 : _rotation.NextStart(endpoints.Length);
+            for (int i = 0; i < endpoints.Length && upstream is null; i++)
             {
-                (Socket? socket, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, _options.OutboundAddress, _options.ConnectTimeout, ct).ConfigureAwait(false);
+                _group.Stopping.ThrowIfCancellationRequested();
+                IPEndPoint endpoint = endpoints[(start + i) % endpoints.Length];
+                (upstream, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, _options.OutboundAddress, _options.ConnectTimeout, _group.Stopping).ConfigureAwait(false);
                 if (error is not null)
                 {
                     GatewayLog.EndpointFailed(_logger, id, endpoint, error.Message);
                 }
-
-                return socket;
-            }, _group.Stopping).ConfigureAwait(false);
+            }
 
             if (upstream is null)
             {

@@ -346,4 +346,43 @@ public sealed class TcpSplicerTests
         client.Dispose();
         server.Dispose();
     }
+
+    [Test]
+    public async Task Sockets_that_only_made_blocking_calls_are_spliced_without_blocking([Values(false, true)] bool kernel)
+    {
+        // Connected and accepted with blocking calls only, so no async operation has switched their descriptors to non-blocking:
+        // splice(2) takes its blocking mode from the descriptor, so a splice that did not switch them would hang on an empty source.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(2);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        Socket relayA = listener.Accept();
+        var relayB = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        relayB.Connect(listener.LocalEndPoint!);
+        using Socket server = listener.Accept();
+        Task<SpliceResult> splice = new TcpSplicer().SpliceAsync(relayA, relayB, default, With(new SpliceOptions(), kernel));
+
+        byte[] request = RandomNumberGenerator.GetBytes(100_000);
+        byte[] reply = RandomNumberGenerator.GetBytes(50_000);
+        for (int round = 0; round < 3; round++)
+        {
+            // Each round leaves both sources empty, which is where a blocking descriptor would hang the splice.
+            await SendAsync(client, request);
+            Assert.That(await ReceiveExactlyAsync(server, request.Length).WaitAsync(Guard), Is.EqualTo(request));
+            await SendAsync(server, reply);
+            Assert.That(await ReceiveExactlyAsync(client, reply.Length).WaitAsync(Guard), Is.EqualTo(reply));
+        }
+
+        client.Shutdown(SocketShutdown.Send);
+        server.Shutdown(SocketShutdown.Send);
+        SpliceResult result = await splice.WaitAsync(Guard);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.End, Is.EqualTo(SpliceEnd.Completed));
+            Assert.That(result.BytesAToB, Is.EqualTo(3L * request.Length));
+            Assert.That(result.BytesBToA, Is.EqualTo(3L * reply.Length));
+            Assert.That(result.UsedKernelPath, Is.EqualTo(kernel && TcpSplicer.KernelPathAvailable));
+        });
+    }
 }
