@@ -24,6 +24,14 @@ if (arguments.Role == "gateway")
     // A gateway's socket continuations only parse, route and splice, never block: run them on the socket engine's epoll thread
     // rather than handing every wake-up to the thread pool (see benchmarks/README.md). Read once, at the first socket operation.
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+    if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT") is null)
+    {
+        // One epoll thread per two cores: the two sockets of a relayed connection then share a thread more often, so a
+        // handshake's hops wake fewer threads (measured with the gateway relay tool, benchmarks/README.md).
+        Environment.SetEnvironmentVariable(
+            "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT",
+            Math.Max(1, Environment.ProcessorCount / 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 ControlPlaneConfiguration configuration;
