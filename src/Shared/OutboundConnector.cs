@@ -28,6 +28,11 @@ internal static class OutboundConnector
             using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutSource.CancelAfter(timeout);
             await socket.ConnectAsync(remote, timeoutSource.Token).ConfigureAwait(false);
+
+            // Both addresses are read now, while the connection is surely up: the socket keeps them, so the log lines written
+            // after a handshake still have them when the peer has reset meanwhile (getpeername then fails with ENOTCONN).
+            _ = socket.LocalEndPoint;
+            _ = socket.RemoteEndPoint;
             return (socket, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
