@@ -41,6 +41,9 @@ internal ref struct ByteCursor
         NextSegment();
     }
 
+    /// <summary>The next bytes that are contiguous in the input (empty only when none remain).</summary>
+    internal readonly ReadOnlySpan<byte> Current => _span;
+
     /// <summary>Bytes not yet read.</summary>
     internal readonly long Remaining => _remaining;
 

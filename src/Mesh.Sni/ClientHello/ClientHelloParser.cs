@@ -94,7 +94,9 @@ public static class ClientHelloParser
         hello._hasEncryptedClientHello = false;
 
         ByteCursor start = cursor;
-        ClientHelloParseStatus status = ScanRecords(ref cursor, ref hello, maxHandshakeLength);
+        ClientHelloParseStatus status = IsWholeInOneRecord(cursor.Current, cursor.Remaining, ref hello, maxHandshakeLength)
+            ? ClientHelloParseStatus.Complete
+            : ScanRecords(ref cursor, ref hello, maxHandshakeLength);
         if (status == ClientHelloParseStatus.Complete)
         {
             ClientHelloInvalidReason reason;
@@ -127,6 +129,37 @@ public static class ClientHelloParser
 
         hello._status = status;
         return status;
+    }
+
+    /// <summary>
+    /// The usual hello, answered from its two headers: one record that holds exactly the whole ClientHello, all received.
+    /// Every other shape, and every header a check below would refuse, goes to <see cref="ScanRecords"/>, which reaches the
+    /// same outcome for this one by the general walk (over a sequence, a walk through every segment).
+    /// </summary>
+    /// <param name="input">The first contiguous bytes received.</param>
+    /// <param name="received">All the bytes received, <paramref name="input"/> included.</param>
+    /// <param name="hello">Receives the extent of the hello.</param>
+    /// <param name="maxHandshakeLength">The size cap.</param>
+    private static bool IsWholeInOneRecord(ReadOnlySpan<byte> input, long received, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        if (input.Length < RecordHeaderLength + HandshakeHeaderLength
+            || input[0] != ContentTypeHandshake || input[1] != 3 || input[RecordHeaderLength] != HandshakeTypeClientHello)
+        {
+            return false;
+        }
+
+        int recordLength = BinaryPrimitives.ReadUInt16BigEndian(input[3..]);
+        int handshakeLength = HandshakeHeaderLength + ((input[6] << 16) | (input[7] << 8) | input[8]);
+        if (recordLength != handshakeLength || recordLength > MaxFragmentLength || handshakeLength > maxHandshakeLength
+            || received - RecordHeaderLength < recordLength)
+        {
+            return false;
+        }
+
+        hello._bytesConsumed = RecordHeaderLength + recordLength;
+        hello._recordCount = 1;
+        hello._handshakeLength = handshakeLength;
+        return true;
     }
 
     /// <summary>Walks the record layer until the records hold the whole handshake message, checking each header as it comes.</summary>
@@ -678,6 +711,7 @@ public static class ClientHelloParser
     /// <param name="count">Extensions met so far.</param>
     /// <param name="reason">Why the block is invalid, or none.</param>
     /// <returns>The bytes walked: whole extensions only.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // each caller gets its own copy, with 'whole' known
     private static int WalkExtensions(ReadOnlySpan<byte> block, int blockOffset, bool whole, ref ClientHelloInfo hello, ref ExtensionTypeSet seen, ref int count, out ClientHelloInvalidReason reason)
     {
         int i = 0;

@@ -191,6 +191,16 @@ internal ref struct HandshakeReader
 
     private bool NextRecord()
     {
+        // The record layer was checked before the reader was made: only the length is needed, read in place when the header
+        // lies in one segment.
+        ReadOnlySpan<byte> current = _cursor.Current;
+        if (current.Length >= RecordHeaderLength && _cursor.Remaining >= RecordHeaderLength)
+        {
+            _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(current[3..]);
+            _cursor.Skip(RecordHeaderLength);
+            return _recordRemaining != 0;
+        }
+
         Span<byte> header = stackalloc byte[RecordHeaderLength];
         if (_cursor.CopyUpTo(header) < RecordHeaderLength)
         {
