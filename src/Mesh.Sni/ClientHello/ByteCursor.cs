@@ -13,8 +13,6 @@ internal ref struct ByteCursor
     private readonly ReadOnlySequence<byte> _sequence;
     private SequencePosition _next;
     private long _remaining;
-    private readonly object? _endSegment;
-    private readonly int _endIndex;
 
     internal ByteCursor(ReadOnlySpan<byte> span)
     {
@@ -22,8 +20,6 @@ internal ref struct ByteCursor
         _sequence = default;
         _next = default;
         _remaining = span.Length;
-        _endSegment = null;
-        _endIndex = 0;
     }
 
     internal ByteCursor(scoped in ReadOnlySequence<byte> sequence)
@@ -32,9 +28,6 @@ internal ref struct ByteCursor
         _next = sequence.Start;
         _span = default;
         _remaining = sequence.Length;
-        SequencePosition end = sequence.End;
-        _endSegment = end.GetObject();
-        _endIndex = end.GetInteger();
 
         // The first segment is fetched once here, so every copy of the cursor (the parser keeps one at the first record)
         // starts without asking the sequence again.
@@ -117,10 +110,11 @@ internal ref struct ByteCursor
                 // a hello in small segments pays once per segment.
                 int start = _next.GetInteger();
                 span = segment.Memory.Span;
-                if (ReferenceEquals(segment, _endSegment))
+                SequencePosition end = _sequence.End;
+                if (ReferenceEquals(segment, end.GetObject()))
                 {
-                    span = span[start.._endIndex];
-                    _next = new SequencePosition(segment, _endIndex);
+                    span = span[start..end.GetInteger()];
+                    _next = end;
                 }
                 else
                 {

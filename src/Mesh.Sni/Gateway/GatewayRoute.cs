@@ -1,6 +1,7 @@
 using System.Net;
 using Mesh.ControlPlane;
 using Mesh.Identity;
+using Mesh.Shared;
 
 namespace Mesh.Sni.Gateway;
 
@@ -46,28 +47,7 @@ internal sealed class GatewayRoute
             return addresses;
         }
 
-        IReadOnlyList<ServiceEndpoint> endpoints = catalog.GetHealthyEndpoints(Service, LocalDatacenter);
-        if (Subset is null)
-        {
-            var all = new IPEndPoint[endpoints.Count];
-            for (int i = 0; i < all.Length; i++)
-            {
-                all[i] = endpoints[i].Address;
-            }
-
-            return all;
-        }
-
-        var inSubset = new List<IPEndPoint>(endpoints.Count);
-        foreach (ServiceEndpoint endpoint in endpoints)
-        {
-            if (string.Equals(endpoint.Subset, Subset, StringComparison.Ordinal))
-            {
-                inSubset.Add(endpoint.Address);
-            }
-        }
-
-        return [.. inSubset];
+        return EndpointAddresses.Of(catalog.GetHealthyEndpoints(Service, LocalDatacenter), Subset);
     }
 
     public override string ToString() =>

@@ -451,21 +451,9 @@ public sealed class MeshService : IAsyncDisposable
         return false;
     }
 
-    private IPEndPoint[] LocalEndpoints(ServiceName destination, string datacenter, string? subset)
-    {
-        IReadOnlyList<ServiceEndpoint> endpoints = _catalog.GetHealthyEndpoints(destination, datacenter);
-        var addresses = new List<IPEndPoint>(endpoints.Count);
-        foreach (ServiceEndpoint endpoint in endpoints)
-        {
-            // Without a service-resolver in the control-plane file, an endpoint's "subset" metadata names the subset it belongs to.
-            if (subset is null || string.Equals(endpoint.Subset, subset, StringComparison.Ordinal))
-            {
-                addresses.Add(endpoint.Address);
-            }
-        }
-
-        return [.. addresses];
-    }
+    // Without a service-resolver in the control-plane file, an endpoint's "subset" metadata names the subset it belongs to.
+    private IPEndPoint[] LocalEndpoints(ServiceName destination, string datacenter, string? subset) =>
+        EndpointAddresses.Of(_catalog.GetHealthyEndpoints(destination, datacenter), subset);
 
     private IPEndPoint[] GatewayEndpoints()
     {
