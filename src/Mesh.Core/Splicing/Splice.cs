@@ -471,6 +471,10 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         try
         {
             _ = wait.Result;
+
+            // The source woke: that is activity, stamped before any byte is forwarded, so a peer that already has the bytes
+            // never meets an idle timer still counting from before them.
+            Volatile.Write(ref _lastActivity, _time.GetTimestamp());
             return true;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
