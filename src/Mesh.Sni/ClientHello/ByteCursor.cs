@@ -24,10 +24,23 @@ internal ref struct ByteCursor
 
     internal ByteCursor(scoped in ReadOnlySequence<byte> sequence)
     {
+        if (sequence.IsSingleSegment)
+        {
+            _span = sequence.FirstSpan;
+            _sequence = default;
+            _next = default;
+            _remaining = _span.Length;
+            return;
+        }
+
+        // Only a sequence built from a segment list has more than one segment (an array, a memory manager or a string comes
+        // whole): its positions hold segments, read below without a cast check per segment.
         _sequence = sequence;
-        _next = sequence.Start;
+        SequencePosition start = sequence.Start, end = sequence.End;
+        _remaining = Unsafe.As<ReadOnlySequenceSegment<byte>>(end.GetObject()!).RunningIndex + end.GetInteger()
+            - (Unsafe.As<ReadOnlySequenceSegment<byte>>(start.GetObject()!).RunningIndex + start.GetInteger());
+        _next = start;
         _span = default;
-        _remaining = sequence.Length;
 
         // The first segment is fetched once here, so every copy of the cursor (the parser keeps one at the first record)
         // starts without asking the sequence again.
@@ -101,34 +114,23 @@ internal ref struct ByteCursor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool NextSegment()
     {
-        while (_remaining > 0)
+        // Straight from the segment list (see the constructor): TryGet works out the sequence's kind and casts again on every
+        // call, which a hello in small segments would pay once per segment.
+        while (_remaining > 0 && _next.GetObject() is { } next)
         {
-            ReadOnlySpan<byte> span;
-            if (_next.GetObject() is ReadOnlySequenceSegment<byte> segment)
+            var segment = Unsafe.As<ReadOnlySequenceSegment<byte>>(next);
+            int start = _next.GetInteger();
+            ReadOnlySpan<byte> span = segment.Memory.Span;
+            SequencePosition end = _sequence.End;
+            if (ReferenceEquals(segment, end.GetObject()))
             {
-                // Straight from the segment list: TryGet works out the sequence's kind and casts again on every call, which
-                // a hello in small segments pays once per segment.
-                int start = _next.GetInteger();
-                span = segment.Memory.Span;
-                SequencePosition end = _sequence.End;
-                if (ReferenceEquals(segment, end.GetObject()))
-                {
-                    span = span[start..end.GetInteger()];
-                    _next = end;
-                }
-                else
-                {
-                    span = span[start..];
-                    _next = new SequencePosition(segment.Next, 0);
-                }
-            }
-            else if (_sequence.TryGet(ref _next, out ReadOnlyMemory<byte> memory))
-            {
-                span = memory.Span;
+                span = span[start..end.GetInteger()];
+                _next = end;
             }
             else
             {
-                return false;
+                span = span[start..];
+                _next = new SequencePosition(segment.Next, 0);
             }
 
             if (!span.IsEmpty)

@@ -46,7 +46,18 @@ public static class ClientHelloParser
         hello._span = input;
         hello._sequence = default;
         hello._fromSequence = false;
-        return ParseCore(new ByteCursor(input), input, ref hello, maxHandshakeLength);
+        Reset(ref hello, maxHandshakeLength);
+
+        // The usual hello, one record all received in one span, is parsed with local offsets and nothing else on the stack:
+        // the record walk and the reader stay in frames of their own, whose set-up this path does not pay. The tests and the
+        // fuzz harness compare it with the reader on every split of every input.
+        if (IsWholeInOneRecord(input, input.Length, ref hello, maxHandshakeLength))
+        {
+            int length = hello._handshakeLength;
+            return Finish(ref hello, ClientHelloParseStatus.Complete, ParseHandshake(input.Slice(RecordHeaderLength, length), length, ref hello, out _));
+        }
+
+        return ParseRecords(input, ref hello, maxHandshakeLength);
     }
 
     /// <summary>Parses a ClientHello from a sequence of any segmentation, such as a <c>PipeReader</c> buffer.</summary>
@@ -65,10 +76,19 @@ public static class ClientHelloParser
         hello._span = default;
         hello._sequence = input;
         hello._fromSequence = true;
-        return ParseCore(new ByteCursor(input), default, ref hello, maxHandshakeLength);
+        Reset(ref hello, maxHandshakeLength);
+        return ParseRecords(input, ref hello, maxHandshakeLength);
     }
 
-    private static ClientHelloParseStatus ParseCore(ByteCursor cursor, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClientHelloParseStatus ParseRecords(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength) =>
+        ParseCore(new HandshakeReader(new ByteCursor(input)), input, ref hello, maxHandshakeLength);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClientHelloParseStatus ParseRecords(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength) =>
+        ParseCore(new HandshakeReader(new ByteCursor(input)), default, ref hello, maxHandshakeLength);
+
+    private static void Reset(ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHandshakeLength, HandshakeHeaderLength);
 
@@ -92,39 +112,49 @@ public static class ClientHelloParser
         hello._versionsOffset = 0;
         hello._versionsLength = 0;
         hello._hasEncryptedClientHello = false;
+    }
 
-        ByteCursor start = cursor;
-        ClientHelloParseStatus status = IsWholeInOneRecord(cursor.Current, cursor.Remaining, ref hello, maxHandshakeLength)
+    /// <param name="reader">A reader at the first record, not yet read from.</param>
+    /// <param name="contiguous">The input when it is one span, else empty.</param>
+    /// <param name="hello">Receives what was learnt.</param>
+    /// <param name="maxHandshakeLength">The size cap.</param>
+    private static ClientHelloParseStatus ParseCore(HandshakeReader reader, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        // The record scan walks its own copy of the input: the reader starts again from the first record.
+        ClientHelloParseStatus status = IsWholeInOneRecord(reader.Unread.Current, reader.Unread.Remaining, ref hello, maxHandshakeLength)
             ? ClientHelloParseStatus.Complete
-            : ScanRecords(ref cursor, ref hello, maxHandshakeLength);
+            : ScanRecords(reader.Unread, ref hello, maxHandshakeLength);
+        ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
         if (status == ClientHelloParseStatus.Complete)
         {
-            ClientHelloInvalidReason reason;
             if (hello._recordCount == 1 && !contiguous.IsEmpty)
             {
-                // The usual hello, one record in one span: parsed with local offsets. Any other shape goes through the
-                // reader; the tests and the fuzz harness compare the two on every split of every input.
+                // One record in one span (a span the fast path refused only for its size cap): local offsets.
                 reason = ParseHandshake(contiguous.Slice(RecordHeaderLength, hello._handshakeLength), hello._handshakeLength, ref hello, out _);
             }
             else
             {
-                var reader = new HandshakeReader(start);
                 reason = ParseHandshake(ref reader, ref hello);
                 if (reason == ClientHelloInvalidReason.None && reader.Overrun)
                 {
                     reason = ClientHelloInvalidReason.BodyTruncated;
                 }
             }
+        }
 
-            if (reason != ClientHelloInvalidReason.None)
-            {
-                status = ClientHelloParseStatus.Invalid;
-                hello._invalidReason = reason;
-                hello._bytesConsumed = 0;
-                hello._hasServerName = false;
-                hello._serverName = default;
-                hello._serverNameCopied = false;
-            }
+        return Finish(ref hello, status, reason);
+    }
+
+    private static ClientHelloParseStatus Finish(ref ClientHelloInfo hello, ClientHelloParseStatus status, ClientHelloInvalidReason reason)
+    {
+        if (reason != ClientHelloInvalidReason.None)
+        {
+            status = ClientHelloParseStatus.Invalid;
+            hello._invalidReason = reason;
+            hello._bytesConsumed = 0;
+            hello._hasServerName = false;
+            hello._serverName = default;
+            hello._serverNameCopied = false;
         }
 
         hello._status = status;
@@ -185,7 +215,7 @@ public static class ClientHelloParser
     /// } Handshake;
     /// </code>
     /// </remarks>
-    private static ClientHelloParseStatus ScanRecords(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ScanRecords(ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         Span<byte> header = stackalloc byte[RecordHeaderLength];
         Span<byte> handshakeHeader = stackalloc byte[HandshakeHeaderLength];
@@ -319,6 +349,7 @@ public static class ClientHelloParser
     /// } ClientHello;
     /// </code>
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its own frame: inlined, its extension walk runs out of registers
     private static ClientHelloInvalidReason ParseHandshake(ref HandshakeReader reader, ref ClientHelloInfo hello)
     {
         int end = hello._handshakeLength;
@@ -449,6 +480,7 @@ public static class ClientHelloParser
     /// Where the extensions start when they run past <paramref name="head"/> and are left for the reader; otherwise -1.
     /// </param>
     /// <returns>The reason, none, or <see cref="NotContiguous"/> when a field before the extensions lies past <paramref name="head"/>.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // one copy for both paths, and its extension set stays out of the caller's frame
     private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> head, int end, ref ClientHelloInfo hello, out int extensionsForReader)
     {
         extensionsForReader = -1;
@@ -625,7 +657,7 @@ public static class ClientHelloParser
             int offset = reader.Position;
             ReadOnlySpan<byte> chunk = reader.PeekContiguous(end - offset);
             bool last = chunk.Length == end - offset;
-            int walked = WalkExtensions(chunk, offset, whole: last, ref hello, ref seen, ref count, out ClientHelloInvalidReason reason);
+            int walked = WalkExtensionsInChunk(chunk, offset, last, ref hello, ref seen, ref count, out ClientHelloInvalidReason reason);
             if (reason != ClientHelloInvalidReason.None)
             {
                 return reason;
@@ -701,6 +733,14 @@ public static class ClientHelloParser
 
         return reason;
     }
+
+    /// <summary>The span walk for one record-and-segment chunk of a block the reader walks.</summary>
+    /// <remarks>A frame of its own: inlined beside the reader's state, the walk's loop runs out of registers.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int WalkExtensionsInChunk(ReadOnlySpan<byte> chunk, int chunkOffset, bool last, ref ClientHelloInfo hello, ref ExtensionTypeSet seen, ref int count, out ClientHelloInvalidReason reason) =>
+        last
+            ? WalkExtensions(chunk, chunkOffset, whole: true, ref hello, ref seen, ref count, out reason)
+            : WalkExtensions(chunk, chunkOffset, whole: false, ref hello, ref seen, ref count, out reason);
 
     /// <summary>Walks the extensions that lie whole in <paramref name="block"/>.</summary>
     /// <param name="block">The rest of the extensions block when <paramref name="whole"/>; otherwise the part of it that is contiguous in the input.</param>

@@ -4,9 +4,10 @@ using System.Runtime.CompilerServices;
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>
-/// The extension types seen so far, to refuse a repeated one (RFC 8446 §4.2). Real hellos carry 7 to 20 extensions: a
-/// 64-bit filter and a short stack list answer at once. A hostile hello with thousands of empty extensions moves to a pooled
-/// 2^16-bit set, so the check stays linear.
+/// The extension types seen so far, to refuse a repeated one (RFC 8446 §4.2). Real hellos carry 7 to 20 extensions, most
+/// of them registered types below 64 (server_name 0 to key_share 51): those take one exact bit each. The few others (GREASE,
+/// renegotiation_info, ECH, ALPS) go through a 64-bit filter and a short stack list. A hostile hello with thousands of
+/// empty extensions moves to a pooled 2^16-bit set, so the check stays linear.
 /// </summary>
 internal struct ExtensionTypeSet
 {
@@ -14,6 +15,7 @@ internal struct ExtensionTypeSet
 
     private TypeList _list;
     private int _count;
+    private ulong _low;
     private ulong _filter;
     private ulong[]? _bits;
 
@@ -21,12 +23,31 @@ internal struct ExtensionTypeSet
     internal void Reset()
     {
         _count = 0;
+        _low = 0;
         _filter = 0;
         _bits = null;
     }
 
     /// <summary>Adds a type; false when it was already there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryAdd(ushort type)
+    {
+        if (type < 64)
+        {
+            ulong bit = 1UL << type;
+            if ((_low & bit) != 0)
+            {
+                return false;
+            }
+
+            _low |= bit;
+            return true;
+        }
+
+        return TryAddHigh(type);
+    }
+
+    private bool TryAddHigh(ushort type)
     {
         if (_bits is null)
         {

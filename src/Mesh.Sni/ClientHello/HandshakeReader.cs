@@ -23,6 +23,7 @@ internal ref struct HandshakeReader
     private bool _overrun;
 
     /// <summary>Starts at the first handshake byte of the records that begin at the cursor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal HandshakeReader(ByteCursor cursorAtFirstRecord)
     {
         _cursor = cursorAtFirstRecord;
@@ -31,6 +32,9 @@ internal ref struct HandshakeReader
         _chunkEnd = 0;
         _overrun = false;
     }
+
+    /// <summary>The input from the next unread record or segment byte on (before the first read: from the first record header).</summary>
+    internal readonly ByteCursor Unread => _cursor;
 
     /// <summary>Offset of the next byte in the handshake stream.</summary>
     internal readonly int Position => _chunkEnd - _chunk.Length;

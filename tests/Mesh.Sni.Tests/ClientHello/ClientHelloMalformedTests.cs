@@ -61,6 +61,8 @@ public sealed class ClientHelloMalformedTests
         yield return Case("server_name repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(ServerName("a.b"), ServerName("c.d")))));
         yield return Case("extension repeated among 200", ClientHelloInvalidReason.DuplicateExtension,
             Hello(Body(Extensions([.. Enumerable.Range(1000, 200).Select(t => Extension(t, [])), Extension(1100, [])]))));
+        yield return Case("extension below 64 repeated after 200 others", ClientHelloInvalidReason.DuplicateExtension,
+            Hello(Body(Extensions([Extension(10, []), .. Enumerable.Range(1000, 200).Select(t => Extension(t, [])), Extension(10, [])]))));
 
         // RFC 6066 §3: server_name.
         yield return Case("server_name extension empty", ClientHelloInvalidReason.ServerNameListTruncated, Hello(Body(Extensions(Extension(0, [])))));
