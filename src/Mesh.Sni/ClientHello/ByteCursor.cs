@@ -10,11 +10,16 @@ namespace Mesh.Sni.ClientHello;
 internal ref struct ByteCursor
 {
     private ReadOnlySpan<byte> _span;
-    private readonly ReadOnlySequence<byte> _sequence;
+    private ReadOnlySequence<byte> _sequence;
     private SequencePosition _next;
     private long _remaining;
 
-    internal ByteCursor(ReadOnlySpan<byte> span)
+    internal ByteCursor(ReadOnlySpan<byte> span) => Start(span);
+
+    internal ByteCursor(scoped in ReadOnlySequence<byte> sequence) => Start(sequence);
+
+    /// <summary>Points the cursor at <paramref name="span"/>, in place.</summary>
+    internal void Start(ReadOnlySpan<byte> span)
     {
         _span = span;
         _sequence = default;
@@ -22,7 +27,8 @@ internal ref struct ByteCursor
         _remaining = span.Length;
     }
 
-    internal ByteCursor(scoped in ReadOnlySequence<byte> sequence)
+    /// <summary>Points the cursor at <paramref name="sequence"/>, in place.</summary>
+    internal void Start(scoped in ReadOnlySequence<byte> sequence)
     {
         if (sequence.IsSingleSegment)
         {

@@ -81,12 +81,22 @@ public static class ClientHelloParser
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ClientHelloParseStatus ParseRecords(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength) =>
-        ParseCore(new HandshakeReader(new ByteCursor(input)), input, ref hello, maxHandshakeLength);
+    private static ClientHelloParseStatus ParseRecords(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        Unsafe.SkipInit(out HandshakeReader reader);
+        reader.Start(input);
+        return ParseCore(ref reader, input, ref hello, maxHandshakeLength);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ClientHelloParseStatus ParseRecords(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength) =>
-        ParseCore(new HandshakeReader(new ByteCursor(input)), default, ref hello, maxHandshakeLength);
+    private static ClientHelloParseStatus ParseRecords(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        // Set up in place and passed by reference: a copy of the reader, read back whole right after its fields were written,
+        // stalls on store forwarding.
+        Unsafe.SkipInit(out HandshakeReader reader);
+        reader.Start(input);
+        return ParseCore(ref reader, default, ref hello, maxHandshakeLength);
+    }
 
     private static void Reset(ref ClientHelloInfo hello, int maxHandshakeLength)
     {
@@ -118,10 +128,10 @@ public static class ClientHelloParser
     /// <param name="contiguous">The input when it is one span, else empty.</param>
     /// <param name="hello">Receives what was learnt.</param>
     /// <param name="maxHandshakeLength">The size cap.</param>
-    private static ClientHelloParseStatus ParseCore(HandshakeReader reader, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ParseCore(ref HandshakeReader reader, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         // The record scan walks its own copy of the input: the reader starts again from the first record.
-        ClientHelloParseStatus status = IsWholeInOneRecord(reader.Unread.Current, reader.Unread.Remaining, ref hello, maxHandshakeLength)
+        ClientHelloParseStatus status = IsWholeInOneRecord(reader.UnreadContiguous, reader.UnreadLength, ref hello, maxHandshakeLength)
             ? ClientHelloParseStatus.Complete
             : ScanRecords(reader.Unread, ref hello, maxHandshakeLength);
         ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
@@ -22,6 +23,26 @@ internal ref struct HandshakeReader
     private int _chunkEnd;
     private bool _overrun;
 
+    /// <summary>Starts at the first handshake byte of the records that begin the input, set up in place.</summary>
+    internal void Start(ReadOnlySpan<byte> input)
+    {
+        _cursor.Start(input);
+        _chunk = default;
+        _recordRemaining = 0;
+        _chunkEnd = 0;
+        _overrun = false;
+    }
+
+    /// <inheritdoc cref="Start(ReadOnlySpan{byte})"/>
+    internal void Start(scoped in ReadOnlySequence<byte> input)
+    {
+        _cursor.Start(input);
+        _chunk = default;
+        _recordRemaining = 0;
+        _chunkEnd = 0;
+        _overrun = false;
+    }
+
     /// <summary>Starts at the first handshake byte of the records that begin at the cursor.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal HandshakeReader(ByteCursor cursorAtFirstRecord)
@@ -35,6 +56,12 @@ internal ref struct HandshakeReader
 
     /// <summary>The input from the next unread record or segment byte on (before the first read: from the first record header).</summary>
     internal readonly ByteCursor Unread => _cursor;
+
+    /// <summary><see cref="ByteCursor.Current"/> of <see cref="Unread"/>, without copying the cursor.</summary>
+    internal readonly ReadOnlySpan<byte> UnreadContiguous => _cursor.Current;
+
+    /// <summary><see cref="ByteCursor.Remaining"/> of <see cref="Unread"/>, without copying the cursor.</summary>
+    internal readonly long UnreadLength => _cursor.Remaining;
 
     /// <summary>Offset of the next byte in the handshake stream.</summary>
     internal readonly int Position => _chunkEnd - _chunk.Length;
