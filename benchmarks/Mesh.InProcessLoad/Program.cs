@@ -1,6 +1,7 @@
 // In-process mesh load: HttpClient requests/s over the mesh vs the same app without it (keep-alive, HTTP/1.1 and HTTP/2),
 // and new mesh connections/s (full mTLS handshakes, serial, one client) for comparison with openssl s_time.
 // Usage: dotnet run -c Release --project benchmarks/Mesh.InProcessLoad -- [seconds=5] [concurrency=16]
+// (seconds: one-second rounds per side, plain and mesh alternating, after one warm-up round each)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -41,22 +42,31 @@ await using ServiceProvider client = clientServices.BuildServiceProvider();
 MeshService dashboard = client.GetRequiredService<MeshService>();
 await dashboard.StartAsync();
 
-Console.WriteLine($"# {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}; {seconds} s per run, {concurrency} concurrent requests");
-Console.WriteLine("| HTTP | plain req/s | mesh req/s | mesh / plain |");
-Console.WriteLine("|---|---:|---:|---:|");
+Console.WriteLine($"# {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}; {seconds} one-second rounds per side, {concurrency} concurrent requests");
+Console.WriteLine("| HTTP | plain req/s (median) | mesh req/s (median) | mesh / plain | paired ratio median [min–max] | pool threads |");
+Console.WriteLine("|---|---:|---:|---:|---|---:|");
 foreach (Version version in new[] { HttpVersion.Version11, HttpVersion.Version20 })
 {
     using var plain = new HttpClient(new SocketsHttpHandler()) { DefaultRequestVersion = version, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
     using var mesh = new HttpClient(dashboard.CreateHttpMessageHandler()) { DefaultRequestVersion = version, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
-    // Alternate plain and mesh twice each and keep the best, so a burst of load from other processes hurts neither side alone.
-    double p = 0, m = 0;
-    for (int round = 0; round < 2; round++)
+    // One-second rounds, plain and mesh alternating, so that load from other processes (this machine is shared) falls on both
+    // alike; the medians and the median of each round's mesh / plain ratio are reported.
+    Uri plainUri = new($"http://127.0.0.1:{(version == HttpVersion.Version20 ? plainH2Port : plainPort)}/count");
+    Uri meshUri = new("http://counting/count");
+    await RequestsPerSecond(plain, plainUri, TimeSpan.FromSeconds(1));
+    await RequestsPerSecond(mesh, meshUri, TimeSpan.FromSeconds(1));
+    var plainRounds = new double[seconds];
+    var meshRounds = new double[seconds];
+    var ratios = new double[seconds];
+    for (int round = 0; round < seconds; round++)
     {
-        p = Math.Max(p, await RequestsPerSecond(plain, new Uri($"http://127.0.0.1:{(version == HttpVersion.Version20 ? plainH2Port : plainPort)}/count")));
-        m = Math.Max(m, await RequestsPerSecond(mesh, new Uri("http://counting/count")));
+        plainRounds[round] = await RequestsPerSecond(plain, plainUri, TimeSpan.FromSeconds(1));
+        meshRounds[round] = await RequestsPerSecond(mesh, meshUri, TimeSpan.FromSeconds(1));
+        ratios[round] = meshRounds[round] / plainRounds[round];
     }
 
-    Console.WriteLine($"| {version} | {p:0} | {m:0} | {m / p:0.00} |");
+    double p = Median(plainRounds), m = Median(meshRounds);
+    Console.WriteLine($"| {version} | {p:0} | {m:0} | {m / p:0.00} | {Median(ratios):0.00} [{ratios.Min():0.00}–{ratios.Max():0.00}] | {ThreadPool.ThreadCount} |");
 }
 
 // Full mTLS handshakes: serial dials against an in-process MeshListener (accept, handshake, SVID validation, intentions).
@@ -93,22 +103,16 @@ await using (MeshService countingNative = CreateMesh("web"))
 
 await server.StopAsync();
 
-async Task<double> RequestsPerSecond(HttpClient http, Uri uri)
+async Task<double> RequestsPerSecond(HttpClient http, Uri uri, TimeSpan duration)
 {
-    for (int i = 0; i < 200; i++)
-    {
-        (await http.GetAsync(uri)).Dispose();
-    }
-
     long count = 0;
     var watch = Stopwatch.StartNew();
-    var end = TimeSpan.FromSeconds(seconds);
     var workers = new Task[concurrency];
     for (int w = 0; w < concurrency; w++)
     {
         workers[w] = Task.Run(async () =>
         {
-            while (watch.Elapsed < end)
+            while (watch.Elapsed < duration)
             {
                 using HttpResponseMessage response = await http.GetAsync(uri);
                 await response.Content.ReadAsByteArrayAsync();
@@ -119,6 +123,14 @@ async Task<double> RequestsPerSecond(HttpClient http, Uri uri)
 
     await Task.WhenAll(workers);
     return count / watch.Elapsed.TotalSeconds;
+}
+
+static double Median(double[] values)
+{
+    double[] sorted = [.. values];
+    Array.Sort(sorted);
+    int half = sorted.Length / 2;
+    return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
 }
 
 void AddMesh(IServiceCollection services, string name)

@@ -124,13 +124,14 @@ public static class ClientHelloParser
         hello._hasEncryptedClientHello = false;
     }
 
+    /// <summary>Every shape but the usual one: the record walk, then the message through the record reader.</summary>
     /// <param name="reader">A reader at the first record, not yet read from.</param>
     /// <param name="contiguous">The input when it is one span, else empty.</param>
     /// <param name="hello">Receives what was learnt.</param>
     /// <param name="maxHandshakeLength">The size cap.</param>
     private static ClientHelloParseStatus ParseCore(ref HandshakeReader reader, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        // The record scan walks its own copy of the input: the reader starts again from the first record.
+        // The record walk goes over its own copy of the input: the reader starts again from the first record.
         ClientHelloParseStatus status = IsWholeInOneRecord(reader.UnreadContiguous, reader.UnreadLength, ref hello, maxHandshakeLength)
             ? ClientHelloParseStatus.Complete
             : ScanRecords(reader.Unread, ref hello, maxHandshakeLength);
