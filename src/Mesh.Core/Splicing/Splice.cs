@@ -234,6 +234,11 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         }
     }
 
+    /// <summary>
+    /// Ends the splice for an exception met on one side's transport: a reset or an I/O failure of that side's connection ends
+    /// as a reset by it, anything else (a disposed socket, a refused handshake, a bug) as an error. Every pump and burst catches
+    /// into this one place.
+    /// </summary>
     private void Fail(bool sideA, Exception error)
     {
         if (Ended)
@@ -477,13 +482,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
             Volatile.Write(ref _lastActivity, _time.GetTimestamp());
             return true;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Fail(forward, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(forward, e);
         }
 
         return false;
@@ -499,13 +500,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
             Moved(_prefix.Length, forward);
             return true;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Fail(!forward, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(!forward, e);
         }
 
         return false;
@@ -561,13 +558,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Fail(sourceFailing ? forward : !forward, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(sourceFailing ? forward : !forward, e);
         }
         finally
         {
@@ -652,13 +645,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Fail(sourceFailing ? forward : !forward, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(sourceFailing ? forward : !forward, e);
         }
         finally
         {
@@ -853,13 +842,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 buffer = null;
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Fail(sideA: sourceFailing, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(sideA: sourceFailing, e);
         }
         finally
         {
@@ -932,13 +917,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 buffer = null;
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or System.Security.Authentication.AuthenticationException)
-        {
-            Fail(sideA: !sourceFailing, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(sideA: !sourceFailing, e);
         }
         finally
         {
@@ -1028,13 +1009,9 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
-        {
-            Fail(sideA: sourceFailing, e);
-        }
         catch (Exception e)
         {
-            Abort(SpliceEnd.Error, e);
+            Fail(sideA: sourceFailing, e);
         }
         finally
         {
