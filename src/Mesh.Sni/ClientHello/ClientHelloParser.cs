@@ -85,7 +85,7 @@ public static class ClientHelloParser
     {
         Unsafe.SkipInit(out HandshakeReader reader);
         reader.Start(input);
-        return ParseCore(ref reader, input, ref hello, maxHandshakeLength);
+        return ParseCore(ref reader, ref hello, maxHandshakeLength);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -95,7 +95,7 @@ public static class ClientHelloParser
         // stalls on store forwarding.
         Unsafe.SkipInit(out HandshakeReader reader);
         reader.Start(input);
-        return ParseCore(ref reader, default, ref hello, maxHandshakeLength);
+        return ParseCore(ref reader, ref hello, maxHandshakeLength);
     }
 
     private static void Reset(ref ClientHelloInfo hello, int maxHandshakeLength)
@@ -126,10 +126,9 @@ public static class ClientHelloParser
 
     /// <summary>Every shape but the usual one: the record walk, then the message through the record reader.</summary>
     /// <param name="reader">A reader at the first record, not yet read from.</param>
-    /// <param name="contiguous">The input when it is one span, else empty.</param>
     /// <param name="hello">Receives what was learnt.</param>
     /// <param name="maxHandshakeLength">The size cap.</param>
-    private static ClientHelloParseStatus ParseCore(ref HandshakeReader reader, ReadOnlySpan<byte> contiguous, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ParseCore(ref HandshakeReader reader, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         // The record walk goes over its own copy of the input: the reader starts again from the first record.
         ClientHelloParseStatus status = IsWholeInOneRecord(reader.UnreadContiguous, reader.UnreadLength, ref hello, maxHandshakeLength)
@@ -138,18 +137,12 @@ public static class ClientHelloParser
         ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
         if (status == ClientHelloParseStatus.Complete)
         {
-            if (hello._recordCount == 1 && !contiguous.IsEmpty)
+            // A span that holds a whole one-record hello never gets here (Parse took it), so every complete hello here goes
+            // through the reader: several records, or one over several segments.
+            reason = ParseHandshake(ref reader, ref hello);
+            if (reason == ClientHelloInvalidReason.None && reader.Overrun)
             {
-                // One record in one span (a span the fast path refused only for its size cap): local offsets.
-                reason = ParseHandshake(contiguous.Slice(RecordHeaderLength, hello._handshakeLength), hello._handshakeLength, ref hello, out _);
-            }
-            else
-            {
-                reason = ParseHandshake(ref reader, ref hello);
-                if (reason == ClientHelloInvalidReason.None && reader.Overrun)
-                {
-                    reason = ClientHelloInvalidReason.BodyTruncated;
-                }
+                reason = ClientHelloInvalidReason.BodyTruncated;
             }
         }
 
