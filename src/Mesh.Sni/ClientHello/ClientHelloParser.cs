@@ -32,9 +32,6 @@ public static class ClientHelloParser
     private const ushort ExtensionSupportedVersions = 43;
     private const ushort ExtensionEncryptedClientHello = 0xfe0d;
 
-    // Not a reason a caller sees: the span parse of a message's start met a field past the contiguous part.
-    private const ClientHelloInvalidReason NotContiguous = (ClientHelloInvalidReason)(-1);
-
     /// <summary>Parses a ClientHello from a span.</summary>
     /// <param name="input">The bytes received so far, from the first record header on.</param>
     /// <param name="hello">What was learnt; refers to <paramref name="input"/>.</param>
@@ -54,7 +51,7 @@ public static class ClientHelloParser
         if (IsWholeInOneRecord(input, input.Length, ref hello, maxHandshakeLength))
         {
             int length = hello._handshakeLength;
-            return Finish(ref hello, ClientHelloParseStatus.Complete, ParseHandshake(input.Slice(RecordHeaderLength, length), length, ref hello, out _));
+            return Finish(ref hello, ClientHelloParseStatus.Complete, ParseHandshake(input.Slice(RecordHeaderLength, length), length, ref hello, out _, out _));
         }
 
         return ParseRecords(input, ref hello, maxHandshakeLength);
@@ -83,19 +80,99 @@ public static class ClientHelloParser
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ClientHelloParseStatus ParseRecords(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
+        // Set up in place: a reader copied whole right after its fields were written stalls on store forwarding.
         Unsafe.SkipInit(out HandshakeReader reader);
         reader.Start(input);
-        return ParseCore(ref reader, ref hello, maxHandshakeLength);
+        return TryParseInOnePass(ref reader, ref hello, maxHandshakeLength)
+            ? ClientHelloParseStatus.Complete
+            : ParseAfterRecordWalk(input, ref hello, maxHandshakeLength);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ClientHelloParseStatus ParseRecords(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        // Set up in place and passed by reference: a copy of the reader, read back whole right after its fields were written,
-        // stalls on store forwarding.
         Unsafe.SkipInit(out HandshakeReader reader);
         reader.Start(input);
-        return ParseCore(ref reader, ref hello, maxHandshakeLength);
+        return TryParseInOnePass(ref reader, ref hello, maxHandshakeLength)
+            ? ClientHelloParseStatus.Complete
+            : ParseAfterRecordWalk(input, ref hello, maxHandshakeLength);
+    }
+
+    /// <summary>
+    /// Parses the message through the reader, which checks each record header as it opens it, without walking the record
+    /// layer first: a complete, well-formed hello crosses its records once. Anything else (a fault in a record, too little
+    /// data, records that run past the message, a grammar fault) is left to <see cref="ParseAfterRecordWalk(ReadOnlySpan{byte}, ref ClientHelloInfo, int)"/>,
+    /// which gives the outcome a walk first would give, so a record fault or missing data still outranks a grammar fault.
+    /// </summary>
+    /// <returns>True when the hello is complete and valid, with <paramref name="hello"/> finished.</returns>
+    private static bool TryParseInOnePass(ref HandshakeReader reader, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        int end = HandshakeLengthAhead(reader.UnreadContiguous, maxHandshakeLength);
+        if (end < 0)
+        {
+            return false;
+        }
+
+        hello._handshakeLength = end;
+        if (ParseHandshake(ref reader, ref hello) != ClientHelloInvalidReason.None
+            || reader.Overrun || reader.Position != end || !reader.AtRecordEnd)
+        {
+            return false;
+        }
+
+        hello._recordCount = reader.RecordCount;
+        hello._bytesConsumed = (reader.RecordCount * RecordHeaderLength) + end;
+        Finish(ref hello, ClientHelloParseStatus.Complete, ClientHelloInvalidReason.None);
+        return true;
+    }
+
+    /// <summary>
+    /// The handshake message length from the first record and handshake headers, when both lie in
+    /// <paramref name="input"/> and describe an acceptable ClientHello start; otherwise -1.
+    /// </summary>
+    private static int HandshakeLengthAhead(ReadOnlySpan<byte> input, int maxHandshakeLength)
+    {
+        if (input.Length < RecordHeaderLength + HandshakeHeaderLength
+            || input[0] != ContentTypeHandshake || input[1] != 3 || input[RecordHeaderLength] != HandshakeTypeClientHello)
+        {
+            return -1;
+        }
+
+        int recordLength = BinaryPrimitives.ReadUInt16BigEndian(input[3..]);
+        int handshakeLength = HandshakeHeaderLength + ((input[6] << 16) | (input[7] << 8) | input[8]);
+        return recordLength < HandshakeHeaderLength || recordLength > MaxFragmentLength || handshakeLength > maxHandshakeLength
+            ? -1
+            : handshakeLength;
+    }
+
+    /// <summary>The record walk first, then the message through the reader: what every input the one pass did not finish gets.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClientHelloParseStatus ParseAfterRecordWalk(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        Unsafe.SkipInit(out ByteCursor walk);
+        walk.Start(input);
+        Unsafe.SkipInit(out HandshakeReader reader);
+        reader.Start(input);
+        return ParseAfterRecordWalk(ref walk, ref reader, ref hello, maxHandshakeLength);
+    }
+
+    /// <inheritdoc cref="ParseAfterRecordWalk(ReadOnlySpan{byte}, ref ClientHelloInfo, int)"/>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClientHelloParseStatus ParseAfterRecordWalk(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        Unsafe.SkipInit(out ByteCursor walk);
+        walk.Start(input);
+        Unsafe.SkipInit(out HandshakeReader reader);
+        reader.Start(input);
+        return ParseAfterRecordWalk(ref walk, ref reader, ref hello, maxHandshakeLength);
+    }
+
+    private static ClientHelloParseStatus ParseAfterRecordWalk(ref ByteCursor walk, ref HandshakeReader reader, ref ClientHelloInfo hello, int maxHandshakeLength)
+    {
+        // What the one pass learnt goes: the outcome is the walk's, or the grammar's over records the walk found whole.
+        Reset(ref hello, maxHandshakeLength);
+        ClientHelloParseStatus status = ScanRecords(ref walk, ref hello, maxHandshakeLength);
+        return status == ClientHelloParseStatus.Complete ? ParseCore(ref reader, ref hello) : Finish(ref hello, status, ClientHelloInvalidReason.None);
     }
 
     private static void Reset(ref ClientHelloInfo hello, int maxHandshakeLength)
@@ -124,29 +201,20 @@ public static class ClientHelloParser
         hello._hasEncryptedClientHello = false;
     }
 
-    /// <summary>Every shape but the usual one: the record walk, then the message through the record reader.</summary>
+    /// <summary>Every shape but the usual one, once the record walk has found the whole hello: the message through the record reader.</summary>
     /// <param name="reader">A reader at the first record, not yet read from.</param>
     /// <param name="hello">Receives what was learnt.</param>
-    /// <param name="maxHandshakeLength">The size cap.</param>
-    private static ClientHelloParseStatus ParseCore(ref HandshakeReader reader, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ParseCore(ref HandshakeReader reader, ref ClientHelloInfo hello)
     {
-        // The record walk goes over its own copy of the input: the reader starts again from the first record.
-        ClientHelloParseStatus status = IsWholeInOneRecord(reader.UnreadContiguous, reader.UnreadLength, ref hello, maxHandshakeLength)
-            ? ClientHelloParseStatus.Complete
-            : ScanRecords(reader.Unread, ref hello, maxHandshakeLength);
-        ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
-        if (status == ClientHelloParseStatus.Complete)
+        // A span that holds a whole one-record hello never gets here (Parse took it), so every hello here goes through the
+        // reader: several records, or one over several segments.
+        ClientHelloInvalidReason reason = ParseHandshake(ref reader, ref hello);
+        if (reason == ClientHelloInvalidReason.None && reader.Overrun)
         {
-            // A span that holds a whole one-record hello never gets here (Parse took it), so every complete hello here goes
-            // through the reader: several records, or one over several segments.
-            reason = ParseHandshake(ref reader, ref hello);
-            if (reason == ClientHelloInvalidReason.None && reader.Overrun)
-            {
-                reason = ClientHelloInvalidReason.BodyTruncated;
-            }
+            reason = ClientHelloInvalidReason.BodyTruncated;
         }
 
-        return Finish(ref hello, status, reason);
+        return Finish(ref hello, ClientHelloParseStatus.Complete, reason);
     }
 
     private static ClientHelloParseStatus Finish(ref ClientHelloInfo hello, ClientHelloParseStatus status, ClientHelloInvalidReason reason)
@@ -219,7 +287,7 @@ public static class ClientHelloParser
     /// } Handshake;
     /// </code>
     /// </remarks>
-    private static ClientHelloParseStatus ScanRecords(ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ScanRecords(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         Span<byte> header = stackalloc byte[RecordHeaderLength];
         Span<byte> handshakeHeader = stackalloc byte[HandshakeHeaderLength];
@@ -359,116 +427,119 @@ public static class ClientHelloParser
         int end = hello._handshakeLength;
 
         // The fields before the extensions nearly always lie in the first record and segment: read them as a span, and the
-        // extensions too when they follow there; the reader takes over only where the message leaves the span.
-        ClientHelloInvalidReason headReason = ParseHandshake(reader.PeekContiguous(end), end, ref hello, out int extensionsForReader);
-        if (headReason != NotContiguous)
+        // extensions too when they follow there. The reader takes over where the message leaves the span, at the field that
+        // does, with the fields before it already read and checked.
+        ClientHelloInvalidReason headReason = ParseHandshake(reader.PeekContiguous(end), end, ref hello, out HeadField field, out int fieldOffset);
+        if (headReason != ClientHelloInvalidReason.None || field == HeadField.None)
         {
-            if (headReason != ClientHelloInvalidReason.None || extensionsForReader < 0)
-            {
-                return headReason;
-            }
-
-            reader.Skip(extensionsForReader);
-            return ParseExtensions(ref reader, ref hello, end);
+            return headReason;
         }
 
-        reader.Skip(HandshakeHeaderLength);
-
-        // ProtocolVersion legacy_version; Random random;
-        if (end - reader.Position < 2 + 32 + 1)
+        reader.Skip(fieldOffset);
+        switch (field)
         {
-            return ClientHelloInvalidReason.BodyTruncated;
+            case HeadField.LegacyVersion:
+                // ProtocolVersion legacy_version; Random random;
+                hello._legacyVersion = (ushort)reader.ReadUInt16();
+                reader.Skip(32);
+
+                // opaque legacy_session_id<0..32>;
+                int sessionIdLength = reader.ReadUInt8();
+                if (sessionIdLength > MaxSessionIdLength)
+                {
+                    return ClientHelloInvalidReason.SessionIdTooLong;
+                }
+
+                if (end - reader.Position < sessionIdLength)
+                {
+                    return ClientHelloInvalidReason.SessionIdOverrun;
+                }
+
+                reader.Skip(sessionIdLength);
+                if (end - reader.Position < 2)
+                {
+                    return ClientHelloInvalidReason.BodyTruncated;
+                }
+
+                goto case HeadField.CipherSuites;
+
+            case HeadField.CipherSuites:
+                // CipherSuite cipher_suites<2..2^16-2>;
+                int cipherSuitesLength = reader.ReadUInt16();
+                if (end - reader.Position < cipherSuitesLength)
+                {
+                    return ClientHelloInvalidReason.CipherSuitesOverrun;
+                }
+
+                if (cipherSuitesLength == 0)
+                {
+                    return ClientHelloInvalidReason.CipherSuitesEmpty;
+                }
+
+                if ((cipherSuitesLength & 1) != 0)
+                {
+                    return ClientHelloInvalidReason.CipherSuitesOddLength;
+                }
+
+                hello._cipherSuiteCount = cipherSuitesLength / 2;
+                reader.Skip(cipherSuitesLength);
+                if (end - reader.Position < 1)
+                {
+                    return ClientHelloInvalidReason.BodyTruncated;
+                }
+
+                goto case HeadField.CompressionMethods;
+
+            case HeadField.CompressionMethods:
+                // opaque legacy_compression_methods<1..2^8-1>;
+                int compressionLength = reader.ReadUInt8();
+                if (compressionLength == 0)
+                {
+                    return ClientHelloInvalidReason.CompressionMethodsEmpty;
+                }
+
+                if (end - reader.Position < compressionLength)
+                {
+                    return ClientHelloInvalidReason.CompressionMethodsOverrun;
+                }
+
+                reader.Skip(compressionLength);
+
+                // RFC 5246 §7.4.1.2: "the presence of extensions can be detected by determining whether there are bytes
+                // following the compression_methods at the end of the ClientHello".
+                int left = end - reader.Position;
+                if (left == 0)
+                {
+                    return ClientHelloInvalidReason.None;
+                }
+
+                if (left < 2)
+                {
+                    return ClientHelloInvalidReason.ExtensionsLengthTruncated;
+                }
+
+                goto case HeadField.ExtensionsLength;
+
+            case HeadField.ExtensionsLength:
+                int extensionsLength = reader.ReadUInt16();
+                int rest = end - reader.Position;
+                if (extensionsLength > rest)
+                {
+                    return ClientHelloInvalidReason.ExtensionsOverrun;
+                }
+
+                if (extensionsLength < rest)
+                {
+                    return ClientHelloInvalidReason.TrailingHandshakeData;
+                }
+
+                hello._extensionsOffset = reader.Position;
+                hello._extensionsLength = extensionsLength;
+                goto default;
+
+            default:
+                return ParseExtensions(ref reader, ref hello, end);
         }
-
-        hello._legacyVersion = (ushort)reader.ReadUInt16();
-        reader.Skip(32);
-
-        // opaque legacy_session_id<0..32>;
-        int sessionIdLength = reader.ReadUInt8();
-        if (sessionIdLength > MaxSessionIdLength)
-        {
-            return ClientHelloInvalidReason.SessionIdTooLong;
-        }
-
-        if (end - reader.Position < sessionIdLength)
-        {
-            return ClientHelloInvalidReason.SessionIdOverrun;
-        }
-
-        reader.Skip(sessionIdLength);
-
-        // CipherSuite cipher_suites<2..2^16-2>;
-        if (end - reader.Position < 2)
-        {
-            return ClientHelloInvalidReason.BodyTruncated;
-        }
-
-        int cipherSuitesLength = reader.ReadUInt16();
-        if (end - reader.Position < cipherSuitesLength)
-        {
-            return ClientHelloInvalidReason.CipherSuitesOverrun;
-        }
-
-        if (cipherSuitesLength == 0)
-        {
-            return ClientHelloInvalidReason.CipherSuitesEmpty;
-        }
-
-        if ((cipherSuitesLength & 1) != 0)
-        {
-            return ClientHelloInvalidReason.CipherSuitesOddLength;
-        }
-
-        hello._cipherSuiteCount = cipherSuitesLength / 2;
-        reader.Skip(cipherSuitesLength);
-
-        // opaque legacy_compression_methods<1..2^8-1>;
-        if (end - reader.Position < 1)
-        {
-            return ClientHelloInvalidReason.BodyTruncated;
-        }
-
-        int compressionLength = reader.ReadUInt8();
-        if (compressionLength == 0)
-        {
-            return ClientHelloInvalidReason.CompressionMethodsEmpty;
-        }
-
-        if (end - reader.Position < compressionLength)
-        {
-            return ClientHelloInvalidReason.CompressionMethodsOverrun;
-        }
-
-        reader.Skip(compressionLength);
-
-        // RFC 5246 §7.4.1.2: "the presence of extensions can be detected by determining whether there are bytes following
-        // the compression_methods at the end of the ClientHello".
-        int left = end - reader.Position;
-        if (left == 0)
-        {
-            return ClientHelloInvalidReason.None;
-        }
-
-        if (left < 2)
-        {
-            return ClientHelloInvalidReason.ExtensionsLengthTruncated;
-        }
-
-        int extensionsLength = reader.ReadUInt16();
-        left -= 2;
-        if (extensionsLength > left)
-        {
-            return ClientHelloInvalidReason.ExtensionsOverrun;
-        }
-
-        if (extensionsLength < left)
-        {
-            return ClientHelloInvalidReason.TrailingHandshakeData;
-        }
-
-        hello._extensionsOffset = reader.Position;
-        hello._extensionsLength = extensionsLength;
-        return ParseExtensions(ref reader, ref hello, end);
     }
 
     /// <summary>
@@ -480,14 +551,14 @@ public static class ClientHelloParser
     /// <param name="head">The message from its handshake header on, whole or as far as it is contiguous.</param>
     /// <param name="end">The handshake message length, header included.</param>
     /// <param name="hello">Receives what the hello says.</param>
-    /// <param name="extensionsForReader">
-    /// Where the extensions start when they run past <paramref name="head"/> and are left for the reader; otherwise -1.
-    /// </param>
-    /// <returns>The reason, none, or <see cref="NotContiguous"/> when a field before the extensions lies past <paramref name="head"/>.</returns>
+    /// <param name="field">The field at which the reader is to go on, or none when the span held everything.</param>
+    /// <param name="fieldOffset">Where <paramref name="field"/> starts in the message.</param>
+    /// <returns>The reason, or none (also when a field runs past <paramref name="head"/> and is left to the reader).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)] // one copy for both paths, and its extension set stays out of the caller's frame
-    private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> head, int end, ref ClientHelloInfo hello, out int extensionsForReader)
+    private static ClientHelloInvalidReason ParseHandshake(ReadOnlySpan<byte> head, int end, ref ClientHelloInfo hello, out HeadField field, out int fieldOffset)
     {
-        extensionsForReader = -1;
+        field = HeadField.None;
+        fieldOffset = 0;
         ReadOnlySpan<byte> message = head;
         int p = HandshakeHeaderLength;
 
@@ -499,7 +570,7 @@ public static class ClientHelloParser
 
         if (message.Length - p < 2 + 32 + 1)
         {
-            return NotContiguous;
+            return LeaveToReader(HeadField.LegacyVersion, p, out field, out fieldOffset);
         }
 
         hello._legacyVersion = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
@@ -525,7 +596,7 @@ public static class ClientHelloParser
 
         if (message.Length - p < 2)
         {
-            return NotContiguous;
+            return LeaveToReader(HeadField.CipherSuites, p, out field, out fieldOffset);
         }
 
         int cipherSuitesLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
@@ -556,7 +627,7 @@ public static class ClientHelloParser
 
         if (message.Length - p < 1)
         {
-            return NotContiguous;
+            return LeaveToReader(HeadField.CompressionMethods, p, out field, out fieldOffset);
         }
 
         int compressionLength = message[p++];
@@ -586,7 +657,7 @@ public static class ClientHelloParser
 
         if (message.Length - p < 2)
         {
-            return NotContiguous;
+            return LeaveToReader(HeadField.ExtensionsLength, p, out field, out fieldOffset);
         }
 
         int extensionsLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
@@ -606,8 +677,7 @@ public static class ClientHelloParser
         hello._extensionsLength = extensionsLength;
         if (message.Length - p < extensionsLength)
         {
-            extensionsForReader = p;
-            return ClientHelloInvalidReason.None;
+            return LeaveToReader(HeadField.Extensions, p, out field, out fieldOffset);
         }
 
         Unsafe.SkipInit(out ExtensionTypeSet seen);
@@ -620,6 +690,35 @@ public static class ClientHelloParser
         {
             seen.Dispose();
         }
+    }
+
+    private static ClientHelloInvalidReason LeaveToReader(HeadField at, int offset, out HeadField field, out int fieldOffset)
+    {
+        field = at;
+        fieldOffset = offset;
+        return ClientHelloInvalidReason.None;
+    }
+
+    /// <summary>The field of a ClientHello at which the span parse of its start hands over to the record reader.</summary>
+    private enum HeadField
+    {
+        /// <summary>Nothing is left: the span held the whole message.</summary>
+        None,
+
+        /// <summary>legacy_version, with random and legacy_session_id after it.</summary>
+        LegacyVersion,
+
+        /// <summary>The cipher_suites length.</summary>
+        CipherSuites,
+
+        /// <summary>The legacy_compression_methods length.</summary>
+        CompressionMethods,
+
+        /// <summary>The extensions block length.</summary>
+        ExtensionsLength,
+
+        /// <summary>The extensions themselves, after their length.</summary>
+        Extensions,
     }
 
     /// <summary>Walks the extensions, parsing the ones a gateway needs and rejecting repeated types.</summary>
@@ -1018,18 +1117,33 @@ public static class ClientHelloParser
                 return ClientHelloInvalidReason.HostNameTooLong;
             }
 
+            // Printable ASCII only: a NUL would truncate the name in C servers behind the gateway (OpenSSL refuses it), and
+            // control or 8-bit bytes never appear in a DNS or Consul name (IDNs travel as xn-- A-labels).
             bool copied = !reader.TryReadContiguous(nameLength, out ReadOnlySpan<byte> name);
             if (copied)
             {
-                // The name straddles two records or segments: copy it (at most 255 bytes), never the message.
-                Span<byte> copy = hello._serverNameCopy;
-                reader.CopyTo(copy[..nameLength]);
-            }
+                // The name straddles two records or segments: copy it (at most 255 bytes), never the message. Each piece is
+                // checked where it lies: the copy, read back at once in wide loads, would stall on store forwarding.
+                Span<byte> copy = ((Span<byte>)hello._serverNameCopy)[..nameLength];
+                for (int done = 0; done < nameLength;)
+                {
+                    ReadOnlySpan<byte> piece = reader.ReadContiguous(nameLength - done);
+                    if (piece.IsEmpty)
+                    {
+                        // Past the data, which the record scan rules out; the reader has marked the overrun.
+                        break;
+                    }
 
-            // Printable ASCII only: a NUL would truncate the name in C servers behind the gateway (OpenSSL refuses it), and
-            // control or 8-bit bytes never appear in a DNS or Consul name (IDNs travel as xn-- A-labels).
-            scoped ReadOnlySpan<byte> check = copied ? ((ReadOnlySpan<byte>)hello._serverNameCopy)[..nameLength] : name;
-            if (check.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+                    if (piece.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+                    {
+                        return ClientHelloInvalidReason.HostNameInvalidCharacter;
+                    }
+
+                    piece.CopyTo(copy[done..]);
+                    done += piece.Length;
+                }
+            }
+            else if (name.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
             {
                 return ClientHelloInvalidReason.HostNameInvalidCharacter;
             }

@@ -9,18 +9,22 @@ namespace Mesh.Sni.ClientHello;
 /// ClientHello grammar is parsed the same way whether the message sits in one record of one segment or is spread over many.
 /// </summary>
 /// <remarks>
-/// The record layer has been checked before a reader is made: every record is a complete handshake record. Reads past the
-/// end return zeros and set <see cref="Overrun"/> instead of throwing; the parser checks every length against its container
-/// first, so an overrun means a bug, reported as invalid input rather than a crash.
+/// The reader checks each record header it opens, but not that the records hold the whole message: the parser reads a hello
+/// this way before any walk of the record layer, and walks it only when the read did not end cleanly. Reads past the data,
+/// or into a record that is not a well-formed handshake record, return zeros and set <see cref="Overrun"/> instead of
+/// throwing.
 /// </remarks>
 internal ref struct HandshakeReader
 {
     private const int RecordHeaderLength = 5;
+    private const byte ContentTypeHandshake = 22;
+    private const int MaxFragmentLength = 1 << 14;
 
     private ReadOnlySpan<byte> _chunk;
     private ByteCursor _cursor;
     private int _recordRemaining;
     private int _chunkEnd;
+    private int _records;
     private bool _overrun;
 
     /// <summary>Starts at the first handshake byte of the records that begin the input, set up in place.</summary>
@@ -30,6 +34,7 @@ internal ref struct HandshakeReader
         _chunk = default;
         _recordRemaining = 0;
         _chunkEnd = 0;
+        _records = 0;
         _overrun = false;
     }
 
@@ -40,6 +45,7 @@ internal ref struct HandshakeReader
         _chunk = default;
         _recordRemaining = 0;
         _chunkEnd = 0;
+        _records = 0;
         _overrun = false;
     }
 
@@ -51,23 +57,24 @@ internal ref struct HandshakeReader
         _chunk = default;
         _recordRemaining = 0;
         _chunkEnd = 0;
+        _records = 0;
         _overrun = false;
     }
 
-    /// <summary>The input from the next unread record or segment byte on (before the first read: from the first record header).</summary>
-    internal readonly ByteCursor Unread => _cursor;
-
-    /// <summary><see cref="ByteCursor.Current"/> of <see cref="Unread"/>, without copying the cursor.</summary>
+    /// <summary>The next contiguous bytes of the input (before the first read: from the first record header on).</summary>
     internal readonly ReadOnlySpan<byte> UnreadContiguous => _cursor.Current;
-
-    /// <summary><see cref="ByteCursor.Remaining"/> of <see cref="Unread"/>, without copying the cursor.</summary>
-    internal readonly long UnreadLength => _cursor.Remaining;
 
     /// <summary>Offset of the next byte in the handshake stream.</summary>
     internal readonly int Position => _chunkEnd - _chunk.Length;
 
-    /// <summary>Whether a read went past the data (never for checked input).</summary>
+    /// <summary>Whether a read went past the data, or into a record that is not a well-formed handshake record (never for checked input).</summary>
     internal readonly bool Overrun => _overrun;
+
+    /// <summary>The records opened so far.</summary>
+    internal readonly int RecordCount => _records;
+
+    /// <summary>Whether everything read so far ends exactly where a record ends.</summary>
+    internal readonly bool AtRecordEnd => _chunk.IsEmpty && _recordRemaining == 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal byte ReadUInt8()
@@ -220,26 +227,37 @@ internal ref struct HandshakeReader
         return !_chunk.IsEmpty;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)] // once per record: kept out of the loops that step through chunks
     private bool NextRecord()
     {
-        // The record layer was checked before the reader was made: only the length is needed, read in place when the header
-        // lies in one segment.
-        ReadOnlySpan<byte> current = _cursor.Current;
-        if (current.Length >= RecordHeaderLength && _cursor.Remaining >= RecordHeaderLength)
+        // RFC 8446 §5.1: a handshake record, legacy_record_version 3.x, a fragment of 1 to 2^14 bytes. The parser may read
+        // records no walk has checked: one that breaks these rules ends the data here, and the walk then names the fault.
+        Unsafe.SkipInit(out HeaderBuffer room);
+        scoped ReadOnlySpan<byte> header = _cursor.Current;
+        if (header.Length >= RecordHeaderLength)
         {
-            _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(current[3..]);
             _cursor.Skip(RecordHeaderLength);
-            return _recordRemaining != 0;
+        }
+        else
+        {
+            Span<byte> copy = ((Span<byte>)room)[..RecordHeaderLength];
+            if (_cursor.CopyUpTo(copy) < RecordHeaderLength)
+            {
+                return false;
+            }
+
+            header = copy;
         }
 
-        Span<byte> header = stackalloc byte[RecordHeaderLength];
-        if (_cursor.CopyUpTo(header) < RecordHeaderLength)
+        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+        if (header[0] != ContentTypeHandshake || header[1] != 3 || length == 0 || length > MaxFragmentLength)
         {
             return false;
         }
 
-        _recordRemaining = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        return _recordRemaining != 0;
+        _records++;
+        _recordRemaining = length;
+        return true;
     }
 
     // Past the data, the position still moves so that length checks against it stay monotonic and loops end.

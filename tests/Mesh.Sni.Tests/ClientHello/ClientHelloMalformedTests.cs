@@ -136,6 +136,32 @@ public sealed class ClientHelloMalformedTests
         Assert.That(hello.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.BadRecordVersion));
     }
 
+    [Test]
+    public void A_record_fault_or_missing_data_outranks_a_grammar_fault_in_an_earlier_record()
+    {
+        // The grammar fault (a NUL in the host name) lies in the first record; the second record is broken or not there yet.
+        byte[] handshake = Handshake(TypicalBody(hostName: "evil.com\0.good.com"));
+        byte[] first = Record(handshake[..120]);
+        byte[] rest = handshake[120..];
+        foreach ((string name, byte[] bytes, ClientHelloParseStatus status, ClientHelloInvalidReason reason) in new[]
+        {
+            ("alert as the second record", Concat(first, Record(rest, contentType: 21)), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.UnexpectedContentType),
+            ("second record over 2^14", Concat(first, U8(22), U16(0x0301), U16(0x4001), rest), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.RecordTooLong),
+            ("second record longer than the hello", Concat(first, Record([.. rest, 0])), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.DataAfterClientHello),
+            ("second record not all received", Concat(first, Record(rest))[..^1], ClientHelloParseStatus.NeedMoreData, ClientHelloInvalidReason.None),
+            ("both records whole", Concat(first, Record(rest)), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.HostNameInvalidCharacter),
+        })
+        {
+            foreach (int size in (int[])[0, 1, 7, 512])
+            {
+                ReadOnlySequence<byte> input = size == 0 ? new(bytes) : Segments.Every(bytes, size);
+                Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(status), $"{name}, segments of {size}");
+                Assert.That(hello.InvalidReason, Is.EqualTo(reason), $"{name}, segments of {size}");
+                Assert.That(hello.HasServerName, Is.False, $"{name}, segments of {size}");
+            }
+        }
+    }
+
     private static IEnumerable<TestCaseData> NotTls()
     {
         yield return new TestCaseData("GET / HTTP/1.1\r\nHost: web\r\n\r\n"u8.ToArray()).SetArgDisplayNames("HTTP/1.1");
