@@ -48,7 +48,7 @@ public static class ClientHelloParser
         // The usual hello, one record all received in one span, is parsed with local offsets and nothing else on the stack:
         // the record walk and the reader stay in frames of their own, whose set-up this path does not pay. The tests and the
         // fuzz harness compare it with the reader on every split of every input.
-        if (IsWholeInOneRecord(input, input.Length, ref hello, maxHandshakeLength))
+        if (IsWholeInOneRecord(input, ref hello, maxHandshakeLength))
         {
             int length = hello._handshakeLength;
             return Finish(ref hello, ClientHelloParseStatus.Complete, ParseHandshake(input.Slice(RecordHeaderLength, length), length, ref hello, out _, out _));
@@ -107,8 +107,10 @@ public static class ClientHelloParser
     /// <returns>True when the hello is complete and valid, with <paramref name="hello"/> finished.</returns>
     private static bool TryParseInOnePass(ref HandshakeReader reader, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
+        // Too few bytes for even one record holding the message: the walk answers how many more are needed, without this read.
+        // (A hello arriving in many pieces is parsed on each; reading its body each time would cost the square of its size.)
         int end = HandshakeLengthAhead(reader.UnreadContiguous, maxHandshakeLength);
-        if (end < 0)
+        if (end < 0 || reader.UnreadLength < RecordHeaderLength + end)
         {
             return false;
         }
@@ -130,6 +132,7 @@ public static class ClientHelloParser
     /// The handshake message length from the first record and handshake headers, when both lie in
     /// <paramref name="input"/> and describe an acceptable ClientHello start; otherwise -1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int HandshakeLengthAhead(ReadOnlySpan<byte> input, int maxHandshakeLength)
     {
         if (input.Length < RecordHeaderLength + HandshakeHeaderLength
@@ -234,31 +237,23 @@ public static class ClientHelloParser
     }
 
     /// <summary>
-    /// The usual hello, answered from its two headers: one record that holds exactly the whole ClientHello, all received.
-    /// Every other shape, and every header a check below would refuse, goes to <see cref="ScanRecords"/>, which reaches the
-    /// same outcome for this one by the general walk (over a sequence, a walk through every segment).
+    /// The usual hello, answered from its two headers: one record that holds exactly the whole ClientHello, all received in
+    /// one span. Every other shape, and every header a check would refuse, goes to the record reader and, failing that, to
+    /// <see cref="ScanRecords"/>, which reach the same outcome for this one too.
     /// </summary>
-    /// <param name="input">The first contiguous bytes received.</param>
-    /// <param name="received">All the bytes received, <paramref name="input"/> included.</param>
+    /// <param name="input">All the bytes received.</param>
     /// <param name="hello">Receives the extent of the hello.</param>
     /// <param name="maxHandshakeLength">The size cap.</param>
-    private static bool IsWholeInOneRecord(ReadOnlySpan<byte> input, long received, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static bool IsWholeInOneRecord(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        if (input.Length < RecordHeaderLength + HandshakeHeaderLength
-            || input[0] != ContentTypeHandshake || input[1] != 3 || input[RecordHeaderLength] != HandshakeTypeClientHello)
+        int handshakeLength = HandshakeLengthAhead(input, maxHandshakeLength);
+        if (handshakeLength < 0 || BinaryPrimitives.ReadUInt16BigEndian(input[3..]) != handshakeLength
+            || input.Length - RecordHeaderLength < handshakeLength)
         {
             return false;
         }
 
-        int recordLength = BinaryPrimitives.ReadUInt16BigEndian(input[3..]);
-        int handshakeLength = HandshakeHeaderLength + ((input[6] << 16) | (input[7] << 8) | input[8]);
-        if (recordLength != handshakeLength || recordLength > MaxFragmentLength || handshakeLength > maxHandshakeLength
-            || received - RecordHeaderLength < recordLength)
-        {
-            return false;
-        }
-
-        hello._bytesConsumed = RecordHeaderLength + recordLength;
+        hello._bytesConsumed = RecordHeaderLength + handshakeLength;
         hello._recordCount = 1;
         hello._handshakeLength = handshakeLength;
         return true;

@@ -64,6 +64,9 @@ internal ref struct HandshakeReader
     /// <summary>The next contiguous bytes of the input (before the first read: from the first record header on).</summary>
     internal readonly ReadOnlySpan<byte> UnreadContiguous => _cursor.Current;
 
+    /// <summary>The input's bytes not yet read (before the first read: all of them).</summary>
+    internal readonly long UnreadLength => _cursor.Remaining;
+
     /// <summary>Offset of the next byte in the handshake stream.</summary>
     internal readonly int Position => _chunkEnd - _chunk.Length;
 
