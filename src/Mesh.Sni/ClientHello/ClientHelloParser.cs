@@ -398,7 +398,10 @@ public static class ClientHelloParser
         return ClientHelloParseStatus.TooLarge;
     }
 
-    /// <summary>Parses the ClientHello body; the record scan has checked that all of it is present.</summary>
+    /// <summary>
+    /// Parses the ClientHello body through the reader. Lengths are checked against the message length, not against what was
+    /// received: a read past the data only marks the reader, and the caller then lets the record walk decide.
+    /// </summary>
     /// <remarks>
     /// RFC 8446 §4.1.2 (RFC 5246 §7.4.1.2 for TLS 1.0–1.2, where the extensions block may be absent):
     /// <code>
@@ -1125,7 +1128,7 @@ public static class ClientHelloParser
                     ReadOnlySpan<byte> piece = reader.ReadContiguous(nameLength - done);
                     if (piece.IsEmpty)
                     {
-                        // Past the data, which the record scan rules out; the reader has marked the overrun.
+                        // Past the data or into a faulty record: the reader has marked it, and the record walk will name it.
                         break;
                     }
 
@@ -1193,7 +1196,7 @@ public static class ClientHelloParser
             ReadOnlySpan<byte> chunk = reader.ReadContiguous(listEnd - reader.Position);
             if (chunk.IsEmpty)
             {
-                // Past the data, which the record scan rules out; the reader has marked the overrun.
+                // Past the data or into a faulty record: the reader has marked it, and the record walk will name it.
                 break;
             }
 
