@@ -443,14 +443,10 @@ public static class ClientHelloParser
 
                 // opaque legacy_session_id<0..32>;
                 int sessionIdLength = reader.ReadUInt8();
-                if (sessionIdLength > MaxSessionIdLength)
+                ClientHelloInvalidReason reason = CheckSessionId(sessionIdLength, end - reader.Position);
+                if (reason != ClientHelloInvalidReason.None)
                 {
-                    return ClientHelloInvalidReason.SessionIdTooLong;
-                }
-
-                if (end - reader.Position < sessionIdLength)
-                {
-                    return ClientHelloInvalidReason.SessionIdOverrun;
+                    return reason;
                 }
 
                 reader.Skip(sessionIdLength);
@@ -464,19 +460,10 @@ public static class ClientHelloParser
             case HeadField.CipherSuites:
                 // CipherSuite cipher_suites<2..2^16-2>;
                 int cipherSuitesLength = reader.ReadUInt16();
-                if (end - reader.Position < cipherSuitesLength)
+                reason = CheckCipherSuites(cipherSuitesLength, end - reader.Position);
+                if (reason != ClientHelloInvalidReason.None)
                 {
-                    return ClientHelloInvalidReason.CipherSuitesOverrun;
-                }
-
-                if (cipherSuitesLength == 0)
-                {
-                    return ClientHelloInvalidReason.CipherSuitesEmpty;
-                }
-
-                if ((cipherSuitesLength & 1) != 0)
-                {
-                    return ClientHelloInvalidReason.CipherSuitesOddLength;
+                    return reason;
                 }
 
                 hello._cipherSuiteCount = cipherSuitesLength / 2;
@@ -491,44 +478,28 @@ public static class ClientHelloParser
             case HeadField.CompressionMethods:
                 // opaque legacy_compression_methods<1..2^8-1>;
                 int compressionLength = reader.ReadUInt8();
-                if (compressionLength == 0)
+                reason = CheckCompressionMethods(compressionLength, end - reader.Position);
+                if (reason != ClientHelloInvalidReason.None)
                 {
-                    return ClientHelloInvalidReason.CompressionMethodsEmpty;
-                }
-
-                if (end - reader.Position < compressionLength)
-                {
-                    return ClientHelloInvalidReason.CompressionMethodsOverrun;
+                    return reason;
                 }
 
                 reader.Skip(compressionLength);
-
-                // RFC 5246 §7.4.1.2: "the presence of extensions can be detected by determining whether there are bytes
-                // following the compression_methods at the end of the ClientHello".
                 int left = end - reader.Position;
-                if (left == 0)
-                {
-                    return ClientHelloInvalidReason.None;
-                }
-
                 if (left < 2)
                 {
-                    return ClientHelloInvalidReason.ExtensionsLengthTruncated;
+                    // No extensions (TLS 1.0-1.2), or one byte where their length belongs.
+                    return left == 0 ? ClientHelloInvalidReason.None : ClientHelloInvalidReason.ExtensionsLengthTruncated;
                 }
 
                 goto case HeadField.ExtensionsLength;
 
             case HeadField.ExtensionsLength:
                 int extensionsLength = reader.ReadUInt16();
-                int rest = end - reader.Position;
-                if (extensionsLength > rest)
+                reason = CheckExtensionsLength(extensionsLength, end - reader.Position);
+                if (reason != ClientHelloInvalidReason.None)
                 {
-                    return ClientHelloInvalidReason.ExtensionsOverrun;
-                }
-
-                if (extensionsLength < rest)
-                {
-                    return ClientHelloInvalidReason.TrailingHandshakeData;
+                    return reason;
                 }
 
                 hello._extensionsOffset = reader.Position;
@@ -574,14 +545,10 @@ public static class ClientHelloParser
         hello._legacyVersion = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
         p += 2 + 32;
         int sessionIdLength = message[p++];
-        if (sessionIdLength > MaxSessionIdLength)
+        ClientHelloInvalidReason reason = CheckSessionId(sessionIdLength, end - p);
+        if (reason != ClientHelloInvalidReason.None)
         {
-            return ClientHelloInvalidReason.SessionIdTooLong;
-        }
-
-        if (end - p < sessionIdLength)
-        {
-            return ClientHelloInvalidReason.SessionIdOverrun;
+            return reason;
         }
 
         p += sessionIdLength;
@@ -599,19 +566,10 @@ public static class ClientHelloParser
 
         int cipherSuitesLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
         p += 2;
-        if (end - p < cipherSuitesLength)
+        reason = CheckCipherSuites(cipherSuitesLength, end - p);
+        if (reason != ClientHelloInvalidReason.None)
         {
-            return ClientHelloInvalidReason.CipherSuitesOverrun;
-        }
-
-        if (cipherSuitesLength == 0)
-        {
-            return ClientHelloInvalidReason.CipherSuitesEmpty;
-        }
-
-        if ((cipherSuitesLength & 1) != 0)
-        {
-            return ClientHelloInvalidReason.CipherSuitesOddLength;
+            return reason;
         }
 
         hello._cipherSuiteCount = cipherSuitesLength / 2;
@@ -629,28 +587,19 @@ public static class ClientHelloParser
         }
 
         int compressionLength = message[p++];
-        if (compressionLength == 0)
+        reason = CheckCompressionMethods(compressionLength, end - p);
+        if (reason != ClientHelloInvalidReason.None)
         {
-            return ClientHelloInvalidReason.CompressionMethodsEmpty;
-        }
-
-        if (end - p < compressionLength)
-        {
-            return ClientHelloInvalidReason.CompressionMethodsOverrun;
+            return reason;
         }
 
         p += compressionLength;
 
         // Extension extensions<8..2^16-1>; absent in a TLS 1.0-1.2 hello (RFC 5246 §7.4.1.2).
         int left = end - p;
-        if (left == 0)
-        {
-            return ClientHelloInvalidReason.None;
-        }
-
         if (left < 2)
         {
-            return ClientHelloInvalidReason.ExtensionsLengthTruncated;
+            return left == 0 ? ClientHelloInvalidReason.None : ClientHelloInvalidReason.ExtensionsLengthTruncated;
         }
 
         if (message.Length - p < 2)
@@ -660,15 +609,10 @@ public static class ClientHelloParser
 
         int extensionsLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
         p += 2;
-        left -= 2;
-        if (extensionsLength > left)
+        reason = CheckExtensionsLength(extensionsLength, end - p);
+        if (reason != ClientHelloInvalidReason.None)
         {
-            return ClientHelloInvalidReason.ExtensionsOverrun;
-        }
-
-        if (extensionsLength < left)
-        {
-            return ClientHelloInvalidReason.TrailingHandshakeData;
+            return reason;
         }
 
         hello._extensionsOffset = p;
@@ -689,6 +633,34 @@ public static class ClientHelloParser
             seen.Dispose();
         }
     }
+
+    // The length rules of the fields before the extensions, shared by the span parse and the reader: each takes the field's
+    // length and the bytes of the message left after it.
+
+    // opaque legacy_session_id<0..32>;
+    private static ClientHelloInvalidReason CheckSessionId(int length, int rest) =>
+        length > MaxSessionIdLength ? ClientHelloInvalidReason.SessionIdTooLong
+        : rest < length ? ClientHelloInvalidReason.SessionIdOverrun
+        : ClientHelloInvalidReason.None;
+
+    // CipherSuite cipher_suites<2..2^16-2>; (two bytes each)
+    private static ClientHelloInvalidReason CheckCipherSuites(int length, int rest) =>
+        rest < length ? ClientHelloInvalidReason.CipherSuitesOverrun
+        : length == 0 ? ClientHelloInvalidReason.CipherSuitesEmpty
+        : (length & 1) != 0 ? ClientHelloInvalidReason.CipherSuitesOddLength
+        : ClientHelloInvalidReason.None;
+
+    // opaque legacy_compression_methods<1..2^8-1>;
+    private static ClientHelloInvalidReason CheckCompressionMethods(int length, int rest) =>
+        length == 0 ? ClientHelloInvalidReason.CompressionMethodsEmpty
+        : rest < length ? ClientHelloInvalidReason.CompressionMethodsOverrun
+        : ClientHelloInvalidReason.None;
+
+    // Extension extensions<8..2^16-1>; the block ends the message exactly.
+    private static ClientHelloInvalidReason CheckExtensionsLength(int length, int rest) =>
+        length > rest ? ClientHelloInvalidReason.ExtensionsOverrun
+        : length < rest ? ClientHelloInvalidReason.TrailingHandshakeData
+        : ClientHelloInvalidReason.None;
 
     private static ClientHelloInvalidReason LeaveToReader(HeadField at, int offset, out HeadField field, out int fieldOffset)
     {
