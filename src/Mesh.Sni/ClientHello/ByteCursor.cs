@@ -14,10 +14,6 @@ internal ref struct ByteCursor
     private SequencePosition _next;
     private long _remaining;
 
-    internal ByteCursor(ReadOnlySpan<byte> span) => Start(span);
-
-    internal ByteCursor(scoped in ReadOnlySequence<byte> sequence) => Start(sequence);
-
     /// <summary>Points the cursor at <paramref name="span"/>, in place.</summary>
     internal void Start(ReadOnlySpan<byte> span)
     {
@@ -48,8 +44,8 @@ internal ref struct ByteCursor
         _next = start;
         _span = default;
 
-        // The first segment is fetched once here, so every copy of the cursor (the parser keeps one at the first record)
-        // starts without asking the sequence again.
+        // The first segment is fetched here, so that Current holds the first bytes before any read: the parser checks the
+        // first record and handshake headers there.
         NextSegment();
     }
 
@@ -120,7 +116,7 @@ internal ref struct ByteCursor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool NextSegment()
     {
-        // Straight from the segment list (see the constructor): TryGet works out the sequence's kind and casts again on every
+        // Straight from the segment list (see Start): TryGet works out the sequence's kind and casts again on every
         // call, which a hello in small segments would pay once per segment.
         while (_remaining > 0 && _next.GetObject() is { } next)
         {

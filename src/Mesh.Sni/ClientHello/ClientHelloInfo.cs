@@ -115,7 +115,16 @@ public ref struct ClientHelloInfo
 
     internal readonly HandshakeReader CreateReader(int offset)
     {
-        var reader = new HandshakeReader(_fromSequence ? new ByteCursor(_sequence) : new ByteCursor(_span));
+        HandshakeReader reader = default;
+        if (_fromSequence)
+        {
+            reader.Start(_sequence);
+        }
+        else
+        {
+            reader.Start(_span);
+        }
+
         reader.Skip(offset);
         return reader;
     }

@@ -31,29 +31,19 @@ internal ref struct HandshakeReader
     internal void Start(ReadOnlySpan<byte> input)
     {
         _cursor.Start(input);
-        _chunk = default;
-        _recordRemaining = 0;
-        _chunkEnd = 0;
-        _records = 0;
-        _overrun = false;
+        BeforeFirstRecord();
     }
 
     /// <inheritdoc cref="Start(ReadOnlySpan{byte})"/>
     internal void Start(scoped in ReadOnlySequence<byte> input)
     {
         _cursor.Start(input);
-        _chunk = default;
-        _recordRemaining = 0;
-        _chunkEnd = 0;
-        _records = 0;
-        _overrun = false;
+        BeforeFirstRecord();
     }
 
-    /// <summary>Starts at the first handshake byte of the records that begin at the cursor.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal HandshakeReader(ByteCursor cursorAtFirstRecord)
+    private void BeforeFirstRecord()
     {
-        _cursor = cursorAtFirstRecord;
         _chunk = default;
         _recordRemaining = 0;
         _chunkEnd = 0;
