@@ -624,14 +624,7 @@ public static class ClientHelloParser
 
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
-        try
-        {
-            return WalkExtensions(message.Slice(p, extensionsLength), p, ref hello, ref seen);
-        }
-        finally
-        {
-            seen.Dispose();
-        }
+        return WalkExtensions(message.Slice(p, extensionsLength), p, ref hello, ref seen);
     }
 
     // The length rules of the fields before the extensions, shared by the span parse and the reader: each takes the field's
@@ -706,18 +699,12 @@ public static class ClientHelloParser
         // Not zeroed ([SkipLocalsInit]): the set writes each list slot before reading it.
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
-        try
-        {
-            // The usual case, the whole block in one record and one segment, is walked as a span with local offsets.
-            int blockOffset = reader.Position;
-            return reader.TryReadContiguous(end - blockOffset, out ReadOnlySpan<byte> block)
-                ? WalkExtensions(block, blockOffset, ref hello, ref seen)
-                : WalkExtensions(ref reader, ref hello, end, ref seen);
-        }
-        finally
-        {
-            seen.Dispose();
-        }
+
+        // The usual case, the whole block in one record and one segment, is walked as a span with local offsets.
+        int blockOffset = reader.Position;
+        return reader.TryReadContiguous(end - blockOffset, out ReadOnlySpan<byte> block)
+            ? WalkExtensions(block, blockOffset, ref hello, ref seen)
+            : WalkExtensions(ref reader, ref hello, end, ref seen);
     }
 
     private static ClientHelloInvalidReason WalkExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end, ref ExtensionTypeSet seen)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
@@ -7,17 +6,25 @@ namespace Mesh.Sni.ClientHello;
 /// The extension types seen so far, to refuse a repeated one (RFC 8446 §4.2). Real hellos carry 7 to 20 extensions, most
 /// of them registered types below 64 (server_name 0 to key_share 51): those take one exact bit each. The few others (GREASE,
 /// renegotiation_info, ECH, ALPS) go through a 64-bit filter and a short stack list. A hostile hello with thousands of
-/// empty extensions moves to a pooled 2^16-bit set, so the check stays linear.
+/// empty extensions moves to a 2^16-bit set of the thread's, so the check stays linear.
 /// </summary>
+/// <remarks>
+/// The set holds no object reference: a struct with one must be zeroed whole in the prologue of every frame it lives in
+/// (<c>[SkipLocalsInit]</c> cannot skip GC references), and that 160-byte clear was a measurable part of a parse. The
+/// large set is therefore the thread's own, taken by a parse only while it runs (a parse never yields its thread).
+/// </remarks>
 internal struct ExtensionTypeSet
 {
     internal const int ListCapacity = 64;
+
+    [ThreadStatic]
+    private static ulong[]? t_bits;
 
     private TypeList _list;
     private int _count;
     private ulong _low;
     private ulong _filter;
-    private ulong[]? _bits;
+    private bool _large;
 
     /// <summary>Empties the set; the list slots need no clearing, only the first <c>_count</c> are read.</summary>
     internal void Reset()
@@ -25,7 +32,7 @@ internal struct ExtensionTypeSet
         _count = 0;
         _low = 0;
         _filter = 0;
-        _bits = null;
+        _large = false;
     }
 
     /// <summary>Adds a type; false when it was already there.</summary>
@@ -49,7 +56,8 @@ internal struct ExtensionTypeSet
 
     private bool TryAddHigh(ushort type)
     {
-        if (_bits is null)
+        ulong[] bits;
+        if (!_large)
         {
             ulong bit = 1UL << (int)((type * 0x9E3779B1u) >> 26);
             if ((_filter & bit) != 0 && ((ReadOnlySpan<ushort>)_list)[.._count].Contains(type))
@@ -64,15 +72,22 @@ internal struct ExtensionTypeSet
                 return true;
             }
 
-            _bits = ArrayPool<ulong>.Shared.Rent(65536 / 64);
-            Array.Clear(_bits, 0, 65536 / 64);
+            // Once per thread, and only for a hostile hello: the 8 KiB set is kept for the thread's later parses.
+            bits = t_bits ??= new ulong[65536 / 64];
+            Array.Clear(bits);
             foreach (ushort seen in (ReadOnlySpan<ushort>)_list)
             {
-                _bits[seen >> 6] |= 1UL << (seen & 63);
+                bits[seen >> 6] |= 1UL << (seen & 63);
             }
+
+            _large = true;
+        }
+        else
+        {
+            bits = t_bits!;
         }
 
-        ref ulong word = ref _bits[type >> 6];
+        ref ulong word = ref bits[type >> 6];
         ulong mask = 1UL << (type & 63);
         if ((word & mask) != 0)
         {
@@ -81,16 +96,6 @@ internal struct ExtensionTypeSet
 
         word |= mask;
         return true;
-    }
-
-    /// <summary>Returns the pooled set, if one was taken.</summary>
-    internal void Dispose()
-    {
-        if (_bits is not null)
-        {
-            ArrayPool<ulong>.Shared.Return(_bits);
-            _bits = null;
-        }
     }
 
     [InlineArray(ListCapacity)]

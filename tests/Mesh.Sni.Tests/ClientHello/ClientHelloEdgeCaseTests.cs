@@ -109,6 +109,22 @@ public sealed class ClientHelloEdgeCaseTests
     }
 
     [Test]
+    public void Each_hello_starts_with_no_extension_types_seen_even_after_hundreds()
+    {
+        // Past 64 unusual types the duplicate check moves to a set the thread keeps: nothing of one hello may carry over.
+        byte[] distinct = Hello(Body(Extensions([.. Enumerable.Range(1000, 300).Select(t => Extension(t, []))])));
+        byte[] repeated = Hello(Body(Extensions([.. Enumerable.Range(2000, 300).Select(t => Extension(t, [])), Extension(2299, [])])));
+        for (int round = 0; round < 3; round++)
+        {
+            Assert.That(ClientHelloParser.Parse(distinct, out ClientHelloInfo first), Is.EqualTo(ClientHelloParseStatus.Complete));
+            Assert.That(first.ExtensionCount, Is.EqualTo(300));
+            Assert.That(ClientHelloParser.Parse(repeated, out ClientHelloInfo second), Is.EqualTo(ClientHelloParseStatus.Invalid));
+            Assert.That(second.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.DuplicateExtension));
+            Assert.That(ClientHelloParser.Parse(Segments.Every(distinct, 7), out _), Is.EqualTo(ClientHelloParseStatus.Complete));
+        }
+    }
+
+    [Test]
     public void Hello_over_the_cap_is_too_large_as_soon_as_its_length_is_known()
     {
         byte[] header = Concat(Record(Concat(U8(1), U24(70_000)), length: 16384));
