@@ -46,7 +46,7 @@ internal ref struct ByteCursor
 
         // The first segment is fetched here, so that Current holds the first bytes before any read: the parser checks the
         // first record and handshake headers there.
-        NextSegment();
+        NextSegment(out _);
     }
 
     /// <summary>The next bytes that are contiguous in the input (empty only when none remain).</summary>
@@ -101,20 +101,21 @@ internal ref struct ByteCursor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<byte> Take(int max)
     {
-        if (_span.IsEmpty && !NextSegment())
+        ReadOnlySpan<byte> span = _span;
+        if (span.IsEmpty && !NextSegment(out span))
         {
             return default;
         }
 
-        int n = Math.Min(max, _span.Length);
-        ReadOnlySpan<byte> result = _span[..n];
-        _span = _span[n..];
+        int n = Math.Min(max, span.Length);
+        _span = span[n..];
         _remaining -= n;
-        return result;
+        return span[..n];
     }
 
+    /// <summary>Moves to the next segment that has bytes, handing them over in <paramref name="span"/> as well.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool NextSegment()
+    private bool NextSegment(out ReadOnlySpan<byte> span)
     {
         // Straight from the segment list (see Start): TryGet works out the sequence's kind and casts again on every
         // call, which a hello in small segments would pay once per segment.
@@ -122,26 +123,28 @@ internal ref struct ByteCursor
         {
             var segment = Unsafe.As<ReadOnlySequenceSegment<byte>>(next);
             int start = _next.GetInteger();
-            ReadOnlySpan<byte> span = segment.Memory.Span;
+            ReadOnlySpan<byte> bytes = segment.Memory.Span;
             SequencePosition end = _sequence.End;
             if (ReferenceEquals(segment, end.GetObject()))
             {
-                span = span[start..end.GetInteger()];
+                bytes = bytes[start..end.GetInteger()];
                 _next = end;
             }
             else
             {
-                span = span[start..];
+                bytes = bytes[start..];
                 _next = new SequencePosition(segment.Next, 0);
             }
 
-            if (!span.IsEmpty)
+            if (!bytes.IsEmpty)
             {
-                _span = span;
+                _span = bytes;
+                span = bytes;
                 return true;
             }
         }
 
+        span = default;
         return false;
     }
 }

@@ -710,11 +710,15 @@ public static class ClientHelloParser
     private static ClientHelloInvalidReason WalkExtensions(ref HandshakeReader reader, ref ClientHelloInfo hello, int end, ref ExtensionTypeSet seen)
     {
         int count = 0;
-        while (reader.Position < end)
+
+        // The offset is kept here rather than asked of the reader (its position sits behind a reference): every step below
+        // moves the reader by exactly what it adds, an extension's parse by the extension's length (the reader keeps
+        // counting past the data, so that holds for a truncated one too).
+        int offset = reader.Position;
+        while (offset < end)
         {
             // The extensions that lie whole in the current record and segment are walked as a span, as a contiguous block
             // is; only one that straddles a boundary goes through the reader, so a segmented hello costs about a whole one.
-            int offset = reader.Position;
             ReadOnlySpan<byte> chunk = reader.PeekContiguous(end - offset);
             bool last = chunk.Length == end - offset;
             int walked = WalkExtensionsInChunk(chunk, offset, last, ref hello, ref seen, ref count, out ClientHelloInvalidReason reason);
@@ -724,22 +728,26 @@ public static class ClientHelloParser
             }
 
             reader.Skip(walked);
+            offset += walked;
             if (last)
             {
                 break;
             }
 
-            if (end - reader.Position < 4)
+            if (end - offset < 4)
             {
                 return ClientHelloInvalidReason.ExtensionHeaderTruncated;
             }
 
             ushort type = (ushort)reader.ReadUInt16();
             int length = reader.ReadUInt16();
-            if (end - reader.Position < length)
+            offset += 4;
+            if (end - offset < length)
             {
                 return ClientHelloInvalidReason.ExtensionOverrun;
             }
+
+            offset += length;
 
             if (!seen.TryAdd(type))
             {
@@ -1039,10 +1047,10 @@ public static class ClientHelloParser
             return ClientHelloInvalidReason.ServerNameListEmpty;
         }
 
-        int listEnd = reader.Position + listLength;
-        while (reader.Position < listEnd)
+        // What is left of the list is counted here rather than asked of the reader, whose position sits behind a reference.
+        for (int left = listLength; left > 0;)
         {
-            if (listEnd - reader.Position < 3)
+            if (left < 3)
             {
                 return ClientHelloInvalidReason.ServerNameEntryTruncated;
             }
@@ -1054,10 +1062,13 @@ public static class ClientHelloParser
             }
 
             int nameLength = reader.ReadUInt16();
-            if (listEnd - reader.Position < nameLength)
+            left -= 3;
+            if (left < nameLength)
             {
                 return ClientHelloInvalidReason.ServerNameEntryTruncated;
             }
+
+            left -= nameLength;
 
             if (hello._hasServerName)
             {
@@ -1144,20 +1155,22 @@ public static class ClientHelloParser
         }
 
         int listStart = reader.Position;
-        int listEnd = listStart + listLength;
         int count = 0;
 
         // A chunk at a time (the list as it lies in records and segments): a name's length byte says where the next one
-        // starts, so a name that runs on into the next chunk only carries its remaining bytes over.
+        // starts, so a name that runs on into the next chunk only carries its remaining bytes over. What is left of the
+        // list is counted here rather than asked of the reader, whose position sits behind a reference.
         int carry = 0;
-        while (reader.Position < listEnd)
+        for (int left = listLength; left > 0;)
         {
-            ReadOnlySpan<byte> chunk = reader.ReadContiguous(listEnd - reader.Position);
+            ReadOnlySpan<byte> chunk = reader.ReadContiguous(left);
             if (chunk.IsEmpty)
             {
                 // Past the data or into a faulty record: the reader has marked it, and the record walk will name it.
                 break;
             }
+
+            left -= chunk.Length;
 
             int next = carry;
             while (next < chunk.Length)

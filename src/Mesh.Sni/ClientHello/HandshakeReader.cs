@@ -134,27 +134,24 @@ internal ref struct HandshakeReader
     /// <returns>Empty only past the data.</returns>
     internal ReadOnlySpan<byte> PeekContiguous(int max)
     {
-        if (_chunk.IsEmpty)
-        {
-            NextChunk();
-        }
-
-        return _chunk.Length <= max ? _chunk : _chunk[..max];
+        ReadOnlySpan<byte> chunk = CurrentChunk();
+        return chunk.Length <= max ? chunk : chunk[..max];
     }
 
     /// <summary>Reads the next bytes that are contiguous in the input, at most <paramref name="max"/>.</summary>
     /// <returns>Empty only past the data, which marks an overrun.</returns>
     internal ReadOnlySpan<byte> ReadContiguous(int max)
     {
-        if (_chunk.IsEmpty && !NextChunk())
+        ReadOnlySpan<byte> chunk = CurrentChunk();
+        if (chunk.IsEmpty)
         {
             Overran(max);
             return default;
         }
 
-        ReadOnlySpan<byte> bytes = _chunk.Length <= max ? _chunk : _chunk[..max];
-        _chunk = _chunk[bytes.Length..];
-        return bytes;
+        int n = Math.Min(max, chunk.Length);
+        _chunk = chunk[n..];
+        return chunk[..n];
     }
 
     /// <summary>Copies the next <paramref name="destination"/>.Length bytes, across record and segment boundaries.</summary>
@@ -163,61 +160,75 @@ internal ref struct HandshakeReader
         int done = 0;
         while (done < destination.Length)
         {
-            if (_chunk.IsEmpty && !NextChunk())
+            ReadOnlySpan<byte> chunk = CurrentChunk();
+            if (chunk.IsEmpty)
             {
                 destination[done..].Clear();
                 Overran(destination.Length - done);
                 break;
             }
 
-            int n = Math.Min(destination.Length - done, _chunk.Length);
-            _chunk[..n].CopyTo(destination[done..]);
-            _chunk = _chunk[n..];
+            int n = Math.Min(destination.Length - done, chunk.Length);
+            chunk[..n].CopyTo(destination[done..]);
+            _chunk = chunk[n..];
             done += n;
         }
     }
 
     private byte ReadUInt8Slow()
     {
-        if (_chunk.IsEmpty && !NextChunk())
+        ReadOnlySpan<byte> chunk = CurrentChunk();
+        if (chunk.IsEmpty)
         {
             Overran(1);
             return 0;
         }
 
-        byte value = _chunk[0];
-        _chunk = _chunk[1..];
-        return value;
+        _chunk = chunk[1..];
+        return chunk[0];
     }
 
     private void SkipSlow(int count)
     {
         while (count > 0)
         {
-            if (_chunk.IsEmpty && !NextChunk())
+            ReadOnlySpan<byte> chunk = CurrentChunk();
+            if (chunk.IsEmpty)
             {
                 Overran(count);
                 return;
             }
 
-            int n = Math.Min(count, _chunk.Length);
-            _chunk = _chunk[n..];
+            int n = Math.Min(count, chunk.Length);
+            _chunk = chunk[n..];
             count -= n;
         }
     }
 
+    // The steps below hand the chunk over as a value: the reader's fields live behind a reference, and reading back what was
+    // just stored would chain every step to the store before it.
+
+    /// <summary>The unread bytes of the current chunk, or of the next one when it is used up; empty past the data.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool NextChunk()
+    private ReadOnlySpan<byte> CurrentChunk()
+    {
+        ReadOnlySpan<byte> chunk = _chunk;
+        return chunk.IsEmpty ? NextChunk() : chunk;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> NextChunk()
     {
         if (_recordRemaining == 0 && !NextRecord())
         {
-            return false;
+            return default;
         }
 
-        _chunk = _cursor.Take(_recordRemaining);
-        _recordRemaining -= _chunk.Length;
-        _chunkEnd += _chunk.Length;
-        return !_chunk.IsEmpty;
+        ReadOnlySpan<byte> chunk = _cursor.Take(_recordRemaining);
+        _chunk = chunk;
+        _recordRemaining -= chunk.Length;
+        _chunkEnd += chunk.Length;
+        return chunk;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)] // once per record: kept out of the loops that step through chunks
