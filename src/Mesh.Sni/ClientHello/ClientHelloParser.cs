@@ -433,7 +433,10 @@ public static class ClientHelloParser
             return headReason;
         }
 
+        // The bytes of the message after the reader's position, counted here: every read below moves the reader by exactly
+        // what it subtracts (past the data too), and the position itself sits behind a reference.
         reader.Skip(fieldOffset);
+        int rest = end - fieldOffset;
         switch (field)
         {
             case HeadField.LegacyVersion:
@@ -443,14 +446,16 @@ public static class ClientHelloParser
 
                 // opaque legacy_session_id<0..32>;
                 int sessionIdLength = reader.ReadUInt8();
-                ClientHelloInvalidReason reason = CheckSessionId(sessionIdLength, end - reader.Position);
+                rest -= 2 + 32 + 1;
+                ClientHelloInvalidReason reason = CheckSessionId(sessionIdLength, rest);
                 if (reason != ClientHelloInvalidReason.None)
                 {
                     return reason;
                 }
 
                 reader.Skip(sessionIdLength);
-                if (end - reader.Position < 2)
+                rest -= sessionIdLength;
+                if (rest < 2)
                 {
                     return ClientHelloInvalidReason.BodyTruncated;
                 }
@@ -460,7 +465,8 @@ public static class ClientHelloParser
             case HeadField.CipherSuites:
                 // CipherSuite cipher_suites<2..2^16-2>;
                 int cipherSuitesLength = reader.ReadUInt16();
-                reason = CheckCipherSuites(cipherSuitesLength, end - reader.Position);
+                rest -= 2;
+                reason = CheckCipherSuites(cipherSuitesLength, rest);
                 if (reason != ClientHelloInvalidReason.None)
                 {
                     return reason;
@@ -468,7 +474,8 @@ public static class ClientHelloParser
 
                 hello._cipherSuiteCount = cipherSuitesLength / 2;
                 reader.Skip(cipherSuitesLength);
-                if (end - reader.Position < 1)
+                rest -= cipherSuitesLength;
+                if (rest < 1)
                 {
                     return ClientHelloInvalidReason.BodyTruncated;
                 }
@@ -478,31 +485,33 @@ public static class ClientHelloParser
             case HeadField.CompressionMethods:
                 // opaque legacy_compression_methods<1..2^8-1>;
                 int compressionLength = reader.ReadUInt8();
-                reason = CheckCompressionMethods(compressionLength, end - reader.Position);
+                rest -= 1;
+                reason = CheckCompressionMethods(compressionLength, rest);
                 if (reason != ClientHelloInvalidReason.None)
                 {
                     return reason;
                 }
 
                 reader.Skip(compressionLength);
-                int left = end - reader.Position;
-                if (left < 2)
+                rest -= compressionLength;
+                if (rest < 2)
                 {
                     // No extensions (TLS 1.0-1.2), or one byte where their length belongs.
-                    return left == 0 ? ClientHelloInvalidReason.None : ClientHelloInvalidReason.ExtensionsLengthTruncated;
+                    return rest == 0 ? ClientHelloInvalidReason.None : ClientHelloInvalidReason.ExtensionsLengthTruncated;
                 }
 
                 goto case HeadField.ExtensionsLength;
 
             case HeadField.ExtensionsLength:
                 int extensionsLength = reader.ReadUInt16();
-                reason = CheckExtensionsLength(extensionsLength, end - reader.Position);
+                rest -= 2;
+                reason = CheckExtensionsLength(extensionsLength, rest);
                 if (reason != ClientHelloInvalidReason.None)
                 {
                     return reason;
                 }
 
-                hello._extensionsOffset = reader.Position;
+                hello._extensionsOffset = end - rest;
                 hello._extensionsLength = extensionsLength;
                 goto default;
 
@@ -739,8 +748,9 @@ public static class ClientHelloParser
                 return ClientHelloInvalidReason.ExtensionHeaderTruncated;
             }
 
-            ushort type = (ushort)reader.ReadUInt16();
-            int length = reader.ReadUInt16();
+            uint header = reader.ReadUInt32();
+            ushort type = (ushort)(header >> 16);
+            int length = (int)(header & 0xffff);
             offset += 4;
             if (end - offset < length)
             {

@@ -95,10 +95,19 @@ internal ref struct HandshakeReader
         return (ReadUInt8Slow() << 8) | ReadUInt8();
     }
 
-    internal int ReadUInt24()
+    /// <summary>Reads four bytes as one big-endian value, such as an extension's type and length together.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal uint ReadUInt32()
     {
-        int high = ReadUInt8();
-        return (high << 16) | ReadUInt16();
+        ReadOnlySpan<byte> chunk = _chunk;
+        if (chunk.Length >= 4)
+        {
+            _chunk = chunk[4..];
+            return BinaryPrimitives.ReadUInt32BigEndian(chunk);
+        }
+
+        uint high = (uint)ReadUInt16();
+        return (high << 16) | (uint)ReadUInt16();
     }
 
     /// <summary>Moves past <paramref name="count"/> bytes.</summary>
