@@ -433,8 +433,7 @@ public static class ClientHelloParser
             return headReason;
         }
 
-        // The bytes of the message after the reader's position, counted here: every read below moves the reader by exactly
-        // what it subtracts (past the data too), and the position itself sits behind a reference.
+        // The bytes of the message after the reader's position, counted here (see HandshakeReader.Position).
         reader.Skip(fieldOffset);
         int rest = end - fieldOffset;
         switch (field)
@@ -720,9 +719,8 @@ public static class ClientHelloParser
     {
         int count = 0;
 
-        // The offset is kept here rather than asked of the reader (its position sits behind a reference): every step below
-        // moves the reader by exactly what it adds, an extension's parse by the extension's length (the reader keeps
-        // counting past the data, so that holds for a truncated one too).
+        // The offset is counted here (see HandshakeReader.Position): each step below moves the reader by what it adds, an
+        // extension's parse by the extension's length.
         int offset = reader.Position;
         while (offset < end)
         {
@@ -1057,7 +1055,7 @@ public static class ClientHelloParser
             return ClientHelloInvalidReason.ServerNameListEmpty;
         }
 
-        // What is left of the list is counted here rather than asked of the reader, whose position sits behind a reference.
+        // What is left of the list is counted here (see HandshakeReader.Position).
         for (int left = listLength; left > 0;)
         {
             if (left < 3)
@@ -1169,7 +1167,7 @@ public static class ClientHelloParser
 
         // A chunk at a time (the list as it lies in records and segments): a name's length byte says where the next one
         // starts, so a name that runs on into the next chunk only carries its remaining bytes over. What is left of the
-        // list is counted here rather than asked of the reader, whose position sits behind a reference.
+        // list is counted here (see HandshakeReader.Position).
         int carry = 0;
         for (int left = listLength; left > 0;)
         {

@@ -58,6 +58,10 @@ internal ref struct HandshakeReader
     internal readonly long UnreadLength => _cursor.Remaining;
 
     /// <summary>Offset of the next byte in the handshake stream.</summary>
+    /// <remarks>
+    /// Every read moves it by exactly the bytes read, past the data too. The reader is reached through a reference, so a loop
+    /// that reads field after field keeps its own count instead of reading this back after each step.
+    /// </remarks>
     internal readonly int Position => _chunkEnd - _chunk.Length;
 
     /// <summary>Whether a read went past the data, or into a record that is not a well-formed handshake record (never for checked input).</summary>
