@@ -257,8 +257,8 @@ internal ref struct HandshakeReader
         }
         else
         {
-            Span<byte> copy = ((Span<byte>)room)[..RecordHeaderLength];
-            if (_cursor.CopyUpTo(copy) < RecordHeaderLength)
+            Span<byte> copy = room;
+            if (_cursor.CopyUpTo(copy) < copy.Length)
             {
                 return false;
             }
