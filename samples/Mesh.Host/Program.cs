@@ -21,8 +21,9 @@ if (arguments is null)
 
 if (arguments.Role == "gateway")
 {
-    // A gateway's socket continuations only parse, route and splice, never block: run them on the socket engine's epoll thread
-    // rather than handing every wake-up to the thread pool (see benchmarks/README.md). Read once, at the first socket operation.
+    // On Linux the gateway runs its own epoll loop. Elsewhere it runs on the socket engine, whose continuations here only
+    // parse, route and splice, never block: run them on the engine's own thread rather than handing every wake-up to the thread
+    // pool (see benchmarks/README.md). Read once, at the first socket operation.
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
     if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT") is null)
     {

@@ -27,6 +27,15 @@ internal sealed class ListenerGroup : IDisposable
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public Socket Listen(IPEndPoint endPoint, int backlog, Action<Socket> onAccepted, ILogger logger)
     {
+        Socket socket = Bind(endPoint, backlog);
+        _listeners.Add((socket, TcpAcceptLoop.RunAsync(socket, onAccepted, logger, null, _stopping.Token)));
+        return socket;
+    }
+
+    /// <summary>A socket bound to <paramref name="endPoint"/> and listening, for a component that runs its own accept loop.</summary>
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public static Socket Bind(IPEndPoint endPoint, int backlog)
+    {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -39,7 +48,6 @@ internal sealed class ListenerGroup : IDisposable
             throw;
         }
 
-        _listeners.Add((socket, TcpAcceptLoop.RunAsync(socket, onAccepted, logger, null, _stopping.Token)));
         return socket;
     }
 

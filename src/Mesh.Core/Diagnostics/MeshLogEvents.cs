@@ -49,6 +49,9 @@ public static class MeshLogEvents
     /// <summary>A gateway rebuilt its SNI routes from the catalog.</summary>
     public const int GatewayRoutesBuilt = 2008;
 
+    /// <summary>A gateway's connection loop failed unexpectedly; the connections it held were reset.</summary>
+    public const int GatewayLoopFailed = 2009;
+
     // 3000–3099: mutual TLS and peer validation.
 
     /// <summary>A mutual TLS handshake failed.</summary>

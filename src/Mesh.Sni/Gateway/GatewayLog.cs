@@ -48,6 +48,10 @@ internal static partial class GatewayLog
         Message = "Mesh gateway for {Datacenter} routes {RouteCount} SNI names")]
     public static partial void RoutesBuilt(ILogger logger, string datacenter, int routeCount);
 
+    [LoggerMessage(EventId = MeshLogEvents.GatewayLoopFailed, Level = LogLevel.Error,
+        Message = "Mesh gateway for {Datacenter}: the connection loop failed; its connections were reset")]
+    public static partial void LoopFailed(ILogger logger, string datacenter, Exception exception);
+
     [LoggerMessage(EventId = MeshLogEvents.ListenerDraining, Level = LogLevel.Information,
         Message = "Mesh gateway for {Datacenter} stopped accepting; draining {Active} connections")]
     public static partial void Draining(ILogger logger, string datacenter, int active);

@@ -8,23 +8,28 @@ using System.Text;
 using Mesh.ControlPlane;
 using Mesh.Identity;
 using Mesh.Sni.Gateway;
+using Mesh.Sni.Tests.Support;
 
 namespace Mesh.Sni.Tests.Gateway;
 
 /// <summary>
 /// The gateway over real sockets: real TLS clients (SslStream) whose ClientHello it routes, real TLS servers behind it that
-/// it never terminates.
+/// it never terminates. Every test runs on both of the gateway's engines: its own epoll loop (Linux) and the socket engine
+/// (other systems, or a splice clock other than the system's, which is how the second run here reaches it).
 /// </summary>
-public sealed class MeshGatewayTests
+[TestFixture(false)]
+[TestFixture(true)]
+public sealed class MeshGatewayTests(bool socketEngine)
 {
     private static readonly TrustDomain Td = TrustDomain.Parse("11111111-2222-3333-4444-555555555555.consul");
     private static readonly ServiceName Counting = new("counting");
 
     // Every backend serves this certificate and clients accept only it: what a client sees is the backend's, never the gateway's.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("NUnit", "NUnit1032", Justification = "Shared by both fixtures: GatewayCertificateTeardown disposes it once both have run.")]
     private static readonly X509Certificate2 BackendCertificate = CreateBackendCertificate();
 
-    [OneTimeTearDown]
-    public static void DisposeCertificate() => BackendCertificate.Dispose();
+    // Disposed once both fixtures are done (GatewayCertificateTeardown): a fixture's own teardown would pull it from the other.
+    internal static void DisposeCertificate() => BackendCertificate.Dispose();
 
     [Test]
     public async Task Exact_sni_of_a_local_service_reaches_its_endpoint_end_to_end_encrypted()
@@ -193,16 +198,136 @@ public sealed class MeshGatewayTests
         await gateway.DisposeAsync();
     }
 
-    private static async Task<MeshGateway> StartGateway(string datacenter, IServiceCatalog catalog, IPAddress? address = null)
+    [Test]
+    public async Task Both_directions_stream_while_neither_reader_keeps_up_and_a_half_close_goes_through()
+    {
+        // Raw TCP behind the gateway: after the hello it forwards bytes, so both ends can push 8 MB at once, start reading
+        // late (each direction fills up and must hold back its source), and end their sending side while the other keeps going.
+        const int Size = 8 * 1024 * 1024;
+        byte[] hello = HelloBuilder.Records(HelloBuilder.Handshake(HelloBuilder.TypicalBody("counting.default.dc2.internal." + Td.Name)));
+        byte[] up = RandomNumberGenerator.GetBytes(Size);
+        byte[] down = RandomNumberGenerator.GetBytes(Size);
+        using var backendListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        backendListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        backendListener.Listen();
+        var catalog = new InMemoryServiceCatalog([Endpoint(Counting, "dc2", (IPEndPoint)backendListener.LocalEndPoint!)], []);
+        await using MeshGateway gateway = await StartGateway("dc2", catalog);
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(gateway.LocalEndPoints[0]);
+        Task clientSends = Task.Run(async () =>
+        {
+            await client.SendAsync(hello);
+            await client.SendAsync(up);
+            client.Shutdown(SocketShutdown.Send);
+        });
+        using Socket backend = await backendListener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Task backendSends = Task.Run(async () =>
+        {
+            await backend.SendAsync(down);
+            backend.Shutdown(SocketShutdown.Send);
+        });
+        await Task.Delay(300);
+        Task<byte[]> backendReads = ReadToEndAsync(backend);
+        Task<byte[]> clientReads = ReadToEndAsync(client);
+
+        byte[] atBackend = await backendReads.WaitAsync(TimeSpan.FromSeconds(30));
+        byte[] atClient = await clientReads.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(clientSends, backendSends).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(atBackend.AsSpan(0, hello.Length).SequenceEqual(hello), Is.True, "the hello is replayed first, unchanged");
+            Assert.That(SHA256.HashData(atBackend.AsSpan(hello.Length)), Is.EqualTo(SHA256.HashData(up)), "every byte after the hello, in order");
+            Assert.That(SHA256.HashData(atClient), Is.EqualTo(SHA256.HashData(down)), "every byte back, in order, then the backend's FIN");
+        });
+    }
+
+    [Test]
+    public async Task A_splice_idle_past_its_timeout_is_reset_on_both_sides()
+    {
+        byte[] hello = HelloBuilder.Records(HelloBuilder.Handshake(HelloBuilder.TypicalBody("counting.default.dc2.internal." + Td.Name)));
+        using var backendListener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        backendListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        backendListener.Listen();
+        var catalog = new InMemoryServiceCatalog([Endpoint(Counting, "dc2", (IPEndPoint)backendListener.LocalEndPoint!)], []);
+        var options = Options("dc2", IPAddress.Loopback);
+        options.Splice = new Mesh.Splicing.SpliceOptions { IdleTimeout = TimeSpan.FromMilliseconds(300), TimeProvider = options.Splice.TimeProvider };
+        await using var gateway = new MeshGateway(options, catalog);
+        await gateway.StartAsync();
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(gateway.LocalEndPoints[0]);
+        await client.SendAsync(hello);
+        using Socket backend = await backendListener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        byte[] replayed = new byte[hello.Length];
+        for (int read = 0; read < replayed.Length;)
+        {
+            read += await backend.ReceiveAsync(replayed.AsMemory(read));
+        }
+
+        Assert.That(gateway.ActiveConnections, Is.EqualTo(1));
+
+        SocketException? atClient = await ResetOf(client);
+        SocketException? atBackend = await ResetOf(backend);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(atClient?.SocketErrorCode, Is.EqualTo(SocketError.ConnectionReset), "the client sees a reset, not a clean end");
+            Assert.That(atBackend?.SocketErrorCode, Is.EqualTo(SocketError.ConnectionReset), "so does the backend");
+            Assert.That(() => gateway.ActiveConnections, Is.Zero.After(5000, 20), "the gateway let the connection go");
+        });
+    }
+
+    [Test]
+    public async Task Connections_that_end_every_way_leave_no_descriptor_behind()
+    {
+        Assume.That(Directory.Exists("/proc/self/fd"), "counts the process's open descriptors through /proc");
+        await using var backend = await TlsEchoServer.StartAsync();
+        var catalog = new InMemoryServiceCatalog([Endpoint(Counting, "dc2", backend.EndPoint)], []);
+        await using MeshGateway gateway = await StartGateway("dc2", catalog);
+        IPEndPoint address = gateway.LocalEndPoints[0];
+        string sni = "counting.default.dc2.internal." + Td.Name;
+        await TlsCallAsync(address, sni, "warm-up");
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.That(await TlsCallAsync(address, sni, "call " + i), Is.EqualTo("echo:call " + i));
+            using var plain = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await plain.ConnectAsync(address);
+            await plain.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
+            Assert.That(await ReadOrReset(plain, new byte[16]), Is.Zero, "not TLS: closed");
+            using var unknown = new TcpClient();
+            await unknown.ConnectAsync(address);
+            await using var tls = new SslStream(unknown.GetStream(), false, IsBackendCertificate);
+            Assert.That(async () => await tls.AuthenticateAsClientAsync("nobody.default.dc2.internal." + Td.Name), Throws.Exception, "no route: closed");
+            using var abandoned = new TcpClient();
+            await abandoned.ConnectAsync(address);
+            await abandoned.GetStream().WriteAsync(HelloBuilder.Records(HelloBuilder.Handshake(HelloBuilder.TypicalBody(sni))));
+            abandoned.Client.LingerState = new LingerOption(true, 0); // a client that resets mid-handshake
+        }
+
+        Assert.That(() => gateway.ActiveConnections, Is.Zero.After(5000, 20));
+        int after = Directory.GetFiles("/proc/self/fd").Length;
+        Assert.That(after, Is.LessThanOrEqualTo(before + 8), "200 connections later, no more descriptors open than before them (a few for the runtime's own use)");
+    }
+
+    private async Task<MeshGateway> StartGateway(string datacenter, IServiceCatalog catalog, IPAddress? address = null)
     {
         var gateway = new MeshGateway(Options(datacenter, address ?? IPAddress.Loopback), catalog);
         await gateway.StartAsync();
         return gateway;
     }
 
-    private static MeshGatewayOptions Options(string datacenter, IPAddress address)
+    private MeshGatewayOptions Options(string datacenter, IPAddress address)
     {
         var options = new MeshGatewayOptions { Datacenter = datacenter, TrustDomain = Td, ConnectTimeout = TimeSpan.FromSeconds(2) };
+        if (socketEngine)
+        {
+            options.Splice = new Mesh.Splicing.SpliceOptions { TimeProvider = new SystemClockOfItsOwn() };
+        }
+
         options.ListenEndPoints.Add(new IPEndPoint(address, 0));
         return options;
     }
@@ -229,6 +354,9 @@ public sealed class MeshGatewayTests
         }
     }
 
+    /// <summary>The system's clock, but not <see cref="TimeProvider.System"/> itself: the gateway then runs on the socket engine.</summary>
+    private sealed class SystemClockOfItsOwn : TimeProvider;
+
     private static bool IsBackendCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
         certificate is not null && certificate.GetCertHashString() == BackendCertificate.GetCertHashString();
 
@@ -238,6 +366,33 @@ public sealed class MeshGatewayTests
         var request = new CertificateRequest("CN=backend", key, HashAlgorithmName.SHA256);
         using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Socket socket)
+    {
+        using var received = new MemoryStream();
+        byte[] buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        return received.ToArray();
+    }
+
+    // Reads until the socket fails; an idle splice sends nothing, so the first answer is the reset (or a wrong clean end).
+    private static async Task<SocketException?> ResetOf(Socket socket)
+    {
+        try
+        {
+            await socket.ReceiveAsync(new byte[16]).WaitAsync(TimeSpan.FromSeconds(10));
+            return null;
+        }
+        catch (SocketException e)
+        {
+            return e;
+        }
     }
 
     private static async Task<int> ReadOrReset(Socket socket, byte[] buffer)

@@ -1,0 +1,343 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Mesh.Sni.ClientHello;
+using Mesh.Splicing;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Sni.Gateway;
+
+// A connection's way to its splice: the ClientHello, the route, the endpoints in turn, the replay.
+internal sealed unsafe partial class GatewayEventLoop
+{
+    private const int InitialHelloBuffer = 4096;
+
+    private void OnDownstream(GatewayConnection connection, uint flags)
+    {
+        GatewayConnection.SpliceDirection forward = connection.Forward;
+        if ((flags & (LinuxSockets.EpollIn | LinuxSockets.EpollEnded)) != 0)
+        {
+            forward.Readable = true;
+        }
+
+        if ((flags & LinuxSockets.EpollEnded) != 0)
+        {
+            forward.PeerEnded = true;
+        }
+
+        switch (connection.Phase)
+        {
+            case GatewayPhase.ReadingHello:
+                ReadHello(connection);
+                break;
+            case GatewayPhase.Splicing:
+                Pump(connection);
+                break;
+            default:
+                // Connecting: bytes after the hello (0-RTT data, or the end) wait in the socket until the upstream is there.
+                break;
+        }
+    }
+
+    private void OnUpstream(GatewayConnection connection, uint flags)
+    {
+        GatewayConnection.SpliceDirection backward = connection.Backward;
+        if ((flags & (LinuxSockets.EpollIn | LinuxSockets.EpollEnded)) != 0)
+        {
+            backward.Readable = true;
+        }
+
+        if ((flags & LinuxSockets.EpollEnded) != 0)
+        {
+            backward.PeerEnded = true;
+        }
+
+        if (connection.Phase == GatewayPhase.Connecting)
+        {
+            if ((flags & (LinuxSockets.EpollErr | LinuxSockets.EpollHup)) != 0 && LinuxSockets.PendingError(connection.Upstream) is int error and not 0)
+            {
+                EndpointFailed(connection, Marshal.GetPInvokeErrorMessage(error));
+                TryNextEndpoint(connection);
+            }
+            else if ((flags & LinuxSockets.EpollOut) != 0)
+            {
+                Replay(connection);
+            }
+
+            return;
+        }
+
+        if (connection.Phase == GatewayPhase.Splicing)
+        {
+            Pump(connection);
+        }
+    }
+
+    /// <summary>Receives until the ClientHello is complete, growing the pooled buffer as the record headers ask; then routes.</summary>
+    private void ReadHello(GatewayConnection connection)
+    {
+        // A hello split into tiny records carries 5 header bytes per record on top of the handshake: allow for that, but bound it.
+        int maxBytes = (_options.MaxClientHelloSize * 2) + 1024;
+        GatewayConnection.SpliceDirection forward = connection.Forward;
+        while (forward.Readable)
+        {
+            byte[] buffer = connection.Hello ??= ArrayPool<byte>.Shared.Rent(InitialHelloBuffer);
+            int filled = connection.HelloFilled;
+            if (filled == buffer.Length)
+            {
+                if (buffer.Length >= maxBytes)
+                {
+                    GatewayLog.InvalidHello(_logger, connection.Id, connection.Remote, ClientHelloParseStatus.TooLarge, ClientHelloInvalidReason.None);
+                    _gateway.Count("too_large");
+                    CloseBeforeSplice(connection, reset: false);
+                    return;
+                }
+
+                byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxBytes));
+                buffer.AsSpan(0, filled).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                connection.Hello = buffer = larger;
+            }
+
+            int room = buffer.Length - filled;
+            nint received;
+            fixed (byte* start = buffer)
+            {
+                received = LinuxSockets.Receive(connection.Downstream, start + filled, (nuint)room, 0);
+            }
+
+            if (received < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == LinuxSplice.EAgain)
+                {
+                    forward.Readable = false;
+                    return;
+                }
+
+                CloseBeforeSplice(connection, reset: true);
+                return;
+            }
+
+            if (received == 0)
+            {
+                GatewayLog.ClosedBeforeHello(_logger, connection.Id, connection.Remote, filled);
+                _gateway.Count("closed_early");
+                CloseBeforeSplice(connection, reset: false);
+                return;
+            }
+
+            connection.HelloFilled = filled += (int)received;
+            if (received < room && !forward.PeerEnded)
+            {
+                // A short read took all there was: the next bytes come with the next edge.
+                forward.Readable = false;
+            }
+
+            ClientHelloParseStatus status = _gateway.Inspect(buffer.AsSpan(0, filled), out GatewayRoute? route, out string? sni, out ClientHelloInvalidReason reason);
+            switch (status)
+            {
+                case ClientHelloParseStatus.NeedMoreData:
+                    continue;
+                case ClientHelloParseStatus.Complete when route is not null:
+                    connection.Route = route;
+                    connection.Sni = sni;
+                    BeginConnect(connection);
+                    return;
+                case ClientHelloParseStatus.Complete:
+                    GatewayLog.NoRoute(_logger, connection.Id, connection.Remote, sni ?? "(none)");
+                    _gateway.Count("no_route");
+                    CloseBeforeSplice(connection, reset: false);
+                    return;
+                default:
+                    GatewayLog.InvalidHello(_logger, connection.Id, connection.Remote, status, reason);
+                    _gateway.Count(status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid");
+                    CloseBeforeSplice(connection, reset: false);
+                    return;
+            }
+        }
+    }
+
+    private void BeginConnect(GatewayConnection connection)
+    {
+        connection.Listener.ReadingHello--;
+        connection.Phase = GatewayPhase.Connecting;
+        IPEndPoint[] endpoints = _gateway.Resolve(connection.Route!);
+        connection.Endpoints = endpoints;
+        connection.EndpointStart = endpoints.Length == 0 ? 0 : _gateway.NextStart(endpoints.Length);
+        TryNextEndpoint(connection);
+    }
+
+    /// <summary>Connects to the next endpoint not tried yet; when none is left the connection is closed.</summary>
+    private void TryNextEndpoint(GatewayConnection connection)
+    {
+        if (connection.Upstream >= 0)
+        {
+            LinuxSockets.CloseSocket(connection.Upstream, reset: true);
+            connection.Upstream = -1;
+        }
+
+        byte* address = stackalloc byte[LinuxSockets.SocketAddressSize];
+        IPEndPoint[] endpoints = connection.Endpoints;
+        while (connection.EndpointsTried < endpoints.Length)
+        {
+            IPEndPoint endpoint = endpoints[(connection.EndpointStart + connection.EndpointsTried++) % endpoints.Length];
+            connection.Endpoint = endpoint;
+            int family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? LinuxSockets.AfInet6 : LinuxSockets.AfInet;
+            int fd = LinuxSockets.Socket(family, LinuxSockets.SockStream | LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec, 0);
+            if (fd < 0)
+            {
+                EndpointFailed(connection, Marshal.GetLastPInvokeErrorMessage());
+                continue;
+            }
+
+            LinuxSockets.SetOption(fd, LinuxSockets.IpProtoTcp, LinuxSockets.TcpNoDelay, 1);
+            if (_options.OutboundAddress is { } source && source.AddressFamily == endpoint.AddressFamily
+                && LinuxSockets.Bind(fd, address, LinuxSockets.WriteAddress(new IPEndPoint(source, 0), address)) != 0)
+            {
+                EndpointFailed(connection, "binding " + source + ": " + Marshal.GetLastPInvokeErrorMessage());
+                LinuxSockets.CloseSocket(fd, reset: false);
+                continue;
+            }
+
+            if (LinuxSockets.Connect(fd, address, LinuxSockets.WriteAddress(endpoint, address)) != 0
+                && Marshal.GetLastPInvokeError() is int errno and not LinuxSockets.EInProgress)
+            {
+                EndpointFailed(connection, Marshal.GetPInvokeErrorMessage(errno));
+                LinuxSockets.CloseSocket(fd, reset: false);
+                continue;
+            }
+
+            connection.Upstream = fd;
+            connection.HelloSent = 0;
+            connection.Deadline = _now + _connectTimeoutMs;
+            ulong tag = ((ulong)connection.Slot << 1) | 1;
+
+            // On loopback, and often on a LAN, the connection is up before connect returns: replay at once and spare the
+            // wake-up for writability. While it is still connecting, send fails with EAGAIN and the loop waits for EPOLLOUT.
+            if (TrySendHello(connection, out int error))
+            {
+                if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, fd, LinuxSockets.EpollIn | LinuxSockets.EpollRdHup | LinuxSockets.EpollEdge, tag) != 0)
+                {
+                    CloseBeforeSplice(connection, reset: true);
+                    return;
+                }
+
+                Connected(connection);
+                return;
+            }
+
+            if (error != 0)
+            {
+                EndpointFailed(connection, Marshal.GetPInvokeErrorMessage(error));
+                LinuxSockets.CloseSocket(fd, reset: true);
+                connection.Upstream = -1;
+                continue;
+            }
+
+            connection.UpstreamWantsWrite = true;
+            if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, fd, LinuxSockets.EpollIn | LinuxSockets.EpollOut | LinuxSockets.EpollRdHup | LinuxSockets.EpollEdge, tag) != 0)
+            {
+                CloseBeforeSplice(connection, reset: true);
+                return;
+            }
+
+            ScheduleSweep(connection.Deadline);
+            return;
+        }
+
+        GatewayLog.NoEndpoint(_logger, connection.Id, connection.Remote, connection.Sni!, connection.Route!);
+        _gateway.Count("connect_failed");
+        CloseBeforeSplice(connection, reset: false);
+    }
+
+    /// <summary>The upstream became writable while connecting: connected (or failed), so replay the rest of the hello.</summary>
+    private void Replay(GatewayConnection connection)
+    {
+        if (TrySendHello(connection, out int error))
+        {
+            Connected(connection);
+        }
+        else if (error != 0)
+        {
+            EndpointFailed(connection, Marshal.GetPInvokeErrorMessage(error));
+            TryNextEndpoint(connection);
+        }
+    }
+
+    /// <summary>
+    /// Sends what is left of the bytes read so far (the ClientHello and anything after it); true once all are sent, false with
+    /// error 0 when the socket cannot take more yet (still connecting, or full).
+    /// </summary>
+    private static bool TrySendHello(GatewayConnection connection, out int error)
+    {
+        error = 0;
+        byte[] hello = connection.Hello!;
+        while (connection.HelloSent < connection.HelloFilled)
+        {
+            nint sent;
+            fixed (byte* start = hello)
+            {
+                sent = LinuxSockets.Send(connection.Upstream, start + connection.HelloSent, (nuint)(connection.HelloFilled - connection.HelloSent), LinuxSockets.MsgNoSignal);
+            }
+
+            if (sent < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                error = errno == LinuxSplice.EAgain ? 0 : errno;
+                return false;
+            }
+
+            connection.HelloSent += (int)sent;
+        }
+
+        return true;
+    }
+
+    private void Connected(GatewayConnection connection)
+    {
+        connection.Phase = GatewayPhase.Splicing;
+        connection.LastActivity = _now;
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            // The local addresses cost a getsockname each: read only for a log line that is written.
+            IPEndPoint? inboundLocal = LinuxSockets.LocalAddress(connection.Downstream);
+            IPEndPoint? outboundLocal = LinuxSockets.LocalAddress(connection.Upstream);
+            GatewayLog.Routed(_logger, connection.Id, connection.Sni!, connection.Route!, connection.Remote, inboundLocal, outboundLocal, connection.Endpoint);
+        }
+
+        _gateway.Count("routed");
+
+        // A long-lived spliced connection must not hold the hello's buffer.
+        ArrayPool<byte>.Shared.Return(connection.Hello!);
+        connection.Hello = null;
+        _spliceMetrics.Started();
+        ScheduleSweep(IdleDeadline(connection));
+        Pump(connection);
+    }
+
+    private void EndpointFailed(GatewayConnection connection, string error)
+    {
+        GatewayLog.EndpointFailed(_logger, connection.Id, connection.Endpoint!, error);
+        if (connection.Upstream >= 0)
+        {
+            LinuxSockets.CloseSocket(connection.Upstream, reset: true);
+            connection.Upstream = -1;
+        }
+    }
+
+    /// <summary>Closes a connection that never reached its splice: a FIN for a clean refusal, a reset for a failure.</summary>
+    private void CloseBeforeSplice(GatewayConnection connection, bool reset)
+    {
+        if (!reset && connection.Downstream >= 0)
+        {
+            _ = LinuxSockets.Shutdown(connection.Downstream, LinuxSockets.ShutWrite);
+        }
+
+        LinuxSockets.CloseSocket(connection.Downstream, reset);
+        connection.DownstreamClosed();
+        LinuxSockets.CloseSocket(connection.Upstream, reset: true);
+        connection.Upstream = -1;
+        Release(connection);
+    }
+}

@@ -1,0 +1,483 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Mesh.Shared;
+using Mesh.Splicing;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Sni.Gateway;
+
+/// <summary>
+/// The gateway's connections on Linux, run the way an nginx worker runs them: one thread waits in <c>epoll_wait</c> on every
+/// listener and connection, and each readiness does its work in place (accept, read the ClientHello, connect, replay, move
+/// bytes) with plain non-blocking system calls.
+/// </summary>
+/// <remarks>
+/// Why not <see cref="Socket"/>: a gateway connection is a dozen short steps, and on the socket engine each one costs what the
+/// work does not need — a non-blocking switch per socket (<c>fcntl</c> twice), <c>poll</c>, <c>getsockopt</c>,
+/// <c>getsockname</c> and <c>getpeername</c> around every connect, a registration for writability that wakes the thread on
+/// every ACK, a timer and a linked cancellation source per timeout (benchmarks/README.md, "Where a gateway connection's CPU
+/// goes"). Here a connection costs accept4, one epoll registration per socket, the reads and writes its bytes need, and the
+/// closes; timeouts are deadlines the loop checks when the nearest one is due. Handshake-sized transfers are copied through
+/// one buffer (for a few kilobytes a copy costs less than splice(2) through a pipe); a direction whose read fills the whole
+/// buffer is carrying a stream and moves on through a kernel pipe from then on.
+/// </remarks>
+internal sealed unsafe partial class GatewayEventLoop : IDisposable
+{
+    private const int MaxEvents = 256;
+    private const ulong WakeTag = 1UL << 63;
+    private const ulong ListenerTag = 1UL << 62;
+    private const int AcceptBackoffMs = 100;
+
+    private readonly MeshGateway _gateway;
+    private readonly MeshGatewayOptions _options;
+    private readonly ILogger _logger;
+    private readonly ILogger _spliceLogger;
+    private readonly SpliceMetrics _spliceMetrics;
+    private readonly int _epoll;
+    private readonly int _wake;
+    private readonly byte[] _buffer;
+    private readonly int _chunk;
+    private readonly long _helloTimeoutMs;
+    private readonly long _connectTimeoutMs;
+    private readonly long _idleTimeoutMs;
+    private readonly long _drainTimeoutMs;
+    private readonly List<Listener> _listeners = [];
+    private readonly List<int> _released = [];
+    private readonly Stack<int> _freeSlots = new();
+    private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private GatewayConnection?[] _slots = new GatewayConnection?[64];
+    private int _slotCount;
+    private Thread? _thread;
+    private volatile bool _stopRequested;
+    private volatile bool _abortRequested;
+    private bool _accepting = true;
+    private int _active;
+    private long _now;
+    private long _nextSweep = long.MaxValue;
+    private bool _disposed;
+
+    public GatewayEventLoop(MeshGateway gateway, MeshGatewayOptions options, ILogger logger, ILogger spliceLogger, SpliceMetrics spliceMetrics)
+    {
+        _gateway = gateway;
+        _options = options;
+        _logger = logger;
+        _spliceLogger = spliceLogger;
+        _spliceMetrics = spliceMetrics;
+        _chunk = Math.Min(64 * 1024, options.Splice.MaxBufferedBytesPerDirection);
+        _buffer = GC.AllocateUninitializedArray<byte>(_chunk, pinned: true);
+        _helloTimeoutMs = Milliseconds(options.ClientHelloTimeout);
+        _connectTimeoutMs = Milliseconds(options.ConnectTimeout);
+        _idleTimeoutMs = Milliseconds(options.Splice.IdleTimeout);
+        _drainTimeoutMs = Milliseconds(options.Splice.DrainTimeout ?? options.Splice.IdleTimeout);
+        _epoll = LinuxSockets.EpollCreate(LinuxSockets.SockCloExec);
+        if (_epoll < 0)
+        {
+            throw new SocketException(Marshal.GetLastPInvokeError(), "epoll_create1 failed: " + Marshal.GetLastPInvokeErrorMessage());
+        }
+
+        _wake = LinuxSockets.EventFd(0, LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec);
+        if (_wake < 0 || LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, _wake, LinuxSockets.EpollIn, WakeTag) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            _ = LinuxSockets.Close(_epoll);
+            if (_wake >= 0)
+            {
+                _ = LinuxSockets.Close(_wake);
+            }
+
+            throw new SocketException(errno, "The gateway's wake-up eventfd could not be set up: " + Marshal.GetPInvokeErrorMessage(errno));
+        }
+    }
+
+    /// <summary>Connections open now (any thread).</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>Completes once no listener accepts any more and no connection is left.</summary>
+    public Task Drained => _drained.Task;
+
+    /// <summary>Whether the gateway can use the loop: Linux, and the splice's clock is the system's (the loop's deadlines read the system clock).</summary>
+    public static bool CanRun(MeshGatewayOptions options) => LinuxSockets.Available && options.Splice.TimeProvider == TimeProvider.System;
+
+    /// <summary>Adds a bound, listening socket (before <see cref="Start"/>). TCP_NODELAY set on it is inherited by every accepted socket.</summary>
+    public void AddListener(Socket socket)
+    {
+        socket.NoDelay = true;
+        var listener = new Listener(socket, _listeners.Count);
+        if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, listener.Fd, LinuxSockets.EpollIn, ListenerTag | (uint)listener.Index) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new SocketException(errno, "The listener could not be added to epoll: " + Marshal.GetPInvokeErrorMessage(errno));
+        }
+
+        _listeners.Add(listener);
+    }
+
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "Mesh gateway " + _options.Datacenter };
+        _thread.Start();
+    }
+
+    /// <summary>Stops accepting; completes when the listeners are out of the loop (their sockets may then be closed).</summary>
+    public Task StopAcceptingAsync()
+    {
+        _stopRequested = true;
+        Wake();
+        return _thread is null ? Task.CompletedTask : _acceptStopped.Task;
+    }
+
+    /// <summary>Resets every connection left and ends the loop's thread.</summary>
+    public Task AbortAsync()
+    {
+        _stopRequested = true;
+        _abortRequested = true;
+        Wake();
+        return _thread is null ? Task.CompletedTask : _exited.Task;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _ = LinuxSockets.Close(_wake);
+        _ = LinuxSockets.Close(_epoll);
+    }
+
+    private static long Milliseconds(TimeSpan value) =>
+        value == Timeout.InfiniteTimeSpan ? long.MaxValue : Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
+
+    private void Wake()
+    {
+        ulong one = 1;
+        _ = LinuxSockets.Write(_wake, &one, sizeof(ulong));
+    }
+
+    private void Run()
+    {
+        int eventSize = LinuxSockets.EventSize;
+        byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * eventSize));
+        try
+        {
+            while (!_abortRequested)
+            {
+                int count = LinuxSockets.EpollWait(_epoll, events, MaxEvents, NextTimeout());
+                _now = Environment.TickCount64;
+                if (count < 0)
+                {
+                    // EINTR: a signal arrived (a debugger, the runtime's own); anything else cannot happen on a valid epoll fd.
+                    continue;
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    LinuxSockets.ReadEvent(events, i, out uint flags, out ulong data);
+                    Dispatch(flags, data);
+                }
+
+                // Slots freed in this batch are reused only now: a later event of the same batch may still name one.
+                foreach (int slot in _released)
+                {
+                    _freeSlots.Push(slot);
+                }
+
+                _released.Clear();
+                if (_now >= _nextSweep)
+                {
+                    Sweep();
+                }
+            }
+
+            AbortAll();
+        }
+        catch (Exception ex)
+        {
+            // A bug, not a peer's doing: say so loudly and reset what is left rather than leave connections hanging.
+            GatewayLog.LoopFailed(_logger, _options.Datacenter, ex);
+            AbortAll();
+        }
+        finally
+        {
+            NativeMemory.Free(events);
+            _acceptStopped.TrySetResult();
+            _drained.TrySetResult();
+            _exited.TrySetResult();
+        }
+    }
+
+    private int NextTimeout()
+    {
+        if (_nextSweep == long.MaxValue)
+        {
+            return -1;
+        }
+
+        long wait = _nextSweep - Environment.TickCount64;
+        return wait <= 0 ? 0 : (int)Math.Min(wait, int.MaxValue);
+    }
+
+    private void Dispatch(uint flags, ulong data)
+    {
+        if ((data & WakeTag) != 0)
+        {
+            OnWake();
+            return;
+        }
+
+        if ((data & ListenerTag) != 0)
+        {
+            if (_accepting)
+            {
+                Accept(_listeners[(int)(data & ~ListenerTag)]);
+            }
+
+            return;
+        }
+
+        GatewayConnection? connection = _slots[(int)(data >> 1)];
+        if (connection is null)
+        {
+            return;
+        }
+
+        if ((data & 1) == 0)
+        {
+            OnDownstream(connection, flags);
+        }
+        else
+        {
+            OnUpstream(connection, flags);
+        }
+    }
+
+    private void OnWake()
+    {
+        ulong value;
+        _ = LinuxSockets.Read(_wake, &value, sizeof(ulong));
+        if (_stopRequested && _accepting)
+        {
+            _accepting = false;
+            foreach (Listener listener in _listeners)
+            {
+                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, listener.Fd, 0, 0);
+            }
+
+            _acceptStopped.TrySetResult();
+            if (_active == 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private void Accept(Listener listener)
+    {
+        byte* address = stackalloc byte[LinuxSockets.SocketAddressSize];
+        int length = LinuxSockets.SocketAddressSize;
+        int fd = LinuxSockets.Accept(listener.Fd, address, &length, LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is LinuxSplice.EMFile or LinuxSplice.ENFile or 105 /* ENOBUFS */ or 12 /* ENOMEM */)
+            {
+                // Out of descriptors or memory: the listener is level-triggered and would report the same connection again
+                // at once, so take it out of the loop for a while (as the socket path's accept loop backs off).
+                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, listener.Fd, 0, 0);
+                listener.PausedUntil = _now + AcceptBackoffMs;
+                ScheduleSweep(listener.PausedUntil);
+                SpliceLog.AcceptBackoff(_logger, SocketError.TooManyOpenSockets, listener.LocalEndPoint.ToString(), AcceptBackoffMs);
+            }
+
+            return;
+        }
+
+        var remote = new ReadOnlySpan<byte>(address, Math.Min(length, LinuxSockets.SocketAddressSize));
+        if (listener.Connections >= _options.MaxConnections || listener.ReadingHello >= _options.MaxConcurrentClientHelloReads)
+        {
+            GatewayLog.LimitReached(_logger, LinuxSockets.ReadAddress(remote), listener.LocalEndPoint,
+                listener.Connections >= _options.MaxConnections ? "MaxConnections" : "MaxConcurrentClientHelloReads");
+            _gateway.Count("limit");
+            LinuxSockets.CloseSocket(fd, reset: true);
+            return;
+        }
+
+        int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _slotCount++;
+        if (slot == _slots.Length)
+        {
+            Array.Resize(ref _slots, _slots.Length * 2);
+        }
+
+        var connection = new GatewayConnection(ConnectionIds.Next(), slot, listener, fd)
+        {
+            Deadline = _now + _helloTimeoutMs,
+            RemoteAddressLength = remote.Length,
+        };
+        remote.CopyTo(connection.RemoteAddress);
+        _slots[slot] = connection;
+        listener.Connections++;
+        listener.ReadingHello++;
+        Volatile.Write(ref _active, _active + 1);
+        _gateway.ActiveChanged(1);
+        ScheduleSweep(connection.Deadline);
+        if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, fd, LinuxSockets.EpollIn | LinuxSockets.EpollRdHup | LinuxSockets.EpollEdge, (ulong)slot << 1) != 0)
+        {
+            CloseBeforeSplice(connection, reset: true);
+        }
+    }
+
+    private void ScheduleSweep(long deadline)
+    {
+        if (deadline < _nextSweep)
+        {
+            _nextSweep = deadline;
+        }
+    }
+
+    /// <summary>Ends what is due (ClientHello and connect timeouts, idle splices), resumes paused listeners, and finds the next deadline.</summary>
+    private void Sweep()
+    {
+        long next = long.MaxValue;
+        for (int slot = 0; slot < _slotCount; slot++)
+        {
+            GatewayConnection? connection = _slots[slot];
+            if (connection is null)
+            {
+                continue;
+            }
+
+            long deadline = connection.Phase switch
+            {
+                GatewayPhase.Splicing => IdleDeadline(connection),
+                _ => connection.Deadline,
+            };
+            if (deadline > _now)
+            {
+                next = Math.Min(next, deadline);
+                continue;
+            }
+
+            switch (connection.Phase)
+            {
+                case GatewayPhase.ReadingHello:
+                    GatewayLog.HelloTimeout(_logger, connection.Id, connection.Remote, _options.ClientHelloTimeout, connection.HelloFilled);
+                    _gateway.Count("timeout");
+                    CloseBeforeSplice(connection, reset: false);
+                    break;
+                case GatewayPhase.Connecting:
+                    EndpointFailed(connection, $"Connecting to {connection.Endpoint} took longer than {_options.ConnectTimeout.TotalSeconds:0.#} s.");
+                    TryNextEndpoint(connection);
+                    if (_slots[slot] == connection && connection.Phase == GatewayPhase.Connecting)
+                    {
+                        next = Math.Min(next, connection.Deadline);
+                    }
+
+                    break;
+                default:
+                    Reset(connection, SpliceEnd.IdleTimeout);
+                    break;
+            }
+        }
+
+        foreach (Listener listener in _listeners)
+        {
+            if (listener.PausedUntil == 0)
+            {
+                continue;
+            }
+
+            if (listener.PausedUntil <= _now && _accepting)
+            {
+                listener.PausedUntil = 0;
+                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, listener.Fd, LinuxSockets.EpollIn, ListenerTag | (uint)listener.Index);
+            }
+            else if (_accepting)
+            {
+                next = Math.Min(next, listener.PausedUntil);
+            }
+        }
+
+        _nextSweep = next;
+    }
+
+    private long IdleDeadline(GatewayConnection connection)
+    {
+        long idle = connection.Forward.Done || connection.Backward.Done ? _drainTimeoutMs : _idleTimeoutMs;
+        return idle == long.MaxValue ? long.MaxValue : connection.LastActivity + idle;
+    }
+
+    private void AbortAll()
+    {
+        for (int slot = 0; slot < _slotCount; slot++)
+        {
+            if (_slots[slot] is { } connection)
+            {
+                if (connection.Phase == GatewayPhase.Splicing)
+                {
+                    Reset(connection, SpliceEnd.Cancelled);
+                }
+                else
+                {
+                    CloseBeforeSplice(connection, reset: true);
+                }
+            }
+        }
+    }
+
+    /// <summary>Takes a connection out of the table and the counts once both its sockets are closed.</summary>
+    private void Release(GatewayConnection connection)
+    {
+        if (connection.Hello is { } hello)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(hello);
+            connection.Hello = null;
+        }
+
+        if (connection.Phase == GatewayPhase.ReadingHello)
+        {
+            connection.Listener.ReadingHello--;
+        }
+
+        connection.Listener.Connections--;
+        _slots[connection.Slot] = null;
+        _released.Add(connection.Slot);
+        Volatile.Write(ref _active, _active - 1);
+        _gateway.ActiveChanged(-1);
+        if (!_accepting && _active == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>A listener of the loop: its socket (owned by the gateway) and its counts, read and written by the loop only.</summary>
+    internal sealed class Listener
+    {
+        public Listener(Socket socket, int index)
+        {
+            Socket = socket;
+            Fd = (int)socket.Handle;
+            Index = index;
+            LocalEndPoint = socket.LocalEndPoint!;
+        }
+
+        public Socket Socket { get; }
+
+        public int Fd { get; }
+
+        public int Index { get; }
+
+        public EndPoint LocalEndPoint { get; }
+
+        public int Connections { get; set; }
+
+        public int ReadingHello { get; set; }
+
+        /// <summary>When a listener taken out of the loop for lack of descriptors comes back (0: it is in).</summary>
+        public long PausedUntil { get; set; }
+    }
+}
