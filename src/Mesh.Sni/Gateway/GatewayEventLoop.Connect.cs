@@ -15,17 +15,7 @@ internal sealed unsafe partial class GatewayEventLoop
 
     private void OnDownstream(GatewayConnection connection, uint flags)
     {
-        GatewayConnection.SpliceDirection forward = connection.Forward;
-        if ((flags & (LinuxSockets.EpollIn | LinuxSockets.EpollEnded)) != 0)
-        {
-            forward.Readable = true;
-        }
-
-        if ((flags & LinuxSockets.EpollEnded) != 0)
-        {
-            forward.PeerEnded = true;
-        }
-
+        NoteReadable(connection.Forward, flags);
         switch (connection.Phase)
         {
             case GatewayPhase.ReadingHello:
@@ -42,17 +32,7 @@ internal sealed unsafe partial class GatewayEventLoop
 
     private void OnUpstream(GatewayConnection connection, uint flags)
     {
-        GatewayConnection.SpliceDirection backward = connection.Backward;
-        if ((flags & (LinuxSockets.EpollIn | LinuxSockets.EpollEnded)) != 0)
-        {
-            backward.Readable = true;
-        }
-
-        if ((flags & LinuxSockets.EpollEnded) != 0)
-        {
-            backward.PeerEnded = true;
-        }
-
+        NoteReadable(connection.Backward, flags);
         if (connection.Phase == GatewayPhase.Connecting)
         {
             if ((flags & (LinuxSockets.EpollErr | LinuxSockets.EpollHup)) != 0 && LinuxSockets.PendingError(connection.Upstream) is int error and not 0)
@@ -71,6 +51,20 @@ internal sealed unsafe partial class GatewayEventLoop
         if (connection.Phase == GatewayPhase.Splicing)
         {
             Pump(connection);
+        }
+    }
+
+    /// <summary>Records what an edge said about a socket as the source of <paramref name="direction"/>: bytes to read, or its peer's end.</summary>
+    private static void NoteReadable(GatewayConnection.SpliceDirection direction, uint flags)
+    {
+        if ((flags & (LinuxSockets.EpollIn | LinuxSockets.EpollEnded)) != 0)
+        {
+            direction.Readable = true;
+        }
+
+        if ((flags & LinuxSockets.EpollEnded) != 0)
+        {
+            direction.PeerEnded = true;
         }
     }
 

@@ -82,10 +82,10 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         if (_wake < 0 || LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, _wake, LinuxSockets.EpollIn, WakeTag) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            _ = LinuxSockets.Close(_epoll);
+            _ = LinuxSplice.Close(_epoll);
             if (_wake >= 0)
             {
-                _ = LinuxSockets.Close(_wake);
+                _ = LinuxSplice.Close(_wake);
             }
 
             throw new SocketException(errno, "The gateway's wake-up eventfd could not be set up: " + Marshal.GetPInvokeErrorMessage(errno));
@@ -146,8 +146,8 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         }
 
         _disposed = true;
-        _ = LinuxSockets.Close(_wake);
-        _ = LinuxSockets.Close(_epoll);
+        _ = LinuxSplice.Close(_wake);
+        _ = LinuxSplice.Close(_epoll);
     }
 
     private static long Milliseconds(TimeSpan value) =>
@@ -259,7 +259,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private void OnWake()
     {
         ulong value;
-        _ = LinuxSockets.Read(_wake, &value, sizeof(ulong));
+        _ = LinuxSplice.Read(_wake, (byte*)&value, sizeof(ulong));
         if (_stopRequested && _accepting)
         {
             _accepting = false;

@@ -3,12 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;
 
 /// <summary>
-/// The libc calls of the gateway's event loop (Linux only): epoll, non-blocking sockets created non-blocking (no
-/// <c>fcntl</c> afterwards), and socket addresses written and read in place. Blittable signatures: no marshalling.
+/// The libc calls of the gateway's event loop (Linux only) beyond the splicer's (<see cref="LinuxSplice"/>): epoll, sockets
+/// created non-blocking (no <c>fcntl</c> afterwards), and socket addresses written and read in place. Blittable signatures: no
+/// marshalling.
 /// </summary>
 internal static unsafe partial class LinuxSockets
 {
@@ -97,14 +99,8 @@ internal static unsafe partial class LinuxSockets
     [LibraryImport(LibC, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);
 
-    [LibraryImport(LibC, EntryPoint = "read", SetLastError = true)]
-    public static partial nint Read(int fd, void* buffer, nuint count);
-
     [LibraryImport(LibC, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
-
-    [LibraryImport(LibC, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
 
     /// <summary>epoll_ctl with the event written in this architecture's layout.</summary>
     public static int Control(int epoll, int operation, int fd, uint events, ulong data)
@@ -197,6 +193,6 @@ internal static unsafe partial class LinuxSockets
             _ = SetSockOpt(fd, SolSocket, SoLinger, linger, 2 * sizeof(int));
         }
 
-        _ = Close(fd);
+        _ = LinuxSplice.Close(fd);
     }
 }
