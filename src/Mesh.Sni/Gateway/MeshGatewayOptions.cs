@@ -34,7 +34,12 @@ public sealed class MeshGatewayOptions
     /// <summary>The largest ClientHello handshake accepted (64 KiB, as Envoy's tls_inspector).</summary>
     public int MaxClientHelloSize { get; set; } = Mesh.Sni.ClientHello.ClientHelloParser.DefaultMaxHandshakeLength;
 
-    /// <summary>How the spliced connections behave; the kernel path is on by default since a gateway never reads past the ClientHello.</summary>
+    /// <summary>
+    /// How the spliced connections behave. The kernel path is on by default since a gateway never reads past the ClientHello;
+    /// on Linux the gateway's own loop copies handshake-sized transfers through one buffer and moves a direction with
+    /// splice(2) once a read fills that buffer. A <see cref="SpliceOptions.TimeProvider"/> other than the system's runs the
+    /// gateway on the socket engine instead (the loop's deadlines read the system clock).
+    /// </summary>
     public SpliceOptions Splice { get; set; } = SpliceOptions.Default;
 
     internal void Validate()
