@@ -61,7 +61,8 @@ internal sealed class GatewayConnection
 
     public int RemoteAddressLength { get; set; }
 
-    /// <summary>Whether the upstream's registration asks for EPOLLOUT (it does while connecting and while a direction waits for it).</summary>
+    /// <summary>Whether the upstream's registration asks for EPOLLOUT: from a connect that had to wait, or since a direction first
+    /// waited for the socket to drain (edge-triggered, it wakes the loop only when a full socket drains).</summary>
     public bool UpstreamWantsWrite { get; set; }
 
     /// <summary>Whether the downstream's registration asks for EPOLLOUT.</summary>

@@ -15,9 +15,8 @@ namespace Mesh.Sni.Gateway;
 /// <remarks>
 /// Why not <see cref="Socket"/>: a gateway connection is a dozen short steps, and on the socket engine each one costs what the
 /// work does not need — a non-blocking switch per socket (<c>fcntl</c> twice), <c>poll</c>, <c>getsockopt</c>,
-/// <c>getsockname</c> and <c>getpeername</c> around every connect, a registration for writability that wakes the thread on
-/// every ACK, a timer and a linked cancellation source per timeout (benchmarks/README.md, "Where a gateway connection's CPU
-/// goes"). Here a connection costs accept4, one epoll registration per socket, the reads and writes its bytes need, and the
+/// <c>getsockname</c> and <c>getpeername</c> around every connect, a timer and a linked cancellation source per timeout
+/// (benchmarks/README.md, "Where a gateway connection's CPU goes"). Here a connection costs accept4, one epoll registration per socket, the reads and writes its bytes need, and the
 /// closes; timeouts are deadlines the loop checks when the nearest one is due. Handshake-sized transfers are copied through
 /// one buffer (for a few kilobytes a copy costs less than splice(2) through a pipe); a direction whose read fills the whole
 /// buffer is carrying a stream and moves on through a kernel pipe from then on.
