@@ -71,8 +71,6 @@ internal sealed unsafe partial class GatewayEventLoop
     /// <summary>Receives until the ClientHello is complete, growing the pooled buffer as the record headers ask; then routes.</summary>
     private void ReadHello(GatewayConnection connection)
     {
-        // A hello split into tiny records carries 5 header bytes per record on top of the handshake: allow for that, but bound it.
-        int maxBytes = (_options.MaxClientHelloSize * 2) + 1024;
         GatewayConnection.SpliceDirection forward = connection.Forward;
         while (forward.Readable)
         {
@@ -80,18 +78,13 @@ internal sealed unsafe partial class GatewayEventLoop
             int filled = connection.HelloFilled;
             if (filled == buffer.Length)
             {
-                if (buffer.Length >= maxBytes)
+                bool grown = _gateway.TryGrowHelloBuffer(ref buffer, connection.Id, connection.Remote);
+                connection.Hello = buffer;
+                if (!grown)
                 {
-                    GatewayLog.InvalidHello(_logger, connection.Id, connection.Remote, ClientHelloParseStatus.TooLarge, ClientHelloInvalidReason.None);
-                    _gateway.Count("too_large");
                     CloseBeforeSplice(connection, reset: false);
                     return;
                 }
-
-                byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxBytes));
-                buffer.AsSpan(0, filled).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                connection.Hello = buffer = larger;
             }
 
             int room = buffer.Length - filled;
@@ -138,14 +131,8 @@ internal sealed unsafe partial class GatewayEventLoop
                     connection.Sni = sni;
                     BeginConnect(connection);
                     return;
-                case ClientHelloParseStatus.Complete:
-                    GatewayLog.NoRoute(_logger, connection.Id, connection.Remote, sni ?? "(none)");
-                    _gateway.Count("no_route");
-                    CloseBeforeSplice(connection, reset: false);
-                    return;
                 default:
-                    GatewayLog.InvalidHello(_logger, connection.Id, connection.Remote, status, reason);
-                    _gateway.Count(status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid");
+                    _gateway.RefuseHello(connection.Id, connection.Remote, status, reason, sni);
                     CloseBeforeSplice(connection, reset: false);
                     return;
             }
@@ -186,10 +173,10 @@ internal sealed unsafe partial class GatewayEventLoop
             }
 
             LinuxSockets.SetOption(fd, LinuxSockets.IpProtoTcp, LinuxSockets.TcpNoDelay, 1);
-            if (_options.OutboundAddress is { } source && source.AddressFamily == endpoint.AddressFamily
-                && LinuxSockets.Bind(fd, address, LinuxSockets.WriteAddress(new IPEndPoint(source, 0), address)) != 0)
+            if (_outboundSource is { } source && source.AddressFamily == endpoint.AddressFamily
+                && LinuxSockets.Bind(fd, address, LinuxSockets.WriteAddress(source, address)) != 0)
             {
-                EndpointFailed(connection, "binding " + source + ": " + Marshal.GetLastPInvokeErrorMessage());
+                EndpointFailed(connection, "binding " + source.Address + ": " + Marshal.GetLastPInvokeErrorMessage());
                 LinuxSockets.CloseSocket(fd, reset: false);
                 continue;
             }

@@ -41,6 +41,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private readonly long _connectTimeoutMs;
     private readonly long _idleTimeoutMs;
     private readonly long _drainTimeoutMs;
+    private readonly IPEndPoint? _outboundSource;
     private readonly List<Listener> _listeners = [];
     private readonly List<int> _released = [];
     private readonly Stack<int> _freeSlots = new();
@@ -71,6 +72,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         _connectTimeoutMs = Milliseconds(options.ConnectTimeout);
         _idleTimeoutMs = Milliseconds(options.Splice.IdleTimeout);
         _drainTimeoutMs = Milliseconds(options.Splice.DrainTimeout ?? options.Splice.IdleTimeout);
+        _outboundSource = options.OutboundAddress is { } source ? new IPEndPoint(source, 0) : null;
         _epoll = LinuxSockets.EpollCreate(LinuxSockets.SockCloExec);
         if (_epoll < 0)
         {
@@ -453,18 +455,15 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         }
     }
 
-    /// <summary>A listener of the loop: its socket (owned by the gateway) and its counts, read and written by the loop only.</summary>
+    /// <summary>A listener of the loop: its socket's descriptor (the socket is the gateway's) and its counts, read and written by the loop only.</summary>
     internal sealed class Listener
     {
         public Listener(Socket socket, int index)
         {
-            Socket = socket;
             Fd = (int)socket.Handle;
             Index = index;
             LocalEndPoint = socket.LocalEndPoint!;
         }
-
-        public Socket Socket { get; }
 
         public int Fd { get; }
 

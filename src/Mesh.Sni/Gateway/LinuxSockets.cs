@@ -42,7 +42,6 @@ internal static unsafe partial class LinuxSockets
     public const uint EpollEnded = EpollRdHup | EpollHup | EpollErr;
 
     public const int EInProgress = 115;
-    public const int EConnRefused = 111;
 
     /// <summary>The largest socket address (sockaddr_in6).</summary>
     public const int SocketAddressSize = 28;

@@ -291,8 +291,6 @@ public sealed class MeshGateway : IAsyncDisposable
     /// </summary>
     private async ValueTask<HelloOutcome> ReadClientHelloAsync(Socket downstream, long id, EndPoint? remote, byte[] buffer)
     {
-        // A hello split into tiny records carries 5 header bytes per record on top of the handshake: allow for that, but bound it.
-        int maxBytes = (_options.MaxClientHelloSize * 2) + 1024;
         int filled = 0;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_group.Stopping);
         timeout.CancelAfter(_options.ClientHelloTimeout);
@@ -300,19 +298,9 @@ public sealed class MeshGateway : IAsyncDisposable
         {
             while (true)
             {
-                if (filled == buffer.Length)
+                if (filled == buffer.Length && !TryGrowHelloBuffer(ref buffer, id, remote))
                 {
-                    if (buffer.Length >= maxBytes)
-                    {
-                        GatewayLog.InvalidHello(_logger, id, remote, ClientHelloParseStatus.TooLarge, ClientHelloInvalidReason.None);
-                        Count("too_large");
-                        return new HelloOutcome(buffer, filled, null, null);
-                    }
-
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxBytes));
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    return new HelloOutcome(buffer, filled, null, null);
                 }
 
                 int received = await downstream.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
@@ -331,13 +319,8 @@ public sealed class MeshGateway : IAsyncDisposable
                         continue;
                     case ClientHelloParseStatus.Complete when route is not null:
                         return new HelloOutcome(buffer, filled, route, sni);
-                    case ClientHelloParseStatus.Complete:
-                        GatewayLog.NoRoute(_logger, id, remote, sni ?? "(none)");
-                        Count("no_route");
-                        return new HelloOutcome(buffer, filled, null, null);
                     default:
-                        GatewayLog.InvalidHello(_logger, id, remote, status, reason);
-                        Count(status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid");
+                        RefuseHello(id, remote, status, reason, sni);
                         return new HelloOutcome(buffer, filled, null, null);
                 }
             }
@@ -348,6 +331,41 @@ public sealed class MeshGateway : IAsyncDisposable
             Count("timeout");
             return new HelloOutcome(buffer, filled, null, null);
         }
+    }
+
+    /// <summary>
+    /// Makes room for more of a hello whose buffer is full, as its record headers ask; false (logged and counted as too large)
+    /// once the buffer is at its bound. Both engines read hellos through it.
+    /// </summary>
+    internal bool TryGrowHelloBuffer(ref byte[] buffer, long id, EndPoint? remote)
+    {
+        // A hello split into tiny records carries 5 header bytes per record on top of the handshake: allow for that, but bound it.
+        int maxBytes = (_options.MaxClientHelloSize * 2) + 1024;
+        if (buffer.Length >= maxBytes)
+        {
+            RefuseHello(id, remote, ClientHelloParseStatus.TooLarge, ClientHelloInvalidReason.None, null);
+            return false;
+        }
+
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxBytes));
+        buffer.CopyTo(larger, 0);
+        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = larger;
+        return true;
+    }
+
+    /// <summary>Logs and counts a hello the gateway will not route: complete but matching no route, not TLS, invalid or too large.</summary>
+    internal void RefuseHello(long id, EndPoint? remote, ClientHelloParseStatus status, ClientHelloInvalidReason reason, string? sni)
+    {
+        if (status == ClientHelloParseStatus.Complete)
+        {
+            GatewayLog.NoRoute(_logger, id, remote, sni ?? "(none)");
+            Count("no_route");
+            return;
+        }
+
+        GatewayLog.InvalidHello(_logger, id, remote, status, reason);
+        Count(status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid");
     }
 
     // Synchronous: the parse result is a ref struct over the buffer and cannot live across an await. The event loop calls it too.
