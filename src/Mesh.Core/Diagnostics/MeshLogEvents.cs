@@ -52,6 +52,9 @@ public static class MeshLogEvents
     /// <summary>A gateway's connection loop failed unexpectedly; the connections it held were reset.</summary>
     public const int GatewayLoopFailed = 2009;
 
+    /// <summary>The system refused the gateway loop's batch scheduling policy; the loop runs under the normal policy.</summary>
+    public const int GatewayBatchSchedulingRefused = 2010;
+
     // 3000–3099: mutual TLS and peer validation.
 
     /// <summary>A mutual TLS handshake failed.</summary>

@@ -52,6 +52,10 @@ internal static partial class GatewayLog
         Message = "Mesh gateway for {Datacenter}: the connection loop failed; its connections were reset")]
     public static partial void LoopFailed(ILogger logger, string datacenter, Exception exception);
 
+    [LoggerMessage(EventId = MeshLogEvents.GatewayBatchSchedulingRefused, Level = LogLevel.Information,
+        Message = "Mesh gateway for {Datacenter}: the system refused SCHED_BATCH for the connection loop (errno {Errno}); it runs under the normal policy")]
+    public static partial void BatchSchedulingRefused(ILogger logger, string datacenter, int errno);
+
     [LoggerMessage(EventId = MeshLogEvents.ListenerDraining, Level = LogLevel.Information,
         Message = "Mesh gateway for {Datacenter} stopped accepting; draining {Active} connections")]
     public static partial void Draining(ILogger logger, string datacenter, int active);

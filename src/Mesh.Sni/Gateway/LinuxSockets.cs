@@ -26,6 +26,8 @@ internal static unsafe partial class LinuxSockets
     public const int SoLinger = 13;
     public const int IpProtoTcp = 6;
     public const int TcpNoDelay = 1;
+    public const int TcpDeferAccept = 9;
+    public const int SchedBatch = 3;
     public const int ShutWrite = 1;
     public const int MsgNoSignal = 0x4000;
     public const int EpollCtlAdd = 1;
@@ -100,6 +102,10 @@ internal static unsafe partial class LinuxSockets
 
     [LibraryImport(LibC, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
+
+    /// <summary>sched_setscheduler(2); pid 0 is the calling thread, <paramref name="parameters"/> a struct sched_param.</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static partial int SetScheduler(int pid, int policy, int* parameters);
 
     /// <summary>epoll_ctl with the event written in this architecture's layout.</summary>
     public static int Control(int epoll, int operation, int fd, uint events, ulong data)

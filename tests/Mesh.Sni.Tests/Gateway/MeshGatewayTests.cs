@@ -313,6 +313,38 @@ public sealed class MeshGatewayTests(bool socketEngine)
         Assert.That(after, Is.LessThanOrEqualTo(before + 8), "200 connections later, no more descriptors open than before them (a few for the runtime's own use)");
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task The_loop_thread_runs_under_batch_scheduling_unless_it_is_turned_off(bool batch)
+    {
+        Assume.That(!socketEngine && OperatingSystem.IsLinux(), "the scheduling policy of the gateway's own loop thread (Linux)");
+        var catalog = new InMemoryServiceCatalog([], []);
+        HashSet<string> threadsBefore = [.. LoopThreadIds()];
+        MeshGatewayOptions options = Options("dc2", IPAddress.Loopback);
+        options.BatchScheduling = batch;
+        await using var gateway = new MeshGateway(options, catalog);
+        await gateway.StartAsync();
+
+        string[] started = [.. LoopThreadIds().Where(id => !threadsBefore.Contains(id))];
+        Assert.That(started, Has.Length.EqualTo(1), "one loop thread per gateway");
+        const int SchedOther = 0, SchedBatch = 3;
+        Assert.That(() => SchedulingPolicy(started[0]), Is.EqualTo(batch ? SchedBatch : SchedOther).After(2000, 10), "the policy `chrt -p` shows for the thread");
+    }
+
+    // The loop threads of this process, by the name the gateway gives them (the kernel keeps its first 15 characters).
+    private static IEnumerable<string> LoopThreadIds() =>
+        Directory.GetDirectories("/proc/self/task")
+            .Where(task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith("Mesh gateway", StringComparison.Ordinal))
+            .Select(Path.GetFileName)!;
+
+    // Field 41 of /proc/<pid>/task/<tid>/stat; the fields are counted from the one after the name in parentheses (field 3).
+    private static int SchedulingPolicy(string threadId)
+    {
+        string stat = File.ReadAllText($"/proc/self/task/{threadId}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private async Task<MeshGateway> StartGateway(string datacenter, IServiceCatalog catalog, IPAddress? address = null)
     {
         var gateway = new MeshGateway(Options(datacenter, address ?? IPAddress.Loopback), catalog);
