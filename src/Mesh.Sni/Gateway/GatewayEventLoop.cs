@@ -265,10 +265,16 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     /// <summary>
     /// Puts this thread under SCHED_BATCH: woken by traffic it no longer preempts the task on its CPU, so by the time it runs
     /// more has arrived (the peer it woke has answered, the client's next segment is in) and one pass handles it all. With
-    /// wake-up preemption the loop is woken, preempted by the peer it just sent to, and woken again for the answer.
+    /// wake-up preemption the loop is woken, preempted by the peer it just sent to, and woken again for the answer. A thread
+    /// that inherited another policy (a process started under a real-time or idle policy) keeps it: that was someone's choice.
     /// </summary>
     private void UseBatchScheduling()
     {
+        if (LinuxSockets.GetScheduler(0) != LinuxSockets.SchedOther)
+        {
+            return;
+        }
+
         int parameters = 0; // struct sched_param { int sched_priority; }, 0 for the non-real-time policies
         if (LinuxSockets.SetScheduler(0, LinuxSockets.SchedBatch, &parameters) != 0)
         {

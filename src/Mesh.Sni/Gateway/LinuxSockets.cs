@@ -27,6 +27,7 @@ internal static unsafe partial class LinuxSockets
     public const int IpProtoTcp = 6;
     public const int TcpNoDelay = 1;
     public const int TcpDeferAccept = 9;
+    public const int SchedOther = 0;
     public const int SchedBatch = 3;
     public const int ShutWrite = 1;
     public const int MsgNoSignal = 0x4000;
@@ -106,6 +107,10 @@ internal static unsafe partial class LinuxSockets
     /// <summary>sched_setscheduler(2); pid 0 is the calling thread, <paramref name="parameters"/> a struct sched_param.</summary>
     [LibraryImport(LibC, EntryPoint = "sched_setscheduler", SetLastError = true)]
     public static partial int SetScheduler(int pid, int policy, int* parameters);
+
+    /// <summary>sched_getscheduler(2); pid 0 is the calling thread.</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_getscheduler", SetLastError = true)]
+    public static partial int GetScheduler(int pid);
 
     /// <summary>epoll_ctl with the event written in this architecture's layout.</summary>
     public static int Control(int epoll, int operation, int fd, uint events, ulong data)
