@@ -16,8 +16,9 @@ namespace Mesh.Sni.Gateway;
 /// Why not <see cref="Socket"/>: a gateway connection is a dozen short steps, and on the socket engine each one costs what the
 /// work does not need — a non-blocking switch per socket (<c>fcntl</c> twice), <c>poll</c>, <c>getsockopt</c>,
 /// <c>getsockname</c> and <c>getpeername</c> around every connect, a timer and a linked cancellation source per timeout
-/// (benchmarks/README.md, "Where a gateway connection's CPU goes"). Here a connection costs accept4, one epoll registration per socket, the reads and writes its bytes need, and the
-/// closes; timeouts are deadlines the loop checks when the nearest one is due. Handshake-sized transfers are copied through
+/// (benchmarks/README.md, "Where a gateway connection's CPU goes"). Here a connection costs accept4, one epoll registration
+/// per socket, the reads and writes its bytes need, and the closes; timeouts are deadlines the loop checks when the nearest
+/// one is due. Handshake-sized transfers are copied through
 /// one buffer (for a few kilobytes a copy costs less than splice(2) through a pipe); a direction whose read fills the whole
 /// buffer is carrying a stream and moves on through a kernel pipe from then on.
 /// </remarks>
@@ -311,14 +312,16 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno is LinuxSplice.EMFile or LinuxSplice.ENFile or 105 /* ENOBUFS */ or 12 /* ENOMEM */)
+            bool outOfDescriptors = errno is LinuxSplice.EMFile or LinuxSplice.ENFile;
+            if (outOfDescriptors || errno is LinuxSockets.ENoBufs or LinuxSockets.ENoMem)
             {
                 // Out of descriptors or memory: the listener is level-triggered and would report the same connection again
                 // at once, so take it out of the loop for a while (as the socket path's accept loop backs off).
                 _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, listener.Fd, 0, 0);
                 listener.PausedUntil = _now + AcceptBackoffMs;
                 ScheduleSweep(listener.PausedUntil);
-                SpliceLog.AcceptBackoff(_logger, SocketError.TooManyOpenSockets, listener.LocalEndPoint.ToString(), AcceptBackoffMs);
+                SocketError error = outOfDescriptors ? SocketError.TooManyOpenSockets : SocketError.NoBufferSpaceAvailable;
+                SpliceLog.AcceptBackoff(_logger, error, listener.LocalEndPoint.ToString(), AcceptBackoffMs);
             }
 
             return;

@@ -45,6 +45,8 @@ internal static unsafe partial class LinuxSockets
     public const uint EpollEnded = EpollRdHup | EpollHup | EpollErr;
 
     public const int EInProgress = 115;
+    public const int ENoMem = 12;
+    public const int ENoBufs = 105;
 
     /// <summary>The largest socket address (sockaddr_in6).</summary>
     public const int SocketAddressSize = 28;

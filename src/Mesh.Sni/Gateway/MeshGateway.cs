@@ -384,7 +384,6 @@ public sealed class MeshGateway : IAsyncDisposable
         return status;
     }
 
-
     private readonly record struct HelloOutcome(byte[] Buffer, int Filled, GatewayRoute? Route, string? Sni);
 
     private sealed class Listener
