@@ -7,10 +7,6 @@ namespace Mesh.AspNetCore;
 
 internal static partial class MeshAspNetCoreLog
 {
-    [LoggerMessage(EventId = MeshLogEvents.PeerRejected, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {InboundRemote} refused during the mTLS handshake: {Reason}")]
-    public static partial void HandshakeRefused(ILogger logger, string connectionId, EndPoint? inboundRemote, string reason);
-
     [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
         Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote}")]
     public static partial void ConnectionDenied(ILogger logger, string connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote);

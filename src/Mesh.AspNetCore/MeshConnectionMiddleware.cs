@@ -29,11 +29,13 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
         MeshStream stream;
         try
         {
-            stream = await mesh.AuthenticateAsync(new DuplexPipeStream(context.Transport), context.ConnectionClosed).ConfigureAwait(false);
+            // The service logs a refused handshake itself (one line, event PeerRejected); given Kestrel's addresses, that line
+            // names the caller. The socket stays Kestrel's: the reset below is done here.
+            stream = await mesh.AuthenticateAsync(new DuplexPipeStream(context.Transport), socket: null, context.RemoteEndPoint, context.LocalEndPoint, context.ConnectionClosed)
+                .ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is MeshConnectionException or OperationCanceledException)
         {
-            MeshAspNetCoreLog.HandshakeRefused(logger, context.ConnectionId, context.RemoteEndPoint, ex.Message);
             Reset(socket, context);
             return;
         }

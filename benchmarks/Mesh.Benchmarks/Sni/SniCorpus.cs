@@ -2,7 +2,10 @@ using System.Buffers;
 
 namespace Mesh.Benchmarks.Sni;
 
-/// <summary>The real ClientHello captures in ../shared/corpus/clienthello, read in place, and segmented copies of them.</summary>
+/// <summary>
+/// The real ClientHello captures the repository carries in tests/Corpus/clienthello (found from the repository root, the folder
+/// holding Mesh.Core.sln), and segmented copies of them.
+/// </summary>
 public static class SniCorpus
 {
     private static readonly Lazy<string> Folder = new(Locate);
@@ -43,19 +46,20 @@ public static class SniCorpus
 
     private static string Locate()
     {
+        // BenchmarkDotNet may run the benchmarks from a generated project below bin/: every such folder is still inside the
+        // repository, so walking up always reaches its root.
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            foreach (string candidate in new[] { Path.Combine(dir.FullName, "shared"), Path.Combine(dir.FullName, "..", "shared") })
+            if (File.Exists(Path.Combine(dir.FullName, "Mesh.Core.sln")))
             {
-                string corpus = Path.Combine(candidate, "corpus", "clienthello");
-                if (File.Exists(Path.Combine(corpus, "manifest.json")))
-                {
-                    return Path.GetFullPath(corpus);
-                }
+                string corpus = Path.Combine(dir.FullName, "tests", "Corpus", "clienthello");
+                return File.Exists(Path.Combine(corpus, "manifest.json"))
+                    ? corpus
+                    : throw new InvalidOperationException($"The ClientHello corpus is missing: {corpus}/manifest.json does not exist. Restore tests/Corpus/clienthello from git.");
             }
         }
 
-        throw new InvalidOperationException($"shared/corpus/clienthello was not found above {AppContext.BaseDirectory} or beside it (../shared).");
+        throw new InvalidOperationException($"The repository root (the folder holding Mesh.Core.sln) was not found above {AppContext.BaseDirectory}.");
     }
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>

@@ -5,17 +5,17 @@ using Mesh.Sni.Tests.Support;
 
 namespace Mesh.Sni.Tests.ClientHello;
 
-/// <summary>Real ClientHellos from real clients (../shared/corpus/clienthello), checked against the manifest's ground truth.</summary>
+/// <summary>Real ClientHellos from real clients (tests/Corpus/clienthello), checked against the manifest's ground truth.</summary>
 public sealed class ClientHelloCorpusTests
 {
     private static IEnumerable<TestCaseData> Captures() =>
-        SharedCorpus.Entries.Select(e => new TestCaseData(e).SetArgDisplayNames(e.File));
+        ClientHelloCorpus.Entries.Select(e => new TestCaseData(e).SetArgDisplayNames(e.File));
 
     [Test]
     public void The_corpus_is_all_there()
     {
-        Assert.That(SharedCorpus.Entries, Has.Count.GreaterThanOrEqualTo(40));
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        Assert.That(ClientHelloCorpus.Entries, Has.Count.GreaterThanOrEqualTo(40));
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             Assert.That(entry.Bytes, Has.Length.EqualTo(entry.SizeBytes), entry.File);
         }
@@ -73,7 +73,7 @@ public sealed class ClientHelloCorpusTests
     [Test]
     public void Bytes_after_the_hello_are_left_for_the_caller()
     {
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             // A TLS 1.3 client may send early data or a ChangeCipherSpec right after its hello.
             byte[] followed = [.. entry.Bytes, 0x14, 0x03, 0x03, 0x00, 0x01, 0x01];
@@ -85,7 +85,7 @@ public sealed class ClientHelloCorpusTests
     [Test]
     public void Every_prefix_of_every_capture_needs_more_data()
     {
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             for (int length = 0; length < entry.Bytes.Length; length++)
             {
@@ -114,7 +114,7 @@ public sealed class ClientHelloCorpusTests
     [Test]
     public void Every_prefix_as_a_segmented_sequence_needs_more_data()
     {
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             int step = Math.Max(1, entry.Bytes.Length / 97);
             for (int length = 0; length < entry.Bytes.Length; length += step)
@@ -129,7 +129,7 @@ public sealed class ClientHelloCorpusTests
     [Test]
     public void Every_split_point_gives_the_same_result_as_the_whole()
     {
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             string whole = HelloSummary.Of(entry.Bytes);
             Assert.That(whole, Does.StartWith("Complete"), entry.File);
@@ -147,7 +147,7 @@ public sealed class ClientHelloCorpusTests
     [Test]
     public void One_byte_and_512_byte_segments_give_the_same_result_as_the_whole()
     {
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             string whole = HelloSummary.Of(entry.Bytes);
             foreach (int size in (int[])[1, 2, 3, 5, 512, 1448])
@@ -160,7 +160,7 @@ public sealed class ClientHelloCorpusTests
     [Test]
     public void Parsing_allocates_nothing_for_any_capture_or_segmentation()
     {
-        foreach (CorpusEntry entry in SharedCorpus.Entries)
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
         {
             foreach (ReadOnlySequence<byte> sequence in new[] { new ReadOnlySequence<byte>(entry.Bytes), Segments.Every(entry.Bytes, 512), Segments.Every(entry.Bytes, 1) })
             {

@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace Mesh.Sni.Tests.Support;
 
-/// <summary>The ClientHello captures in ../shared/corpus/clienthello, read where they are (never copied into the repository).</summary>
-internal static class SharedCorpus
+/// <summary>
+/// The real ClientHello captures the repository carries in tests/Corpus/clienthello (every capture and its manifest), found by
+/// walking up from the test assembly to the repository root, the folder that holds Mesh.Core.sln.
+/// </summary>
+internal static class ClientHelloCorpus
 {
     private static readonly Lazy<string> Folder = new(Locate);
 
@@ -13,22 +16,20 @@ internal static class SharedCorpus
 
     private static string Locate()
     {
-        // Walk up from the test assembly: the repository root (a worktree) sits beside ../shared.
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            foreach (string candidate in new[] { Path.Combine(dir.FullName, "shared"), Path.Combine(dir.FullName, "..", "shared") })
+            if (File.Exists(Path.Combine(dir.FullName, "Mesh.Core.sln")))
             {
-                string corpus = Path.Combine(candidate, "corpus", "clienthello");
-                if (File.Exists(Path.Combine(corpus, "manifest.json")))
-                {
-                    return Path.GetFullPath(corpus);
-                }
+                string corpus = Path.Combine(dir.FullName, "tests", "Corpus", "clienthello");
+                return File.Exists(Path.Combine(corpus, "manifest.json"))
+                    ? corpus
+                    : throw new InvalidOperationException(
+                        $"The ClientHello corpus is missing from the repository: {corpus}/manifest.json does not exist. Restore tests/Corpus/clienthello from git.");
             }
         }
 
         throw new InvalidOperationException(
-            $"The ClientHello corpus was not found: looked for shared/corpus/clienthello/manifest.json in every folder above {AppContext.BaseDirectory} " +
-            "and beside it (../shared). Check out the shared corpus next to the repository.");
+            $"The repository root (the folder holding Mesh.Core.sln) was not found above {AppContext.BaseDirectory}; run the tests from a checkout of the repository.");
     }
 
     private static List<CorpusEntry> Load()
@@ -55,20 +56,4 @@ internal static class SharedCorpus
     }
 
     private static ushort Hex(string value) => Convert.ToUInt16(value, 16);
-}
-
-public sealed record CorpusEntry(
-    string File,
-    byte[] Bytes,
-    int SizeBytes,
-    string[] SniHostNames,
-    string[] AlpnProtocols,
-    ushort LegacyVersion,
-    ushort[] SupportedVersions,
-    int CipherSuiteCount,
-    ushort[] ExtensionTypes,
-    int RecordCount,
-    int HandshakeMessageLength)
-{
-    public override string ToString() => File;
 }
