@@ -100,6 +100,7 @@ public static class MeshCertificateAuthorityEndpoints
     {
         context.Response.StatusCode = response.StatusCode;
         context.Response.ContentType = CaApiResponse.ContentType;
+        context.Response.ContentLength = response.Body.Length;
         if (response.Index > 0)
         {
             context.Response.Headers[CertificateAuthorityApi.IndexHeader] = response.Index.ToString(CultureInfo.InvariantCulture);

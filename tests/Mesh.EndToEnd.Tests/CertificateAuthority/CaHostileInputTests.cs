@@ -42,6 +42,15 @@ public sealed class CaHostileInputTests
         yield return Case("DNS SAN of another service", DashboardToken, Json(CsrBuilder.Pem(DashboardUri, ["counting.default.dc1.internal.11111111-2222-3333-4444-555555555555.consul"])), 400, "SanNotAllowed");
         yield return Case("IP SAN", DashboardToken, Json(CsrBuilder.Pem(DashboardUri, ipAddresses: [System.Net.IPAddress.Parse("10.0.0.1")])), 400, "SanNotAllowed");
         yield return Case("Tampered CSR signature", DashboardToken, Json(Tampered(csr)), 400, "BadSignature");
+        yield return Case("Service name in other letter case", DashboardToken, Json(CsrBuilder.Pem(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/Dashboard"))), 403, "Unauthorized");
+        yield return Case("Namespace in other letter case", DashboardToken, Json(CsrBuilder.Pem(CaApiServer.Spiffe("/ns/Default/dc/dc1/svc/dashboard"))), 403, "Unauthorized");
+        yield return Case("Explicit default partition", DashboardToken, Json(CsrBuilder.Pem(CaApiServer.Spiffe("/ap/default/ns/default/dc/dc1/svc/dashboard"))), 400, "UnsupportedIdentity");
+        yield return Case("Percent-encoded service name", DashboardToken, Json(CsrBuilder.PemWithRawUri(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/dash%62oard"))), 400, "InvalidSpiffeId");
+        yield return Case("Dot segments in the SPIFFE path", DashboardToken, Json(CsrBuilder.PemWithRawUri(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/dashboard/../counting"))), 400, "InvalidSpiffeId");
+        yield return Case("Trailing slash", DashboardToken, Json(CsrBuilder.PemWithRawUri(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/dashboard/"))), 400, "InvalidSpiffeId");
+        yield return Case("Dot segments to another service", DashboardToken, Json(CsrBuilder.PemWithRawUri(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/counting/../dashboard"))), 400, "InvalidSpiffeId");
+        yield return Case("Query in the SPIFFE ID", DashboardToken, Json(CsrBuilder.PemWithRawUri(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/dashboard?x=1"))), 400, "InvalidSpiffeId");
+        yield return Case("Many DNS SANs", DashboardToken, Json(CsrBuilder.Pem(DashboardUri, [.. Enumerable.Range(0, 300).Select(i => $"h{i}.example.com")])), 400, "SanNotAllowed");
         yield return Case("Empty body", DashboardToken, "", 400, "MalformedRequest");
         yield return Case("Garbage JSON", DashboardToken, "{{{\"CSR\":", 400, "MalformedRequest");
         yield return Case("JSON array", DashboardToken, "[1,2,3]", 400, "MalformedRequest");
@@ -103,6 +112,18 @@ public sealed class CaHostileInputTests
             $"X-Padding: {new string('a', 128 * 1024)}\r\nContent-Length: 2\r\n\r\n{{}}";
         (int status, string response) = await RawHttp.SendAsync(server.Address, head);
         Assert.That(status, Is.EqualTo(431), response);
+        AssertNothingIssuedAndNoTokenShown(server, response);
+    }
+
+    [Test]
+    public async Task Two_token_headers_are_refused()
+    {
+        await using CaApiServer server = await Start();
+        string body = Json(CsrBuilder.Pem(DashboardUri));
+        string head = $"POST {CertificateAuthorityApi.SignPath} HTTP/1.1\r\nHost: 127.0.0.1\r\n{CertificateAuthorityApi.TokenHeader}: {CountingToken}\r\n" +
+            $"{CertificateAuthorityApi.TokenHeader}: {DashboardToken}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+        (int status, string response) = await RawHttp.SendAsync(server.Address, head);
+        Assert.That(status, Is.EqualTo(403), response);
         AssertNothingIssuedAndNoTokenShown(server, response);
     }
 

@@ -70,6 +70,11 @@ internal static class RawHttp
 
     private static bool HasWholeBody(string text, int headEnd)
     {
+        if (text.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal))
+        {
+            return true; // The last chunk of a chunked body.
+        }
+
         foreach (string line in text[..headEnd].Split("\r\n"))
         {
             if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
