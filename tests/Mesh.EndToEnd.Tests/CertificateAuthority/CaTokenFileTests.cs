@@ -51,6 +51,21 @@ public sealed class CaTokenFileTests
         }
     }
 
+    [TestCase("samples/Mesh.Demo/topology.json", "dashboard", "counting")]
+    [TestCase("samples/Mesh.InProcess/mesh.json", "dashboard", "counting")]
+    public void The_sample_files_list_a_token_per_service(string relativePath, string first, string second)
+    {
+        string root = TestContext.CurrentContext.TestDirectory;
+        while (!Directory.Exists(Path.Combine(root, "samples")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new DirectoryNotFoundException("The repository root (with samples/) is not above the test directory.");
+        }
+
+        ControlPlaneConfiguration config = ControlPlaneConfiguration.Load(Path.Combine(root, relativePath));
+        Assert.That(config.FindServiceToken(new ServiceName(first)), Is.Not.Null);
+        Assert.That(config.FindServiceToken(new ServiceName(second)), Is.Not.Null);
+    }
+
     private static ControlPlaneConfiguration Parse(string tokens) => ControlPlaneConfiguration.Parse(
         Encoding.UTF8.GetBytes($$"""{ "TrustDomain": "{{CaApiServer.TrustDomainName}}", "CA": { "Address": "http://127.0.0.1:8501", "Tokens": {{tokens}} } }"""),
         "test.json");
