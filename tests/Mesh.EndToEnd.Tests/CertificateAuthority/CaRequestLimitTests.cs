@@ -83,6 +83,25 @@ public sealed class CaRequestLimitTests
     }
 
     [Test]
+    public async Task Garbage_sent_with_a_wrong_token_is_refused_as_unauthorized_and_counts_toward_the_limit()
+    {
+        await using CaApiServer server = await Start();
+        var answers = new List<CaAnswer>();
+        for (int i = 0; i < 8; i++)
+        {
+            answers.Add(await server.PostAsync($"guess-{i}", "{{{ not json"));
+        }
+
+        Assert.That(answers.Take(5).Select(a => a.Status), Is.All.EqualTo(403), string.Join(" | ", answers));
+        Assert.That(answers.Take(5).Select(a => a.Rule), Is.All.EqualTo("Unauthorized"));
+        Assert.That(answers.Skip(5).Select(a => a.Status), Is.All.EqualTo(429), string.Join(" | ", answers));
+
+        // The refusals were logged a handful of times, not once per request.
+        Assert.That(server.Logs.WithId(Mesh.Diagnostics.MeshLogEvents.CaRejected).Count(), Is.LessThanOrEqualTo(5));
+        Assert.That(server.Issued, Is.Zero);
+    }
+
+    [Test]
     public async Task Failed_authorizations_of_one_address_do_not_limit_another()
     {
         await using CaApiServer server = await Start();

@@ -113,6 +113,18 @@ public sealed class CertificateAuthorityApi : IDisposable
             return RefuseTooLarge(client);
         }
 
+        // The token first: a caller the CA does not know learns nothing about how its request would have been read, and every
+        // unknown token counts toward the address's limit, whatever the body holds.
+        Settings settings = Volatile.Read(ref _settings);
+        CertificateAuthorityToken? caller = settings.Tokens.Find(token);
+        if (caller is null)
+        {
+            RecordFailure(client);
+            return Refusal(403, CertificateSigningError.Unauthorized, string.IsNullOrEmpty(token)
+                ? $"No token: send the token that CA.Tokens lists for the service in the {TokenHeader} header."
+                : "The caller's token is not one the CA accepts: send the token that CA.Tokens lists for the service.");
+        }
+
         CaSignRequest? request;
         try
         {
@@ -128,11 +140,10 @@ public sealed class CertificateAuthorityApi : IDisposable
             return Refusal(400, CertificateSigningError.MalformedRequest, "The body has no CSR: send {\"CSR\": \"-----BEGIN CERTIFICATE REQUEST-----...\"}.");
         }
 
-        Settings settings = Volatile.Read(ref _settings);
         try
         {
             byte[] der = DecodeCsr(request.Csr);
-            SignedCertificate signed = _ca.SignAuthorized(der, (id, csr) => Authorize(settings.Tokens, token, id, csr), settings.LeafTtl);
+            SignedCertificate signed = _ca.SignAuthorized(der, (id, csr) => Authorize(caller, id, csr), settings.LeafTtl);
             string service = MeshIdentity.TryParse(signed.Id, out MeshIdentity identity) ? identity.Name ?? string.Empty : string.Empty;
             using var certificate = signed.LoadCertificate();
             var issued = new CaIssuedCertificate
@@ -148,9 +159,9 @@ public sealed class CertificateAuthorityApi : IDisposable
         }
         catch (CertificateSigningException ex)
         {
-            if (ex.Error == CertificateSigningError.Unauthorized && _failures.RecordFailure(client))
+            if (ex.Error == CertificateSigningError.Unauthorized)
             {
-                CaApiLog.AuthorizationsLimited(_logger, client?.ToString() ?? "(unknown)", FailedAuthorizationLimiter.Burst);
+                RecordFailure(client);
             }
 
             int status = ex.Error switch
@@ -203,14 +214,11 @@ public sealed class CertificateAuthorityApi : IDisposable
         return new CaApiResponse(200, JsonSerializer.SerializeToUtf8Bytes(list, CaApiJsonContext.Default.CaRootList), index);
     }
 
-    private static CertificateSigningException? Authorize(CaTokenTable tokens, string? presented, SpiffeId id, CertificationRequest csr)
+    private static CertificateSigningException? Authorize(CertificateAuthorityToken token, SpiffeId id, CertificationRequest csr)
     {
-        CertificateAuthorityToken? token = tokens.Find(presented);
-        if (token is null || !MeshIdentity.TryParse(id, out MeshIdentity identity) || !CaTokenTable.Covers(token, identity))
+        if (!MeshIdentity.TryParse(id, out MeshIdentity identity) || !CaTokenTable.Covers(token, identity))
         {
-            return new CertificateSigningException(CertificateSigningError.Unauthorized, string.IsNullOrEmpty(presented)
-                ? $"No token: send the token that allows certificates for '{id}' in the {TokenHeader} header."
-                : $"The caller's token does not allow certificates for '{id}'.");
+            return new CertificateSigningException(CertificateSigningError.Unauthorized, $"The caller's token does not allow certificates for '{id}'.");
         }
 
         // Consul lets its trusted agent add DNS SANs; here the workload itself asks, so it carries only what the operator listed.
@@ -248,6 +256,14 @@ public sealed class CertificateAuthorityApi : IDisposable
         return blocks == 1
             ? der
             : throw new CertificateSigningException(CertificateSigningError.MalformedRequest, $"The CSR field holds {blocks} PEM blocks; send exactly one 'CERTIFICATE REQUEST'.");
+    }
+
+    private void RecordFailure(IPAddress? client)
+    {
+        if (_failures.RecordFailure(client))
+        {
+            CaApiLog.AuthorizationsLimited(_logger, client?.ToString() ?? "(unknown)", FailedAuthorizationLimiter.Burst);
+        }
     }
 
     private void ApplyFile()
