@@ -71,6 +71,32 @@ public sealed class CaTokenReloadTests
         }
     }
 
+    [Test]
+    public async Task An_invalid_token_list_on_reload_keeps_the_tokens_in_force_and_the_log_shows_no_token()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mesh-ca-reload-{Guid.NewGuid():N}.json");
+        var fileLogs = new Support.CapturedLogs();
+        try
+        {
+            await File.WriteAllTextAsync(path, Document($$"""[{ "Token": "{{DashboardToken}}", "Service": "dashboard" }]"""));
+            using ControlPlaneFile file = ControlPlaneFile.Open(path, TimeSpan.Zero, logger: fileLogs.CreateLogger("Mesh.ControlPlane"));
+            await using CaApiServer server = await CaApiServer.StartAsync(file);
+
+            // The same token in two entries: refused, so the file's previous configuration stays in force.
+            await File.WriteAllTextAsync(path, Document($$"""[{ "Token": "{{CountingToken}}", "Service": "dashboard" }, { "Token": "{{CountingToken}}", "Service": "counting" }]"""));
+            Assert.That(file.ReloadIfChanged(), Is.False);
+
+            string csr = CsrBuilder.Pem(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/dashboard"));
+            Assert.That((await server.SignAsync(DashboardToken, csr)).Status, Is.EqualTo(200));
+            Assert.That((await server.SignAsync(CountingToken, CsrBuilder.Pem(CaApiServer.Spiffe("/ns/default/dc/dc1/svc/counting")))).Status, Is.EqualTo(403));
+            Assert.That(fileLogs.WithId(MeshLogEvents.ControlPlaneInvalid).Single().Message, Does.Contain("CA.Tokens[1].Token").And.Not.Contain(CountingToken));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static string Document(string tokens) => $$"""
         {
           "TrustDomain": "{{CaApiServer.TrustDomainName}}",
