@@ -77,9 +77,8 @@ switch (arguments.Role)
         builder.Services.AddSingleton(sp => CertificateAuthorityRole.CreateAuthority(configuration, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new CertificateAuthorityApi(
             sp.GetRequiredService<MeshCertificateAuthority>(),
-            configuration.CertificateAuthorityTokens,
-            configuration.LeafTtl,
-            sp.GetRequiredService<ILogger<CertificateAuthorityApi>>()));
+            sp.GetRequiredService<ControlPlaneFile>(),
+            logger: sp.GetRequiredService<ILogger<CertificateAuthorityApi>>()));
         break;
     case "gateway":
         builder.Services.AddHostedService<GatewayRole>();

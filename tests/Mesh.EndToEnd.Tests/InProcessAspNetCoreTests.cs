@@ -31,7 +31,7 @@ public sealed class InProcessAspNetCoreTests
     public async Task HttpClient_reaches_a_Kestrel_mesh_service_over_http1_and_http2_with_L7_allow_and_deny_per_path()
     {
         using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = TrustDomain.Parse(TrustDomainName), Datacenter = "dc1" });
-        await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, new Dictionary<string, string> { ["counting"] = "t-counting", ["dashboard"] = "t-dashboard" });
+        await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, [CertificateAuthorityToken.ForService("t-counting", new ServiceName("counting")), CertificateAuthorityToken.ForService("t-dashboard", new ServiceName("dashboard"))]);
         int port = FreePort();
         using var file = new TempFile(ControlPlaneJson(caServer.Address, port));
         var serverLogs = new CapturedLogs();
@@ -110,7 +110,7 @@ public sealed class InProcessAspNetCoreTests
     public async Task Kestrel_resets_a_caller_the_intentions_deny_and_a_caller_outside_the_mesh()
     {
         using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = TrustDomain.Parse(TrustDomainName), Datacenter = "dc1" });
-        await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, new Dictionary<string, string> { ["counting"] = "t-counting" });
+        await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, [CertificateAuthorityToken.ForService("t-counting", new ServiceName("counting"))]);
         int port = FreePort();
         using var file = new TempFile(ControlPlaneJson(caServer.Address, port));
         var serverLogs = new CapturedLogs();
@@ -196,7 +196,7 @@ public sealed class InProcessAspNetCoreTests
     private static string ControlPlaneJson(Uri ca, int countingPort) => $$"""
         {
           "TrustDomain": "{{TrustDomainName}}",
-          "CA": { "Address": "{{ca}}", "Tokens": { "counting": "t-counting", "dashboard": "t-dashboard" } },
+          "CA": { "Address": "{{ca}}", "Tokens": [{ "Token": "t-counting", "Service": "counting" }, { "Token": "t-dashboard", "Service": "dashboard" }] },
           "Datacenters": [ { "Name": "dc1" } ],
           "Services": [
             { "Name": "counting", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{countingPort}}, "Connect": { "Native": true } },

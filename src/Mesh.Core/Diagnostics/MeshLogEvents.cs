@@ -85,6 +85,12 @@ public static class MeshLogEvents
     /// <summary>The CA rotated its root.</summary>
     public const int CaRootRotated = 5002;
 
+    /// <summary>A reload of the control-plane file added, removed or replaced a CA token entry; the message names the entry, never the token.</summary>
+    public const int CaTokensChanged = 5010;
+
+    /// <summary>A client address was refused for too many failed authorizations at the CA.</summary>
+    public const int CaAuthorizationsLimited = 5011;
+
     // 6000–6099: leaf rotation.
 
     /// <summary>A leaf was renewed.</summary>

@@ -41,4 +41,15 @@ public enum CertificateSigningError
 
     /// <summary>The caller may not obtain a certificate for the requested identity (its token does not cover it).</summary>
     Unauthorized,
+
+    /// <summary>
+    /// The CSR carries an IP SAN, or a DNS SAN the caller's token entry does not list: workloads are not trusted to name hosts.
+    /// </summary>
+    SanNotAllowed,
+
+    /// <summary>The caller's address failed authorization too often; it may try again after the limit recovers.</summary>
+    TooManyFailedAuthorizations,
+
+    /// <summary>The request body is larger than the CA API accepts.</summary>
+    RequestTooLarge,
 }

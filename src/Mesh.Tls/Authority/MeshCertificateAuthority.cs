@@ -84,16 +84,26 @@ public sealed class MeshCertificateAuthority : IDisposable
     /// the caller may obtain a certificate for the CSR's SPIFFE ID (as Consul's ACL <c>service:write</c> decides).
     /// </summary>
     /// <exception cref="CertificateSigningException">The CSR breaks a rule, the caller is not authorized (<see cref="CertificateSigningError.Unauthorized"/>), or the rate limit is exceeded.</exception>
-    public SignedCertificate SignCsr(ReadOnlyMemory<byte> csr, Func<SpiffeId, bool>? authorize, TimeSpan? ttl = null)
+    public SignedCertificate SignCsr(ReadOnlyMemory<byte> csr, Func<SpiffeId, bool>? authorize, TimeSpan? ttl = null) =>
+        SignAuthorized(
+            csr,
+            authorize is null ? null : (id, _) => authorize(id) ? null : Refuse(CertificateSigningError.Unauthorized, $"The caller's token does not allow certificates for '{id}'."),
+            ttl);
+
+    /// <summary>
+    /// Signs a CSR after <paramref name="authorize"/> has seen its SPIFFE ID and SANs: it returns null to allow, or the refusal
+    /// (not authorized for the identity, a SAN the caller may not carry). The rate limit is taken only after it allows.
+    /// </summary>
+    internal SignedCertificate SignAuthorized(ReadOnlyMemory<byte> csr, Func<SpiffeId, CertificationRequest, CertificateSigningException?>? authorize, TimeSpan? ttl)
     {
         try
         {
             TimeSpan lifetime = CheckTtl(ttl);
             CertificationRequest request = CertificationRequest.Parse(csr);
             SpiffeId id = CheckIdentity(request);
-            if (authorize is not null && !authorize(id))
+            if (authorize?.Invoke(id, request) is { } refusal)
             {
-                throw Refuse(CertificateSigningError.Unauthorized, $"The caller's token does not allow certificates for '{id}'.");
+                throw refusal;
             }
 
             CheckRateLimit();

@@ -3,6 +3,10 @@ namespace Mesh.Tls.Authority;
 /// <summary>
 /// A token bucket like Consul's CSR limiter: <c>rate</c> signings per second with a burst of one second's worth; 0 turns it off.
 /// </summary>
+/// <remarks>
+/// Consul's burst is 1. Here sidecars ask the CA themselves and a fleet restarted together asks at once, so the burst is one
+/// second's worth; only callers already authorized for the identity they ask for reach the bucket (docs/ca.md).
+/// </remarks>
 internal sealed class SigningRateLimiter
 {
     private readonly double _rate;

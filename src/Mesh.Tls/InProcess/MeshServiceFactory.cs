@@ -55,7 +55,7 @@ internal static class MeshServiceFactory
             Uri caAddress = options.CertificateAuthorityAddress ?? configuration?.CertificateAuthorityAddress
                 ?? throw new InvalidOperationException("Neither MeshOptions.CertificateAuthorityAddress nor the control-plane file's CA.Address is set: the service cannot obtain its certificate.");
             string token = options.Token
-                ?? (configuration is not null && configuration.CertificateAuthorityTokens.TryGetValue(identity.Service.Name, out string? fileToken) ? fileToken : null)
+                ?? configuration?.FindServiceToken(identity.Service)?.Token
                 ?? throw new InvalidOperationException($"No CA token for '{identity.Service.Name}': set MeshOptions.Token (the CA signs a service's CSRs only with its token).");
 
             var http = new HttpClient { BaseAddress = caAddress, Timeout = Timeout.InfiniteTimeSpan };

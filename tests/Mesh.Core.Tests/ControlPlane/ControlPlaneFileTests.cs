@@ -11,7 +11,7 @@ public sealed class ControlPlaneFileTests
     internal const string TwoDatacenters = """
         {
           "TrustDomain": "11111111-2222-3333-4444-555555555555.consul",
-          "CA": { "Address": "http://127.0.0.1:8501", "Tokens": { "dashboard": "t1", "counting": "t2" } },
+          "CA": { "Address": "http://127.0.0.1:8501", "Tokens": [{ "Token": "t1", "Service": "dashboard" }, { "Token": "t2", "Service": "counting" }] },
           "Datacenters": [
             { "Name": "dc1", "MeshGateways": [ { "LanAddress": "127.0.1.10:8443", "WanAddress": "127.0.1.10:9443" } ] },
             { "Name": "dc2", "MeshGateways": [ { "LanAddress": "127.0.2.10:8443", "WanAddress": "127.0.2.10:9443" } ] }
@@ -41,7 +41,7 @@ public sealed class ControlPlaneFileTests
         {
             Assert.That(config.TrustDomain.Name, Is.EqualTo("11111111-2222-3333-4444-555555555555.consul"));
             Assert.That(config.CertificateAuthorityAddress, Is.EqualTo(new Uri("http://127.0.0.1:8501")));
-            Assert.That(config.CertificateAuthorityTokens["counting"], Is.EqualTo("t2"));
+            Assert.That(config.FindServiceToken(new ServiceName("counting"))?.Token, Is.EqualTo("t2"));
             Assert.That(config.Intentions.DefaultAction, Is.EqualTo(Mesh.Intentions.IntentionAction.Deny), "Mesh's default intention policy is deny");
             Assert.That(dashboard.MeshAddress, Is.EqualTo(IPEndPoint.Parse("127.0.1.21:21000")));
             Assert.That(dashboard.ApplicationAddress, Is.EqualTo(IPEndPoint.Parse("127.0.1.20:9002")));

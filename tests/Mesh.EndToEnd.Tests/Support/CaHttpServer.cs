@@ -1,5 +1,6 @@
 using System.Net;
 using Mesh.AspNetCore;
+using Mesh.ControlPlane.File;
 using Mesh.Tls.Authority;
 using Mesh.Tls.Authority.Api;
 using Microsoft.AspNetCore.Builder;
@@ -25,7 +26,7 @@ internal sealed class CaHttpServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<CaHttpServer> StartAsync(MeshCertificateAuthority ca, IReadOnlyDictionary<string, string> tokens)
+    public static async Task<CaHttpServer> StartAsync(MeshCertificateAuthority ca, IReadOnlyList<CertificateAuthorityToken> tokens)
     {
         var api = new CertificateAuthorityApi(ca, tokens);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();

@@ -14,7 +14,7 @@ public sealed class ControlPlaneConfiguration
     private ControlPlaneConfiguration(
         TrustDomain trustDomain,
         Uri? certificateAuthorityAddress,
-        IReadOnlyDictionary<string, string> certificateAuthorityTokens,
+        IReadOnlyList<CertificateAuthorityToken> certificateAuthorityTokens,
         TimeSpan? leafTtl,
         IReadOnlyList<string> datacenters,
         IReadOnlyList<MeshGatewayEndpoint> meshGateways,
@@ -37,8 +37,25 @@ public sealed class ControlPlaneConfiguration
     /// <summary>The base address of the CA role's HTTP API, if the file names one.</summary>
     public Uri? CertificateAuthorityAddress { get; }
 
-    /// <summary>Per-service tokens the CA requires on signing requests (service name → token), as Consul's ACL <c>service:write</c>.</summary>
-    public IReadOnlyDictionary<string, string> CertificateAuthorityTokens { get; }
+    /// <summary>
+    /// The tokens the CA accepts on signing requests, each naming exactly what it allows: one service in one namespace and
+    /// partition (as Consul's ACL <c>service:write</c>), or the mesh gateways of one partition.
+    /// </summary>
+    public IReadOnlyList<CertificateAuthorityToken> CertificateAuthorityTokens { get; }
+
+    /// <summary>The token the file lists for a service (its name, namespace and partition), or null.</summary>
+    public CertificateAuthorityToken? FindServiceToken(ServiceName service)
+    {
+        foreach (CertificateAuthorityToken token in CertificateAuthorityTokens)
+        {
+            if (token.Kind == CertificateAuthorityTokenKind.Service && token.Service == service)
+            {
+                return token;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The leaf TTL the CA issues, when the file sets one (the CA's default otherwise).</summary>
     public TimeSpan? LeafTtl { get; }
@@ -151,6 +168,8 @@ public sealed class ControlPlaneConfiguration
                 throw Fail("CA.Address", $"'{address}' is not an absolute URL such as http://127.0.0.1:8501");
             }
 
+            IReadOnlyList<CertificateAuthorityToken> caTokens = CertificateAuthorityTokenReader.Read(document.CA?.Tokens, Fail);
+
             TimeSpan? leafTtl = null;
             if (document.CA?.LeafTtlHours is double hours)
             {
@@ -217,7 +236,7 @@ public sealed class ControlPlaneConfiguration
             return new ControlPlaneConfiguration(
                 trustDomain,
                 caAddress,
-                document.CA?.Tokens ?? new Dictionary<string, string>(StringComparer.Ordinal),
+                caTokens,
                 leafTtl,
                 datacenters,
                 gateways,

@@ -25,7 +25,7 @@ internal sealed class CertificateAuthorityDocument
 {
     public string? Address { get; set; }
 
-    public Dictionary<string, string>? Tokens { get; set; }
+    public List<CertificateAuthorityTokenDocument?>? Tokens { get; set; }
 
     public double? LeafTtlHours { get; set; }
 }
