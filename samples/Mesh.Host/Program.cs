@@ -111,8 +111,19 @@ try
 {
     app = builder.Build();
     var readiness = app.Services.GetRequiredService<Readiness>();
-    app.MapGet("/health/live", () => "live");
-    app.MapGet("/health/ready", () => readiness.IsReady ? Results.Text("ready") : Results.StatusCode(503));
+    // The health answers name the process, so a supervisor (the demo) can tell its own child from another program that
+    // happens to answer on the same address.
+    string processId = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    app.MapGet("/health/live", (HttpContext context) =>
+    {
+        context.Response.Headers["Mesh-Process-Id"] = processId;
+        return "live";
+    });
+    app.MapGet("/health/ready", (HttpContext context) =>
+    {
+        context.Response.Headers["Mesh-Process-Id"] = processId;
+        return readiness.IsReady ? Results.Text("ready") : Results.StatusCode(503);
+    });
     if (arguments.Role == "ca")
     {
         app.MapMeshCertificateAuthority(app.Services.GetRequiredService<CertificateAuthorityApi>());
