@@ -16,7 +16,7 @@ internal static class StartupFailure
         Console.Error.WriteLine($"Mesh.Host: {OneLine(message)}");
         if (arguments.Verbose)
         {
-            Console.Out.WriteLine(exception.ToString());
+            Console.Error.WriteLine(exception.ToString());
         }
 
         return exitCode;
@@ -24,10 +24,20 @@ internal static class StartupFailure
 
     private static (int ExitCode, string Message) Describe(Exception exception, HostArguments arguments, ControlPlaneConfiguration configuration, IPEndPoint? kestrelAddress)
     {
-        // Host.StartAsync wraps the failures of several services in one AggregateException; one is the common case.
-        while (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        // Host.StartAsync wraps the failures of several services in one AggregateException, and a library may wrap the CA's
+        // refusal or a file error: the innermost failure the operator can act on is the one to report.
+        for (Exception? inner = exception; inner is not null; inner = inner is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : inner.InnerException)
         {
-            exception = aggregate.InnerExceptions[0];
+            if (inner is HostStartupException or ControlPlaneFileException or CertificateSigningException)
+            {
+                exception = inner;
+                break;
+            }
+        }
+
+        while (exception is AggregateException { InnerExceptions.Count: 1 } single)
+        {
+            exception = single.InnerExceptions[0];
         }
 
         switch (exception)

@@ -129,6 +129,14 @@ public sealed class HostStartupTests
     }
 
     [Test]
+    public async Task With_verbose_a_start_up_failure_also_shows_its_stack_trace()
+    {
+        ExternalProcess host = StartHost("--role", "gateway", "--config", ConfigPath, "--datacenter", "dc9", "--verbose");
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.EqualTo(ConfigurationError), host.Output);
+        Assert.That(host.ErrorOutput, Does.StartWith("Mesh.Host: ").And.Contain("'dc9'").And.Match(@"(?m)^\s+at \S+\("));
+    }
+
+    [Test]
     public async Task A_service_not_in_the_file_is_a_configuration_error()
     {
         ExternalProcess host = StartHost("--role", "sidecar", "--config", ConfigPath, "--service", "billing-1", "--token", "t");
