@@ -22,6 +22,26 @@ internal sealed class DemoProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The child's process ID: what the demo prints, and what its health answers must carry to count as its own.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Why the process stopped before it was ready: its exit code and its last lines, its own words on what went wrong.</summary>
+    public string DescribeEarlyExit(int lines)
+    {
+        // The process has exited: this waits for its output readers to deliver the last lines it wrote.
+        _process.WaitForExit();
+        var text = new System.Text.StringBuilder($"{Name} (pid {Id}) exited with code {ExitCode} before it was ready");
+        foreach (LogLine line in _lines.TakeLast(lines))
+        {
+            text.Append("\n   ").Append(Name).Append(": ").Append(line.Message);
+        }
+
+        return text.ToString();
+    }
+
     public static DemoProcess Start(string name, string assembly, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")

@@ -19,22 +19,31 @@ int exitCode = 0;
 try
 {
     Say("Starting the mesh: CA, two mesh gateways, three sidecars, three apps");
-    processes.Add(Host("ca", "--role", "ca", "--config", topology));
-    await Ready("http://127.0.1.2:8501/health/ready");
-    processes.Add(Host("gateway-dc1", "--role", "gateway", "--config", topology, "--datacenter", "dc1", "--health", "127.0.1.10:8080"));
-    processes.Add(Host("gateway-dc2", "--role", "gateway", "--config", topology, "--datacenter", "dc2", "--health", "127.0.2.10:8080"));
-    processes.Add(App("counting-dc2", "counting", "--listen", "127.0.2.20:9003", "--instance", "counting-dc2"));
-    processes.Add(App("counting-dc1", "counting", "--listen", "127.0.1.30:9003", "--instance", "counting-dc1"));
-    processes.Add(Host("sidecar-counting-dc2", "--role", "sidecar", "--config", topology, "--service", "counting-dc2", "--token", "counting-token", "--health", "127.0.2.21:19000"));
-    processes.Add(Host("sidecar-counting-dc1", "--role", "sidecar", "--config", topology, "--service", "counting-dc1", "--token", "counting-token", "--health", "127.0.1.31:19000"));
-    processes.Add(Host("sidecar-dashboard", "--role", "sidecar", "--config", topology, "--service", "dashboard-dc1", "--token", "dashboard-token", "--health", "127.0.1.21:19000"));
-    processes.Add(App("dashboard", "dashboard", "--listen", "127.0.1.20:9002", "--upstream", "counting-dc2=127.0.0.1:9001", "--upstream", "counting-dc1=127.0.0.1:9011"));
+    // The CA keeps its state under the demo's temporary folder, never in the repository.
+    DemoProcess ca = Host("ca", "--role", "ca", "--config", topology, "--data-dir", Path.Combine(work, "ca"));
+    await Ready(ca, "http://127.0.1.2:8501/health/ready");
+    DemoProcess gatewayDc1 = Host("gateway-dc1", "--role", "gateway", "--config", topology, "--datacenter", "dc1", "--health", "127.0.1.10:8080");
+    DemoProcess gatewayDc2 = Host("gateway-dc2", "--role", "gateway", "--config", topology, "--datacenter", "dc2", "--health", "127.0.2.10:8080");
+    DemoProcess countingDc2 = App("counting-dc2", "counting", "--listen", "127.0.2.20:9003", "--instance", "counting-dc2");
+    DemoProcess countingDc1 = App("counting-dc1", "counting", "--listen", "127.0.1.30:9003", "--instance", "counting-dc1");
+    DemoProcess sidecarCountingDc2 = Host("sidecar-counting-dc2", "--role", "sidecar", "--config", topology, "--service", "counting-dc2", "--token", "counting-token", "--health", "127.0.2.21:19000");
+    DemoProcess sidecarCountingDc1 = Host("sidecar-counting-dc1", "--role", "sidecar", "--config", topology, "--service", "counting-dc1", "--token", "counting-token", "--health", "127.0.1.31:19000");
+    DemoProcess sidecarDashboard = Host("sidecar-dashboard", "--role", "sidecar", "--config", topology, "--service", "dashboard-dc1", "--token", "dashboard-token", "--health", "127.0.1.21:19000");
+    DemoProcess dashboard = App("dashboard", "dashboard", "--listen", "127.0.1.20:9002", "--upstream", "counting-dc2=127.0.0.1:9001", "--upstream", "counting-dc1=127.0.0.1:9011");
     await Task.WhenAll(
-        Ready("http://127.0.1.10:8080/health/ready"), Ready("http://127.0.2.10:8080/health/ready"),
-        Ready("http://127.0.2.21:19000/health/ready"), Ready("http://127.0.1.31:19000/health/ready"),
-        Ready("http://127.0.1.21:19000/health/ready"), Ready("http://127.0.2.20:9003/health"),
-        Ready("http://127.0.1.30:9003/health"), Ready("http://127.0.1.20:9002/health"));
+        Ready(gatewayDc1, "http://127.0.1.10:8080/health/ready"), Ready(gatewayDc2, "http://127.0.2.10:8080/health/ready"),
+        Ready(sidecarCountingDc2, "http://127.0.2.21:19000/health/ready"), Ready(sidecarCountingDc1, "http://127.0.1.31:19000/health/ready"),
+        Ready(sidecarDashboard, "http://127.0.1.21:19000/health/ready"), Ready(countingDc2, "http://127.0.2.20:9003/health"),
+        Ready(countingDc1, "http://127.0.1.30:9003/health"), Ready(dashboard, "http://127.0.1.20:9002/health"));
     Say($"All {processes.Count} processes are ready ({total.Elapsed.TotalSeconds:F1} s)");
+    foreach (DemoProcess process in processes)
+    {
+        Console.WriteLine($"   {process.Name,-22} pid {process.Id}");
+    }
+
+    string meters = string.Join(',', MeshMetrics.SpliceMeter, MeshMetrics.GatewayMeter, MeshMetrics.TlsMeter, MeshMetrics.AuthorizationMeter);
+    Console.WriteLine($"   Watch the metrics of any of them while the demo runs (dotnet tool install -g dotnet-counters):");
+    Console.WriteLine($"     dotnet-counters monitor -p {gatewayDc1.Id} --counters {meters}");
 
     Say("1. dashboard (dc1) -> counting (dc2), across datacenters");
     DateTimeOffset mark = DateTimeOffset.UtcNow;
@@ -63,6 +72,12 @@ try
         : $"   counting's sidecar logged: [{denied.Level}] {denied.Message}");
     exitCode |= reply?["Error"] is null || denied is null ? 1 : 0;
 }
+catch (DemoStartException ex)
+{
+    // A child that could not start said why in its own last lines: an address in use, a refused token...
+    Console.Error.WriteLine($"The demo could not start: {ex.Message}");
+    exitCode = 1;
+}
 catch (Exception ex)
 {
     Console.Error.WriteLine($"The demo failed: {ex.Message}");
@@ -86,19 +101,38 @@ finally
 
 return exitCode;
 
-DemoProcess Host(string name, params string[] arguments) => DemoProcess.Start(name, "Mesh.Host.dll", arguments);
+DemoProcess Host(string name, params string[] arguments) => Started(DemoProcess.Start(name, "Mesh.Host.dll", arguments));
 
-DemoProcess App(string name, params string[] arguments) => DemoProcess.Start(name, "Mesh.DemoApps.dll", arguments);
+DemoProcess App(string name, params string[] arguments) => Started(DemoProcess.Start(name, "Mesh.DemoApps.dll", arguments));
 
-async Task Ready(string url)
+DemoProcess Started(DemoProcess process)
+{
+    processes.Add(process);
+    return process;
+}
+
+// Ready only when the answer comes from the child itself (its health answers carry its process ID): any other program that
+// answers 200 on the same address is not the demo's process, and a child that exits is reported with its own last lines.
+async Task Ready(DemoProcess process, string url)
 {
     var deadline = Stopwatch.StartNew();
+    string? stranger = null;
     while (true)
     {
+        if (processes.FirstOrDefault(p => p.HasExited) is { } exited)
+        {
+            throw new DemoStartException(exited.DescribeEarlyExit(lines: 5));
+        }
+
         try
         {
             using HttpResponseMessage response = await http.GetAsync(url);
-            if (response.IsSuccessStatusCode)
+            string? answeredBy = response.Headers.TryGetValues("Mesh-Process-Id", out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
+            if (answeredBy != process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                stranger = answeredBy is null ? "a process that is not part of the demo" : $"process {answeredBy}, not one the demo started";
+            }
+            else if (response.IsSuccessStatusCode)
             {
                 return;
             }
@@ -107,9 +141,11 @@ async Task Ready(string url)
         {
         }
 
-        if (deadline.Elapsed > TimeSpan.FromSeconds(60) || processes.Any(p => p.HasExited))
+        if (deadline.Elapsed > TimeSpan.FromSeconds(60))
         {
-            throw new TimeoutException($"{url} did not become ready (a process exited or 60 s passed)");
+            throw new DemoStartException(stranger is null
+                ? $"{process.Name} (pid {process.Id}) was not ready at {url} after 60 s"
+                : $"{url} is answered by {stranger}: the address is taken, so {process.Name} (pid {process.Id}) cannot serve it");
         }
 
         await Task.Delay(100);

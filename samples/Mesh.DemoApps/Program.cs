@@ -7,21 +7,48 @@ using System.Text.Json;
 //
 //   Mesh.DemoApps counting  --listen 127.0.2.20:9003 --instance counting-dc2
 //   Mesh.DemoApps dashboard --listen 127.0.1.20:9002 --upstream counting=127.0.0.1:9001 [--upstream local=127.0.0.1:9011]
+const string Usage = "usage: Mesh.DemoApps counting|dashboard --listen IP:PORT [--instance NAME] [--upstream NAME=IP:PORT ...]";
 if (args.Length == 0 || args[0] is not ("counting" or "dashboard"))
 {
-    Console.Error.WriteLine("usage: Mesh.DemoApps counting|dashboard --listen IP:PORT [--instance NAME] [--upstream NAME=IP:PORT ...]");
+    Console.Error.WriteLine(Usage);
     return 2;
 }
 
+// Strict options: a typo is an error, not a default silently taken.
 string role = args[0];
-string listen = Option(args, "--listen") ?? "127.0.0.1:0";
-string instance = Option(args, "--instance") ?? role;
+string listen = "127.0.0.1:0";
+string instance = role;
 var upstreams = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
-for (int i = 1; i < args.Length - 1; i++)
+for (int i = 1; i < args.Length; i += 2)
 {
-    if (args[i] == "--upstream" && args[i + 1].Split('=', 2) is [string name, string address])
+    string option = args[i];
+    string? value = i + 1 < args.Length ? args[i + 1] : null;
+    if (option is not ("--listen" or "--instance" or "--upstream"))
     {
-        upstreams[name] = IPEndPoint.Parse(address);
+        Console.Error.WriteLine($"Mesh.DemoApps: unknown option '{option}'. {Usage}");
+        return 2;
+    }
+
+    if (value is null || value.StartsWith("--", StringComparison.Ordinal))
+    {
+        Console.Error.WriteLine($"Mesh.DemoApps: {option} needs a value. {Usage}");
+        return 2;
+    }
+
+    switch (option)
+    {
+        case "--listen" when IPEndPoint.TryParse(value, out _):
+            listen = value;
+            break;
+        case "--instance":
+            instance = value;
+            break;
+        case "--upstream" when value.Split('=', 2) is [string name, string address] && IPEndPoint.TryParse(address, out IPEndPoint? upstream):
+            upstreams[name] = upstream;
+            break;
+        default:
+            Console.Error.WriteLine($"Mesh.DemoApps: {option} '{value}' is malformed. {Usage}");
+            return 2;
     }
 }
 
@@ -69,15 +96,26 @@ else
     });
 }
 
-app.MapGet("/health", () => "ok");
-await app.RunAsync();
-return 0;
-
-static string? Option(string[] args, string name)
+// The process ID tells the demo that the answer comes from the child it started, not from another program on the address.
+string processId = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+app.MapGet("/health", (HttpContext context) =>
 {
-    int index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    context.Response.Headers["Mesh-Process-Id"] = processId;
+    return "ok";
+});
+
+try
+{
+    await app.StartAsync();
 }
+catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } or Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    Console.Error.WriteLine($"Mesh.DemoApps: {role} cannot listen on {listen}: the address is already in use.");
+    return 4;
+}
+
+await app.WaitForShutdownAsync();
+return 0;
 
 internal sealed record CountReply(long Count, string Instance);
 

@@ -2,7 +2,10 @@ using System.Net;
 
 namespace Mesh.Host;
 
-/// <summary>The command line of the host: which role to run, from which control-plane file.</summary>
+/// <summary>
+/// The command line of the host: which role to run, from which control-plane file. Parsing is strict: an unknown option, a
+/// missing value or a value given twice is an error (with the closest option suggested), never silently ignored.
+/// </summary>
 internal sealed class HostArguments
 {
     public const string Usage = """
@@ -17,12 +20,26 @@ internal sealed class HostArguments
           --datacenter DC   gateway: the datacenter it serves
           --service ID      sidecar: the service instance ID (or name) it fronts
           --token TOKEN     sidecar: the token the CA requires for the service's certificates (or MESH_TOKEN)
+          --data-dir DIR    ca: where the CA keeps its state (default: .mesh-ca beside the control-plane file)
           --health IP:PORT  where /health/live and /health/ready answer (the CA answers on its own address)
+          --verbose         log at Debug, and print the stack trace of a start-up failure
           --help            this text
 
         Logs go to the console, one line each; set MESH_LOG_FORMAT=json for JSON lines. Ctrl+C or SIGTERM drains open
         connections for up to 10 s, then stops.
+
+        A start-up failure prints one line on stderr and exits with:
+          0  stopped normally, or --help
+          1  an unexpected failure (--verbose shows the stack trace)
+          2  usage: an unknown option, a missing or malformed value
+          3  configuration: the control-plane file is unreadable or invalid, or lacks the datacenter, service, CA or token
+          4  an address the role listens on (CA, gateway, sidecar public or upstream listener, health) is in use
+          5  the CA refused the certificate request for good (wrong token, a request it never signs)
+          6  the CA could not be reached and the role gave up
         """;
+
+    private static readonly string[] ValueOptions = ["role", "config", "datacenter", "service", "token", "data-dir", "health"];
+    private static readonly string[] FlagOptions = ["verbose", "help"];
 
     public string Role { get; private init; } = string.Empty;
 
@@ -36,43 +53,105 @@ internal sealed class HostArguments
 
     public IPEndPoint? Health { get; private init; }
 
+    /// <summary>The CA role's data directory: --data-dir, or the folder <c>.mesh-ca</c> beside the control-plane file.</summary>
+    public string DataDirectory { get; private init; } = string.Empty;
+
+    /// <summary>Debug logging, and stack traces on start-up failures.</summary>
+    public bool Verbose { get; private init; }
+
+    /// <summary>Parses the command line; null with <paramref name="error"/> null means --help was asked for.</summary>
     public static HostArguments? Parse(string[] args, out string? error)
     {
+        ArgumentNullException.ThrowIfNull(args);
         error = null;
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var flags = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] is "--help" or "-h")
+            string argument = args[i];
+            if (argument is "-h" or "-?")
             {
+                argument = "--help";
+            }
+
+            if (!argument.StartsWith("--", StringComparison.Ordinal) || argument.Length == 2)
+            {
+                error = $"unexpected argument '{argument}': every value follows its option, as in --config FILE";
                 return null;
             }
 
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            // --name value, or --name=value.
+            string name = argument[2..];
+            string? inlineValue = null;
+            int equals = name.IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0)
             {
-                error = $"unexpected argument '{args[i]}'";
+                inlineValue = name[(equals + 1)..];
+                name = name[..equals];
+            }
+
+            if (FlagOptions.Contains(name))
+            {
+                if (inlineValue is not null)
+                {
+                    error = $"--{name} takes no value";
+                    return null;
+                }
+
+                flags.Add(name);
+                continue;
+            }
+
+            if (!ValueOptions.Contains(name))
+            {
+                string? closest = Closest(name);
+                error = closest is null
+                    ? $"unknown option '--{name}' (see --help)"
+                    : $"unknown option '--{name}' (did you mean --{closest}?)";
                 return null;
             }
 
-            values[args[i][2..]] = args[++i];
+            string? value = inlineValue;
+            if (value is null && i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                value = args[++i];
+            }
+
+            if (string.IsNullOrEmpty(value))
+            {
+                error = $"--{name} needs a value: --{name} {Placeholder(name)}";
+                return null;
+            }
+
+            if (!values.TryAdd(name, value))
+            {
+                error = $"--{name} is given twice ('{values[name]}' and '{value}')";
+                return null;
+            }
+        }
+
+        if (flags.Contains("help"))
+        {
+            return null;
         }
 
         string? role = values.GetValueOrDefault("role");
         if (role is not ("ca" or "gateway" or "sidecar"))
         {
-            error = role is null ? "--role is required" : $"unknown role '{role}'";
+            error = role is null ? "--role is required: --role ca|gateway|sidecar" : $"unknown role '{role}': --role ca|gateway|sidecar";
             return null;
         }
 
         if (!values.TryGetValue("config", out string? config))
         {
-            error = "--config is required";
+            error = "--config is required: --config FILE, the control-plane file";
             return null;
         }
 
         IPEndPoint? health = null;
-        if (values.TryGetValue("health", out string? healthText) && !IPEndPoint.TryParse(healthText, out health))
+        if (values.TryGetValue("health", out string? healthText) && !TryParseEndPoint(healthText, out health))
         {
-            error = $"--health '{healthText}' is not IP:PORT";
+            error = $"--health '{healthText}' is not IP:PORT with a port, such as 127.0.0.1:19000";
             return null;
         }
 
@@ -84,6 +163,9 @@ internal sealed class HostArguments
             Service = values.GetValueOrDefault("service"),
             Token = values.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("MESH_TOKEN"),
             Health = health,
+            DataDirectory = values.GetValueOrDefault("data-dir")
+                ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config)) ?? ".", ".mesh-ca"),
+            Verbose = flags.Contains("verbose"),
         };
 
         error = role switch
@@ -93,5 +175,74 @@ internal sealed class HostArguments
             _ => null,
         };
         return error is null ? parsed : null;
+    }
+
+    /// <summary>An explicit IP and port: IPEndPoint.TryParse alone would take "127.0.0.1" as port 0, a random port.</summary>
+    private static bool TryParseEndPoint(string text, out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        int colon = text.LastIndexOf(':');
+        bool hasPort = colon > 0 && (text[0] != '[' || text[colon - 1] == ']');
+        if (!hasPort || !IPEndPoint.TryParse(text, out IPEndPoint? parsed))
+        {
+            return false;
+        }
+
+        endPoint = parsed;
+        return true;
+    }
+
+    private static string Placeholder(string option) => option switch
+    {
+        "role" => "ca|gateway|sidecar",
+        "config" => "FILE",
+        "datacenter" => "DC",
+        "service" => "ID",
+        "token" => "TOKEN",
+        "data-dir" => "DIR",
+        "health" => "IP:PORT",
+        _ => "VALUE",
+    };
+
+    /// <summary>The known option closest to a mistyped one (at most a third of its letters apart), for "did you mean".</summary>
+    private static string? Closest(string name)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (string known in ValueOptions.Concat(FlagOptions))
+        {
+            int distance = EditDistance(name, known);
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (known, distance);
+            }
+        }
+
+        return bestDistance <= Math.Max(1, best!.Length / 3) ? best : null;
+    }
+
+    /// <summary>Levenshtein distance: insertions, deletions and substitutions.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 }

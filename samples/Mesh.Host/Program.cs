@@ -7,16 +7,19 @@ using Mesh.Tls.Authority;
 using Mesh.Tls.Authority.Api;
 
 // One role of the mesh per process: the CA, a mesh gateway or a sidecar, all described by one control-plane file.
+// Every start-up failure ends in one line on stderr and an exit code documented in --help (HostExitCodes), never an unhandled
+// exception: an operator reads what to fix, a supervisor branches on the code.
 HostArguments? arguments = HostArguments.Parse(args, out string? error);
 if (arguments is null)
 {
     if (error is not null)
     {
-        Console.Error.WriteLine($"Mesh.Host: {error}\n");
+        Console.Error.WriteLine($"Mesh.Host: {error}");
+        return HostExitCodes.Usage;
     }
 
     Console.Out.WriteLine(HostArguments.Usage);
-    return error is null ? 0 : 2;
+    return HostExitCodes.Success;
 }
 
 if (arguments.Role == "gateway")
@@ -42,13 +45,26 @@ try
 }
 catch (ControlPlaneFileException ex)
 {
-    Console.Error.WriteLine($"Mesh.Host: {ex.Message}");
-    return 1;
+    Console.Error.WriteLine($"Mesh.Host: {ex.Message.ReplaceLineEndings(" ")}");
+    return HostExitCodes.Configuration;
+}
+
+if (arguments.Role == "ca" && configuration.CertificateAuthorityAddress is null)
+{
+    Console.Error.WriteLine($"Mesh.Host: the control-plane file {arguments.ConfigPath} has no CA.Address for the CA role to listen on.");
+    return HostExitCodes.Configuration;
 }
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
-builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+builder.Logging.SetMinimumLevel(arguments.Verbose ? LogLevel.Debug : LogLevel.Information);
+builder.Logging.AddFilter("Microsoft", arguments.Verbose ? LogLevel.Information : LogLevel.Warning);
+if (!arguments.Verbose)
+{
+    // The generic host logs a failed start with the exception's stack trace; the host reports it itself, in one line.
+    builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+}
+
 if (Environment.GetEnvironmentVariable("MESH_LOG_FORMAT") == "json")
 {
     // One JSON object a line, with every structured field: what the demo (or a log shipper) reads.
@@ -89,17 +105,47 @@ switch (arguments.Role)
 }
 
 builder.WebHost.UseUrls(listen is null ? "http://127.0.0.1:0" : $"http://{listen}");
-WebApplication app = builder.Build();
-var readiness = app.Services.GetRequiredService<Readiness>();
-app.MapGet("/health/live", () => "live");
-app.MapGet("/health/ready", () => readiness.IsReady ? Results.Text("ready") : Results.StatusCode(503));
-if (arguments.Role == "ca")
+WebApplication? app = null;
+try
 {
-    app.MapMeshCertificateAuthority(app.Services.GetRequiredService<CertificateAuthorityApi>());
-    app.Lifetime.ApplicationStarted.Register(readiness.MarkReady);
+    app = builder.Build();
+    var readiness = app.Services.GetRequiredService<Readiness>();
+    // The health answers name the process, so a supervisor (the demo) can tell its own child from another program that
+    // happens to answer on the same address.
+    string processId = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    app.MapGet("/health/live", (HttpContext context) =>
+    {
+        context.Response.Headers["Mesh-Process-Id"] = processId;
+        return "live";
+    });
+    app.MapGet("/health/ready", (HttpContext context) =>
+    {
+        context.Response.Headers["Mesh-Process-Id"] = processId;
+        return readiness.IsReady ? Results.Text("ready") : Results.StatusCode(503);
+    });
+    if (arguments.Role == "ca")
+    {
+        app.MapMeshCertificateAuthority(app.Services.GetRequiredService<CertificateAuthorityApi>());
+        app.Lifetime.ApplicationStarted.Register(readiness.MarkReady);
+    }
+
+    app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
+    _ = app.Services.GetRequiredService<ControlPlaneFile>();
+    await app.StartAsync();
+}
+catch (Exception ex)
+{
+    if (app is not null)
+    {
+        // Release what the roles that did start hold (listeners, the CA client), so the report can tell which address
+        // another process holds, and so no foreground thread keeps the process alive.
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await app.StopAsync(stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    return StartupFailure.Report(ex, arguments, configuration, listen);
 }
 
-app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
-_ = app.Services.GetRequiredService<ControlPlaneFile>();
-await app.RunAsync();
-return 0;
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return HostExitCodes.Success;

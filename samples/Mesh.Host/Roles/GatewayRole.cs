@@ -12,9 +12,16 @@ internal sealed class GatewayRole(ControlPlaneFile controlPlane, HostArguments a
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         string datacenter = arguments.Datacenter!;
+        IReadOnlyList<string> datacenters = controlPlane.Configuration.Datacenters;
+        if (!datacenters.Contains(datacenter, StringComparer.Ordinal))
+        {
+            throw HostStartupException.Configuration(
+                $"the control-plane file {arguments.ConfigPath} has no datacenter '{datacenter}' (it has: {string.Join(", ", datacenters)}); check --datacenter.");
+        }
+
         MeshGatewayEndpoint self = controlPlane.GetMeshGateways(datacenter) is [var first, ..]
             ? first
-            : throw new InvalidOperationException($"The control-plane file lists no mesh gateway for datacenter '{datacenter}'.");
+            : throw HostStartupException.Configuration($"the control-plane file {arguments.ConfigPath} lists no mesh gateway for datacenter '{datacenter}'.");
         var options = new MeshGatewayOptions
         {
             Datacenter = datacenter,

@@ -21,16 +21,17 @@ internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments a
     {
         ControlPlaneConfiguration configuration = controlPlane.Configuration;
         ServiceDefinition service = configuration.FindService(arguments.Service!)
-            ?? throw new InvalidOperationException($"The control-plane file has no service instance '{arguments.Service}'.");
+            ?? throw HostStartupException.Configuration(
+                $"the control-plane file {arguments.ConfigPath} has no service instance '{arguments.Service}' (it has: {string.Join(", ", configuration.Services.Select(s => s.Id))}); check --service.");
         if (service.IsNative)
         {
-            throw new InvalidOperationException($"'{service.Id}' joins the mesh natively (Connect.Native); it has no sidecar.");
+            throw HostStartupException.Configuration($"'{service.Id}' joins the mesh natively (Connect.Native); it has no sidecar.");
         }
 
         Uri caAddress = configuration.CertificateAuthorityAddress
-            ?? throw new InvalidOperationException("The control-plane file has no CA.Address: the sidecar cannot obtain a certificate.");
+            ?? throw HostStartupException.Configuration($"the control-plane file {arguments.ConfigPath} has no CA.Address: the sidecar cannot obtain a certificate.");
         string token = arguments.Token
-            ?? throw new InvalidOperationException("The sidecar needs the service's CA token: pass --token or set MESH_TOKEN.");
+            ?? throw HostStartupException.Configuration($"the sidecar of '{service.Id}' needs the service's CA token: pass --token TOKEN or set MESH_TOKEN.");
 
         _http = new HttpClient { BaseAddress = caAddress, Timeout = Timeout.InfiniteTimeSpan };
         _ca = new MeshCaClient(_http, service.Identity.ToSpiffeId(configuration.TrustDomain), token, loggerFactory.CreateLogger<MeshCaClient>());

@@ -8,6 +8,7 @@ internal sealed class ExternalProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _errorOutput = new();
 
     private ExternalProcess(Process process) => _process = process;
 
@@ -22,6 +23,18 @@ internal sealed class ExternalProcess : IDisposable
         }
     }
 
+    /// <summary>What the process wrote to stderr alone (it is in <see cref="Output"/> too).</summary>
+    public string ErrorOutput
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _errorOutput.ToString();
+            }
+        }
+    }
+
     public bool HasExited => _process.HasExited;
 
     public StreamWriter Input => _process.StandardInput;
@@ -30,7 +43,11 @@ internal sealed class ExternalProcess : IDisposable
         Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool)))
         || File.Exists(Path.Combine("/usr/sbin", tool));
 
-    public static ExternalProcess Start(string tool, params string[] arguments)
+    public static ExternalProcess Start(string tool, params string[] arguments) =>
+        Start(tool, new Dictionary<string, string?>(), arguments);
+
+    /// <summary>Starts <paramref name="tool"/> with <paramref name="environment"/> set (a null value removes the variable).</summary>
+    public static ExternalProcess Start(string tool, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
         string path = File.Exists(Path.Combine("/usr/sbin", tool)) ? Path.Combine("/usr/sbin", tool) : tool;
         var info = new ProcessStartInfo(path)
@@ -45,10 +62,15 @@ internal sealed class ExternalProcess : IDisposable
             info.ArgumentList.Add(argument);
         }
 
+        foreach ((string name, string? value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{tool} did not start");
         var external = new ExternalProcess(process);
         process.OutputDataReceived += (_, e) => external.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => external.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => external.Append(e.Data, isError: true);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return external;
@@ -76,7 +98,23 @@ internal sealed class ExternalProcess : IDisposable
         return false;
     }
 
-    private void Append(string? line)
+    /// <summary>Waits for the process to exit; its exit code, or null if it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            // Also waits for the end of both output streams, so Output and ErrorOutput are complete.
+            await _process.WaitForExitAsync(cancellation.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private void Append(string? line, bool isError = false)
     {
         if (line is null)
         {
@@ -86,6 +124,10 @@ internal sealed class ExternalProcess : IDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            if (isError)
+            {
+                _errorOutput.AppendLine(line);
+            }
         }
     }
 
