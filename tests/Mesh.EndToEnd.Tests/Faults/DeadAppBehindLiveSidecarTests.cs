@@ -85,26 +85,32 @@ public sealed class DeadAppBehindLiveSidecarTests
     public async Task Calls_through_both_gateways_keep_succeeding_while_one_app_is_dead()
     {
         await using var mesh = await TwoDatacenterMesh.StartAsync();
+        await using EchoApp appA = EchoApp.Start();
         await using EchoApp appB = EchoApp.Start();
         var countingDc2 = new ServiceIdentity(TwoDatacenterMesh.Counting, "dc2");
+        await using MeshSidecar sidecarA = await StartSidecar(mesh, countingDc2, mesh.CountingDc2Leaf, appA.EndPoint);
         await using MeshSidecar sidecarB = await StartSidecar(mesh, countingDc2, mesh.CountingDc2Leaf, appB.EndPoint);
+        mesh.Register(countingDc2, sidecarA.PublicEndPoint!);
         mesh.Register(countingDc2, sidecarB.PublicEndPoint!);
 
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 6; i++)
         {
             Assert.That(await CallAsync(mesh.UpstreamToDc2, "warm" + i), Is.EqualTo("warm" + i));
         }
 
-        // The dc2 app of TwoDatacenterMesh dies; its sidecar lives on.
-        await mesh.CountingDc2App.DisposeAsync();
-        await WaitUntil(() => !mesh.CountingDc2Sidecar.IsLocalApplicationHealthy, "the sidecar notices its application is gone");
-        int served = appB.Served;
+        Assert.That(appA.Served, Is.Positive, "the dc2 gateway spreads calls over the instances before the fault");
+
+        await appA.KillAsync();
+        await WaitUntil(() => !sidecarA.IsLocalApplicationHealthy, "the sidecar notices its application is gone");
+        int served = appA.Served;
         for (int i = 0; i < 20; i++)
         {
             Assert.That(await CallAsync(mesh.UpstreamToDc2, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
         }
 
-        Assert.That(appB.Served - served, Is.EqualTo(20), "the dc2 gateway sent every call to the live instance");
+        Assert.That(appA.Served, Is.EqualTo(served), "no call went to the dead app");
+        Assert.That(mesh.Logs.WithId(MeshLogEvents.GatewayEndpointFailed).Count(), Is.LessThanOrEqualTo(3),
+            "the dc2 gateway ejected the refusing sidecar after its third failed connect");
     }
 
     private static async Task<MeshSidecar> StartSidecar(TwoDatacenterMesh mesh, ServiceIdentity service, ILeafSource leaf, IPEndPoint application)

@@ -22,9 +22,9 @@ internal sealed class EchoApp : IAsyncDisposable
     /// <summary>Connections that carried bytes: calls, not the sidecar's checks (which connect and close).</summary>
     public int Served => Volatile.Read(ref _served);
 
-    public static EchoApp Start()
+    public static EchoApp Start(int port = 0)
     {
-        var app = new EchoApp(new IPEndPoint(IPAddress.Loopback, 0));
+        var app = new EchoApp(new IPEndPoint(IPAddress.Loopback, port));
         app.Listen();
         return app;
     }
