@@ -14,7 +14,8 @@ internal static partial class EndpointLog
         Message = "Endpoint {Endpoint} back in rotation after its ejection; the next connection to it is its probe")]
     public static partial void Returned(ILogger logger, EndPoint endpoint);
 
-    [LoggerMessage(EventId = MeshLogEvents.EndpointAllEjected, Level = LogLevel.Warning,
+    // Debug: every connection meets it while a whole cluster is down, and the failed connects are logged already.
+    [LoggerMessage(EventId = MeshLogEvents.EndpointAllEjected, Level = LogLevel.Debug,
         Message = "Every endpoint of {Count} is ejected: trying them all rather than none")]
     public static partial void AllEjected(ILogger logger, int count);
 }
