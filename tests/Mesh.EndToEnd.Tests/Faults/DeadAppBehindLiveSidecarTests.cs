@@ -66,6 +66,8 @@ public sealed class DeadAppBehindLiveSidecarTests
         }
 
         Assert.That(appB.Served - servedByB, Is.EqualTo(20), "the live instance served every call");
+        Assert.That(mesh.Logs.WithId(MeshLogEvents.EndpointEjected).Select(e => e["Endpoint"]), Has.Member(sidecarA.PublicEndPoint!.ToString()),
+            "the caller took the refusing sidecar out of its rotation");
         Assert.That(async () => await ConnectAsync(sidecarA.PublicEndPoint!), Throws.InstanceOf<SocketException>(),
             "the dead app's sidecar refuses connections before any handshake");
 
