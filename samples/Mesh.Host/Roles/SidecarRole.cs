@@ -45,7 +45,14 @@ internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments a
             TrustDomain = configuration.TrustDomain,
             PublicListener = service.MeshAddress,
             LocalApplication = service.ApplicationAddress,
+            LocalApplicationCheckAddress = service.CheckAddress,
         };
+        if (service.CheckInterval is { } interval)
+        {
+            options.LocalApplicationCheckInterval = interval;
+            options.LocalApplicationCheckTimeout = service.CheckTimeout!.Value;
+        }
+
         foreach (UpstreamDefinition upstream in service.Upstreams)
         {
             options.Upstreams.Add(new SidecarUpstream(upstream.Destination, upstream.Datacenter, upstream.LocalBindAddress));
@@ -53,7 +60,8 @@ internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments a
 
         _sidecar = new MeshSidecar(options, _rotation, _ca, controlPlane, controlPlane, loggerFactory);
         await _sidecar.StartAsync(cancellationToken);
-        readiness.MarkReady();
+        MeshSidecar sidecar = _sidecar;
+        readiness.MarkReadyWhile(() => sidecar.IsLocalApplicationHealthy);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

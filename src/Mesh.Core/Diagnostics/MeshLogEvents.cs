@@ -20,6 +20,20 @@ public static class MeshLogEvents
     /// <summary>An accept loop is backing off because the process ran out of file descriptors.</summary>
     public const int AcceptBackoff = 1003;
 
+    // 1100–1199: endpoint health (outlier ejection, the sidecar's check of its local application).
+
+    /// <summary>An endpoint was taken out of rotation after consecutive connect failures.</summary>
+    public const int EndpointEjected = 1100;
+
+    /// <summary>An ejected endpoint's period ended; it is back in rotation.</summary>
+    public const int EndpointReturned = 1101;
+
+    /// <summary>Every endpoint of a list was ejected, so all are tried.</summary>
+    public const int EndpointAllEjected = 1102;
+
+    /// <summary>A sidecar's check of its local application changed result; the sidecar refuses or accepts inbound connections.</summary>
+    public const int LocalAppHealthChanged = 1103;
+
     // 2000–2099: mesh gateway and SNI routing.
 
     /// <summary>A gateway routed a connection by SNI.</summary>

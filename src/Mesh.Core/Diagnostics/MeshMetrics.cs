@@ -18,6 +18,18 @@ public static class MeshMetrics
     /// <summary>The meter of intention decisions.</summary>
     public const string AuthorizationMeter = "Mesh.Authorization";
 
+    /// <summary>The meter of endpoint health: outlier ejection and the sidecar's check of its local application.</summary>
+    public const string EndpointsMeter = "Mesh.Endpoints";
+
+    /// <summary>Counter: endpoints ejected after consecutive connect failures; tag <c>mesh.component</c> (gateway, sidecar).</summary>
+    public const string EndpointEjections = "mesh.endpoint.ejections";
+
+    /// <summary>Counter: changes of a sidecar's local-application check; tag <c>mesh.result</c> (healthy, unhealthy).</summary>
+    public const string LocalAppHealthTransitions = "mesh.sidecar.local_app.transitions";
+
+    /// <summary>Tag: the component that counted (gateway, sidecar).</summary>
+    public const string ComponentTag = "mesh.component";
+
     /// <summary>Up-down counter: splices in progress.</summary>
     public const string SpliceActive = "mesh.splice.active";
 

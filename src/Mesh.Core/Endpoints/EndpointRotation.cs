@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Mesh.Endpoints;
 
 /// <summary>
@@ -11,7 +13,22 @@ namespace Mesh.Endpoints;
 /// </remarks>
 public sealed class EndpointRotation
 {
+    private readonly EndpointOutlierDetector? _outliers;
     private uint _next;
+
+    /// <summary>A rotation over every endpoint it is given.</summary>
+    public EndpointRotation()
+    {
+    }
+
+    /// <summary>
+    /// A rotation that skips the endpoints <paramref name="outliers"/> has ejected (all are tried when all are ejected) and reports
+    /// each attempt of <see cref="TryEachAsync"/> to it; endpoints must then be <see cref="EndPoint"/>s.
+    /// </summary>
+    public EndpointRotation(EndpointOutlierDetector? outliers)
+    {
+        _outliers = outliers;
+    }
 
     /// <summary>The index to try first for a new connection to one of <paramref name="count"/> endpoints.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
@@ -39,11 +56,33 @@ public sealed class EndpointRotation
             return null;
         }
 
+        // Endpoints are EndPoints (reference types) whenever outliers are tracked: the list is then readable as one by covariance.
+        EndpointOutlierDetector? outliers = _outliers;
+        IReadOnlyList<EndPoint>? addresses = outliers is null ? null : endpoints as IReadOnlyList<EndPoint>;
+        bool skipEjected = addresses is not null && outliers!.HasAvailable(addresses);
         int start = NextStart(endpoints.Count);
         for (int i = 0; i < endpoints.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            TResult? result = await attempt(endpoints[(start + i) % endpoints.Count], cancellationToken).ConfigureAwait(false);
+            int index = (start + i) % endpoints.Count;
+            if (skipEjected && outliers!.IsEjected(addresses![index]))
+            {
+                continue;
+            }
+
+            TResult? result = await attempt(endpoints[index], cancellationToken).ConfigureAwait(false);
+            if (addresses is not null)
+            {
+                if (result is null)
+                {
+                    outliers!.ReportFailure(addresses[index]);
+                }
+                else
+                {
+                    outliers!.ReportSuccess(addresses[index]);
+                }
+            }
+
             if (result is not null)
             {
                 return result;

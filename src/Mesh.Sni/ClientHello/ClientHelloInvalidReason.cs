@@ -113,4 +113,7 @@ public enum ClientHelloInvalidReason
 
     /// <summary>The supported_versions list has an odd length.</summary>
     SupportedVersionsOddLength,
+
+    /// <summary>A pre_shared_key extension is followed by another extension (RFC 8446 §4.2.11: it "MUST be the last extension in the ClientHello").</summary>
+    PreSharedKeyNotLast,
 }

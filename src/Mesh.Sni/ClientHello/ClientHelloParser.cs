@@ -30,6 +30,7 @@ public static class ClientHelloParser
     private const ushort ExtensionServerName = 0;
     private const ushort ExtensionAlpn = 16;
     private const ushort ExtensionSupportedVersions = 43;
+    private const ushort ExtensionPreSharedKey = ExtensionTypeSet.PreSharedKeyType;
     private const ushort ExtensionEncryptedClientHello = 0xfe0d;
 
     /// <summary>Parses a ClientHello from a span.</summary>
@@ -778,6 +779,10 @@ public static class ClientHelloParser
                     hello._hasEncryptedClientHello = true;
                     reader.Skip(length);
                     continue;
+                case ExtensionPreSharedKey:
+                    seen.PreSharedKeyPosition = count;
+                    reader.Skip(length);
+                    continue;
                 default:
                     reader.Skip(length);
                     continue;
@@ -789,8 +794,13 @@ public static class ClientHelloParser
             }
         }
 
-        hello._extensionCount = count;
-        return ClientHelloInvalidReason.None;
+        ClientHelloInvalidReason order = CheckPreSharedKeyIsLast(in seen, count);
+        if (order == ClientHelloInvalidReason.None)
+        {
+            hello._extensionCount = count;
+        }
+
+        return order;
     }
 
     /// <summary>
@@ -804,11 +814,25 @@ public static class ClientHelloParser
         WalkExtensions(block, blockOffset, whole: true, ref hello, ref seen, ref count, out ClientHelloInvalidReason reason);
         if (reason == ClientHelloInvalidReason.None)
         {
-            hello._extensionCount = count;
+            reason = CheckPreSharedKeyIsLast(in seen, count);
+            if (reason == ClientHelloInvalidReason.None)
+            {
+                hello._extensionCount = count;
+            }
         }
 
         return reason;
     }
+
+    /// <summary>
+    /// RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the ClientHello ... Servers MUST check
+    /// that it is the last extension". One check after the walk, which noted the extension's position when it met it: a
+    /// hello without the extension pays one bit test.
+    /// </summary>
+    private static ClientHelloInvalidReason CheckPreSharedKeyIsLast(in ExtensionTypeSet seen, int count) =>
+        seen.HasPreSharedKey && seen.PreSharedKeyPosition != count
+            ? ClientHelloInvalidReason.PreSharedKeyNotLast
+            : ClientHelloInvalidReason.None;
 
     /// <summary>The span walk for one record-and-segment chunk of a block the reader walks.</summary>
     /// <remarks>A frame of its own: inlined beside the reader's state, the walk's loop runs out of registers.</remarks>
@@ -862,6 +886,7 @@ public static class ClientHelloParser
                 ExtensionServerName => ParseServerName(data, ref hello),
                 ExtensionAlpn => ParseAlpn(data, blockOffset + i, ref hello),
                 ExtensionSupportedVersions => ParseSupportedVersions(data, blockOffset + i, ref hello),
+                ExtensionPreSharedKey => NotePreSharedKey(ref seen, count),
                 _ => ClientHelloInvalidReason.None,
             };
 
@@ -880,6 +905,13 @@ public static class ClientHelloParser
 
         reason = ClientHelloInvalidReason.None;
         return i;
+    }
+
+    /// <summary>Notes where pre_shared_key stands, for the check after the walk (RFC 8446 §4.2.11).</summary>
+    private static ClientHelloInvalidReason NotePreSharedKey(ref ExtensionTypeSet seen, int position)
+    {
+        seen.PreSharedKeyPosition = position;
+        return ClientHelloInvalidReason.None;
     }
 
     /// <summary>server_name from a contiguous extension (RFC 6066 §3; grammar on the reader version below).</summary>

@@ -48,6 +48,9 @@ internal sealed class GatewayConnection
 
     public int EndpointsTried { get; set; }
 
+    /// <summary>Whether ejected endpoints are skipped: false when every endpoint of the route is ejected, so all are tried.</summary>
+    public bool SkipEjected { get; set; }
+
     public IPEndPoint? Endpoint { get; set; }
 
     /// <summary>When the ClientHello read or the connect attempt gives up (loop milliseconds).</summary>

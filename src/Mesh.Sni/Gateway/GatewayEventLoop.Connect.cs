@@ -146,6 +146,7 @@ internal sealed unsafe partial class GatewayEventLoop
         IPEndPoint[] endpoints = _gateway.Resolve(connection.Route!);
         connection.Endpoints = endpoints;
         connection.EndpointStart = endpoints.Length == 0 ? 0 : _gateway.NextStart(endpoints.Length);
+        connection.SkipEjected = _gateway.Outliers.HasAvailable(endpoints);
         TryNextEndpoint(connection);
     }
 
@@ -163,12 +164,17 @@ internal sealed unsafe partial class GatewayEventLoop
         while (connection.EndpointsTried < endpoints.Length)
         {
             IPEndPoint endpoint = endpoints[(connection.EndpointStart + connection.EndpointsTried++) % endpoints.Length];
+            if (connection.SkipEjected && _gateway.Outliers.IsEjected(endpoint))
+            {
+                continue;
+            }
+
             connection.Endpoint = endpoint;
             int family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? LinuxSockets.AfInet6 : LinuxSockets.AfInet;
             int fd = LinuxSockets.Socket(family, LinuxSockets.SockStream | LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec, 0);
             if (fd < 0)
             {
-                EndpointFailed(connection, Marshal.GetLastPInvokeErrorMessage());
+                EndpointFailed(connection, Marshal.GetLastPInvokeErrorMessage(), endpointAtFault: false);
                 continue;
             }
 
@@ -181,7 +187,7 @@ internal sealed unsafe partial class GatewayEventLoop
             if (_outboundSource is { } source && source.AddressFamily == endpoint.AddressFamily
                 && LinuxSockets.Bind(fd, address, LinuxSockets.WriteAddress(source, address)) != 0)
             {
-                EndpointFailed(connection, "binding " + source.Address + ": " + Marshal.GetLastPInvokeErrorMessage());
+                EndpointFailed(connection, "binding " + source.Address + ": " + Marshal.GetLastPInvokeErrorMessage(), endpointAtFault: false);
                 LinuxSockets.CloseSocket(fd, reset: false);
                 continue;
             }
@@ -282,6 +288,7 @@ internal sealed unsafe partial class GatewayEventLoop
 
     private void Connected(GatewayConnection connection)
     {
+        _gateway.Outliers.ReportSuccess(connection.Endpoint!);
         connection.Phase = GatewayPhase.Splicing;
         connection.LastActivity = _now;
         if (_logger.IsEnabled(LogLevel.Information))
@@ -302,9 +309,15 @@ internal sealed unsafe partial class GatewayEventLoop
         Pump(connection);
     }
 
-    private void EndpointFailed(GatewayConnection connection, string error)
+    /// <summary>Logs a failed connect and closes its socket; a failure of the endpoint (not of this host) counts towards its ejection.</summary>
+    private void EndpointFailed(GatewayConnection connection, string error, bool endpointAtFault = true)
     {
         GatewayLog.EndpointFailed(_logger, connection.Id, connection.Endpoint!, error);
+        if (endpointAtFault)
+        {
+            _gateway.Outliers.ReportFailure(connection.Endpoint!);
+        }
+
         if (connection.Upstream >= 0)
         {
             LinuxSockets.CloseSocket(connection.Upstream, reset: true);

@@ -37,6 +37,7 @@ public sealed class MeshGateway : IAsyncDisposable
     private readonly TcpSplicer _splicer;
     private readonly ILogger _logger;
     private readonly EndpointRotation _rotation = new();
+    private readonly EndpointOutlierDetector _outliers;
     private readonly ListenerGroup _group = new();
     private readonly List<Listener> _listeners = [];
     private readonly Counter<long> _connections;
@@ -61,6 +62,7 @@ public sealed class MeshGateway : IAsyncDisposable
         Meter meter = meterFactory?.Create(MeshMetrics.GatewayMeter) ?? (_ownedMeter = new Meter(MeshMetrics.GatewayMeter));
         _connections = meter.CreateCounter<long>(MeshMetrics.GatewayConnections, description: "Connections accepted by mesh gateways, by result.");
         _activeGauge = meter.CreateUpDownCounter<long>(MeshMetrics.GatewayActiveConnections, description: "Connections mesh gateways hold.");
+        _outliers = new EndpointOutlierDetector("gateway", options.OutlierDetection, options.Splice.TimeProvider, loggerFactory.CreateLogger<EndpointOutlierDetector>(), meterFactory);
     }
 
     /// <summary>The addresses the gateway accepts on, with the ports picked for port 0; empty before <see cref="StartAsync"/>.</summary>
@@ -150,6 +152,9 @@ public sealed class MeshGateway : IAsyncDisposable
     /// <summary>Where the next connection of a route starts in its endpoint list (round robin).</summary>
     internal int NextStart(int count) => _rotation.NextStart(count);
 
+    /// <summary>The endpoints that refused connections lately, shared by both engines.</summary>
+    internal EndpointOutlierDetector Outliers => _outliers;
+
     internal void ActiveChanged(int delta) => _activeGauge.Add(delta);
 
     internal void Count(string result) => _connections.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, result));
@@ -230,18 +235,30 @@ public sealed class MeshGateway : IAsyncDisposable
             }
 
             // The rotation inline rather than through EndpointRotation.TryEachAsync: no closure, delegate or second state machine
-            // on every connection.
+            // on every connection. Ejected endpoints are skipped unless all are (then all are tried: outlier ejection never
+            // leaves a route with nothing).
             IPEndPoint[] endpoints = route.Resolve(_catalog);
             Socket? upstream = null;
             int start = endpoints.Length == 0 ? 0 : _rotation.NextStart(endpoints.Length);
+            bool skipEjected = _outliers.HasAvailable(endpoints);
             for (int i = 0; i < endpoints.Length && upstream is null; i++)
             {
                 _group.Stopping.ThrowIfCancellationRequested();
                 IPEndPoint endpoint = endpoints[(start + i) % endpoints.Length];
+                if (skipEjected && _outliers.IsEjected(endpoint))
+                {
+                    continue;
+                }
+
                 (upstream, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, _options.OutboundAddress, _options.ConnectTimeout, _group.Stopping).ConfigureAwait(false);
                 if (error is not null)
                 {
                     GatewayLog.EndpointFailed(_logger, id, endpoint, error.Message);
+                    _outliers.ReportFailure(endpoint);
+                }
+                else
+                {
+                    _outliers.ReportSuccess(endpoint);
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Splicing;
 
@@ -52,6 +53,12 @@ public sealed class MeshGatewayOptions
     /// </summary>
     public bool BatchScheduling { get; set; } = true;
 
+    /// <summary>
+    /// When an endpoint that refuses connections leaves the rotation and for how long (Envoy's outlier detection: 3 consecutive
+    /// connect failures, 30 s growing to 300 s). When every endpoint of a route is ejected, all are still tried.
+    /// </summary>
+    public OutlierDetectionOptions OutlierDetection { get; set; } = OutlierDetectionOptions.Default;
+
     internal void Validate()
     {
         if (!ServiceName.IsValidPart(Datacenter))
@@ -77,6 +84,8 @@ public sealed class MeshGatewayOptions
         }
 
         ArgumentNullException.ThrowIfNull(Splice, nameof(Splice));
+        ArgumentNullException.ThrowIfNull(OutlierDetection, nameof(OutlierDetection));
+        OutlierDetection.Validate();
     }
 
     private static void Positive(TimeSpan value, string name)

@@ -37,10 +37,15 @@ public sealed class MeshSidecar : IAsyncDisposable
     private readonly MeshTlsFactory _tls;
     private readonly TcpSplicer _splicer;
     private readonly ILogger _logger;
-    private readonly EndpointRotation _rotation = new();
+    private readonly EndpointRotation _rotation;
     private readonly ListenerGroup _group = new();
     private readonly List<Socket> _upstreamListeners = [];
+    private readonly TimeProvider _time;
+    private readonly Lock _publicLock = new();
+    private LocalApplicationCheck? _check;
     private Socket? _public;
+    private IPEndPoint? _publicEndPoint;
+    private bool _stopped;
 
     /// <summary>Creates a sidecar; <see cref="StartAsync"/> starts it.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -69,10 +74,18 @@ public sealed class MeshSidecar : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<MeshSidecar>();
         _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: loggerFactory.CreateLogger<SvidValidator>()));
         _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
+        _time = timeProvider ?? TimeProvider.System;
+        _rotation = new EndpointRotation(new EndpointOutlierDetector("sidecar", options.OutlierDetection, _time, loggerFactory.CreateLogger<EndpointOutlierDetector>()));
     }
 
     /// <summary>Where the public listener accepts, with the port picked for port 0; null before <see cref="StartAsync"/>.</summary>
-    public IPEndPoint? PublicEndPoint => (IPEndPoint?)_public?.LocalEndPoint;
+    public IPEndPoint? PublicEndPoint => _publicEndPoint;
+
+    /// <summary>
+    /// Whether the local application passes its check (<see cref="SidecarOptions.LocalApplicationCheckAddress"/>); true when the
+    /// check is off. While it is false the public listener is closed: connections to it are refused before any handshake.
+    /// </summary>
+    public bool IsLocalApplicationHealthy => _check?.IsHealthy ?? true;
 
     /// <summary>Where each upstream listener accepts, in the order of <see cref="SidecarOptions.Upstreams"/>.</summary>
     public IReadOnlyList<IPEndPoint> UpstreamEndPoints
@@ -98,8 +111,19 @@ public sealed class MeshSidecar : IAsyncDisposable
         await _leaves.GetLeafAsync(cancellationToken).ConfigureAwait(false);
         await _bundles.GetBundleAsync(cancellationToken).ConfigureAwait(false);
 
-        _public = _group.Listen(_options.PublicListener!, 512, s => _ = HandleInboundAsync(s), _logger);
-        SidecarLog.Listening(_logger, _options.Service, _public.LocalEndPoint!);
+        lock (_publicLock)
+        {
+            OpenPublicListener(_options.PublicListener!);
+        }
+
+        SidecarLog.Listening(_logger, _options.Service, _publicEndPoint!);
+        if (_options.LocalApplicationCheckInterval > TimeSpan.Zero)
+        {
+            _check = new LocalApplicationCheck(_options.LocalApplicationCheckAddress ?? _options.LocalApplication!, _options.LocalApplicationCheckInterval,
+                _options.LocalApplicationCheckTimeout, _time, _options.Service, ApplyLocalApplicationHealth, _logger);
+            await _check.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (SidecarUpstream upstream in _options.Upstreams)
         {
             Socket socket = _group.Listen(upstream.LocalBindAddress, 512, s => _ = HandleUpstreamAsync(s, upstream), _logger);
@@ -112,14 +136,77 @@ public sealed class MeshSidecar : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         SidecarLog.Draining(_logger, _options.Service, ActiveConnections);
+        await ClosePublicListenerForGoodAsync().ConfigureAwait(false);
         await _group.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops at once: open connections are reset.</summary>
     public async ValueTask DisposeAsync()
     {
+        await ClosePublicListenerForGoodAsync().ConfigureAwait(false);
         await _group.AbortAsync().ConfigureAwait(false);
         _group.Dispose();
+    }
+
+    private async Task ClosePublicListenerForGoodAsync()
+    {
+        lock (_publicLock)
+        {
+            _stopped = true;
+            _public?.Dispose();
+            _public = null;
+        }
+
+        if (_check is not null)
+        {
+            await _check.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Called after every run of the check. A failing application closes the public listener: a caller's connect is then
+    // refused by the kernel (RST), before any handshake, so callers and gateways count a connect failure and move to the next
+    // endpoint at once, as they would for a stopped sidecar. A passing one opens it again on the same port.
+    private void ApplyLocalApplicationHealth(bool healthy)
+    {
+        lock (_publicLock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            if (!healthy)
+            {
+                _public?.Dispose();
+                _public = null;
+            }
+            else if (_public is null)
+            {
+                OpenPublicListener(_publicEndPoint!);
+            }
+        }
+    }
+
+    // Under _publicLock. SO_REUSEADDR: the port's connections of the previous listener may linger in TIME_WAIT; on Linux it
+    // never lets two listeners share the port.
+    private void OpenPublicListener(IPEndPoint endPoint)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endPoint);
+            socket.Listen(512);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _public = socket;
+        _publicEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _ = TcpAcceptLoop.RunAsync(socket, s => _ = HandleInboundAsync(s), _logger, null, _group.Stopping);
     }
 
     private async Task HandleInboundAsync(Socket socket)
@@ -133,6 +220,12 @@ public sealed class MeshSidecar : IAsyncDisposable
         bool handedOver = false;
         try
         {
+            if (!IsLocalApplicationHealthy)
+            {
+                // Accepted just before the listener closed: reset it before the handshake, as the closed listener does.
+                return;
+            }
+
             remote = socket.RemoteEndPoint;
             local = socket.LocalEndPoint;
             socket.NoDelay = true;
@@ -170,6 +263,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             if (app is null)
             {
                 SidecarLog.LocalAppUnreachable(_logger, id, _options.LocalApplication!, error!.Message);
+                _check?.RunNow();
                 return;
             }
 

@@ -39,6 +39,18 @@ internal static partial class SidecarLog
         Message = "Connection {ConnectionId} reset: the local application at {Application} is unreachable ({Error})")]
     public static partial void LocalAppUnreachable(ILogger logger, long connectionId, IPEndPoint application, string error);
 
+    [LoggerMessage(EventId = MeshLogEvents.LocalAppHealthChanged, Level = LogLevel.Warning,
+        Message = "Sidecar of {Service}: the local application at {Application} fails its check ({Error}); refusing inbound connections until it passes")]
+    public static partial void LocalAppUnhealthy(ILogger logger, ServiceIdentity service, IPEndPoint application, string error);
+
+    [LoggerMessage(EventId = MeshLogEvents.LocalAppHealthChanged, Level = LogLevel.Information,
+        Message = "Sidecar of {Service}: the local application at {Application} passes its check; accepting inbound connections")]
+    public static partial void LocalAppHealthy(ILogger logger, ServiceIdentity service, IPEndPoint application);
+
+    [LoggerMessage(EventId = MeshLogEvents.LocalAppUnreachable, Level = LogLevel.Warning,
+        Message = "Sidecar of {Service}: acting on the check of the local application at {Application} failed ({Error}); retrying at the next check")]
+    public static partial void LocalAppCheckFailed(ILogger logger, ServiceIdentity service, IPEndPoint application, string error);
+
     [LoggerMessage(EventId = MeshLogEvents.ListenerDraining, Level = LogLevel.Information,
         Message = "Sidecar of {Service} stopped accepting; draining {Active} connections")]
     public static partial void Draining(ILogger logger, ServiceIdentity service, int active);

@@ -1,4 +1,5 @@
 using System.Net;
+using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Splicing;
 
@@ -34,6 +35,26 @@ public sealed class SidecarOptions
     /// <summary>How long connecting to the local application may take (1 s).</summary>
     public TimeSpan LocalApplicationConnectTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Where the check of the local application connects (Consul's TCP check, <c>Check.TCP</c> of the service definition);
+    /// <see cref="LocalApplication"/> when null. While the check fails the sidecar reports not healthy
+    /// (<see cref="MeshSidecar.IsLocalApplicationHealthy"/>) and refuses inbound connections before any handshake, so callers
+    /// and gateways move to another endpoint.
+    /// </summary>
+    public IPEndPoint? LocalApplicationCheckAddress { get; set; }
+
+    /// <summary>How often the local application is checked (1 s); <see cref="TimeSpan.Zero"/> turns the check off.</summary>
+    public TimeSpan LocalApplicationCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one check's connect may take before the check fails (1 s).</summary>
+    public TimeSpan LocalApplicationCheckTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When an upstream endpoint that refuses connections leaves the rotation and for how long (Envoy's outlier detection); when
+    /// every endpoint is ejected, all are still tried.
+    /// </summary>
+    public OutlierDetectionOptions OutlierDetection { get; set; } = OutlierDetectionOptions.Default;
+
     /// <summary>How spliced connections behave.</summary>
     public SpliceOptions Splice { get; set; } = SpliceOptions.Default;
 
@@ -44,7 +65,11 @@ public sealed class SidecarOptions
         Require(PublicListener is not null, nameof(PublicListener), "give the address of the public mTLS listener");
         Require(LocalApplication is not null, nameof(LocalApplication), "give the address the local application listens on");
         Require(HandshakeTimeout > TimeSpan.Zero && UpstreamConnectTimeout > TimeSpan.Zero && LocalApplicationConnectTimeout > TimeSpan.Zero, "timeouts", "be positive");
+        Require(LocalApplicationCheckInterval >= TimeSpan.Zero && LocalApplicationCheckTimeout > TimeSpan.Zero, "LocalApplicationCheckInterval",
+            "be zero (no check) or positive, with a positive LocalApplicationCheckTimeout");
         ArgumentNullException.ThrowIfNull(Splice, nameof(Splice));
+        ArgumentNullException.ThrowIfNull(OutlierDetection, nameof(OutlierDetection));
+        OutlierDetection.Validate();
     }
 
     private static void Require(bool condition, string option, string what)

@@ -163,6 +163,9 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
             LocalApplication = application,
             HandshakeTimeout = TimeSpan.FromSeconds(5),
             UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
+
+            // The tests here count the connections an application accepts: the check's connects would be among them.
+            LocalApplicationCheckInterval = TimeSpan.Zero,
         };
         foreach (SidecarUpstream upstream in upstreams)
         {

@@ -63,6 +63,8 @@ public sealed class ClientHelloMalformedTests
             Hello(Body(Extensions([.. Enumerable.Range(1000, 200).Select(t => Extension(t, [])), Extension(1100, [])]))));
         yield return Case("extension below 64 repeated after 200 others", ClientHelloInvalidReason.DuplicateExtension,
             Hello(Body(Extensions([Extension(10, []), .. Enumerable.Range(1000, 200).Select(t => Extension(t, [])), Extension(10, [])]))));
+        yield return Case("pre_shared_key not last", ClientHelloInvalidReason.PreSharedKeyNotLast,
+            Hello(Body(Extensions(ServerName("a.b"), Extension(41, Concat(Vec16(Vec16(Ascii("id")), U16(0), U16(1)), Vec16(Vec8(new byte[32])))), SupportedGroups))));
 
         // RFC 6066 §3: server_name.
         yield return Case("server_name extension empty", ClientHelloInvalidReason.ServerNameListTruncated, Hello(Body(Extensions(Extension(0, [])))));

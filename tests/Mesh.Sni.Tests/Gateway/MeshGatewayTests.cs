@@ -19,7 +19,7 @@ namespace Mesh.Sni.Tests.Gateway;
 /// </summary>
 [TestFixture(false)]
 [TestFixture(true)]
-public sealed class MeshGatewayTests(bool socketEngine)
+public sealed partial class MeshGatewayTests(bool socketEngine)
 {
     private static readonly TrustDomain Td = TrustDomain.Parse("11111111-2222-3333-4444-555555555555.consul");
     private static readonly ServiceName Counting = new("counting");
@@ -479,11 +479,11 @@ public sealed class MeshGatewayTests(bool socketEngine)
 
         public string? LastServerName { get; private set; }
 
-        public static Task<TlsEchoServer> StartAsync(IPAddress? address = null)
+        public static Task<TlsEchoServer> StartAsync(IPAddress? address = null, int port = 0)
         {
             address ??= IPAddress.Loopback;
             var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(address, 0));
+            listener.Bind(new IPEndPoint(address, port));
             listener.Listen();
             return Task.FromResult(new TlsEchoServer(listener, BackendCertificate));
         }

@@ -299,7 +299,7 @@ public sealed class ControlPlaneConfiguration
                 native,
                 healthy,
                 doc.Meta ?? new Dictionary<string, string>(StringComparer.Ordinal),
-                upstreams);
+                upstreams).WithCheck(doc.Check, at + ".Check", Fail);
         }
 
         private string Part(string? value, string field, string what)

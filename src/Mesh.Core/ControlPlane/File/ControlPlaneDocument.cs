@@ -70,6 +70,18 @@ internal sealed class ServiceDocument
     public string? Status { get; set; }
 
     public ConnectDocument? Connect { get; set; }
+
+    public CheckDocument? Check { get; set; }
+}
+
+/// <summary>Consul's TCP check of a service definition: <c>{"TCP": "127.0.0.1:9003", "Interval": "10s", "Timeout": "1s"}</c>.</summary>
+internal sealed class CheckDocument
+{
+    public string? TCP { get; set; }
+
+    public string? Interval { get; set; }
+
+    public string? Timeout { get; set; }
 }
 
 internal sealed class ConnectDocument

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Mesh.EndToEnd.Tests.Support;
+
+namespace Mesh.EndToEnd.Tests.Faults;
+
+/// <summary>
+/// The sidecar of a dead application, as real Mesh.Host processes: its readiness turns 503 and callers keep succeeding on the
+/// other instance; when the application is back, readiness is 200 again and the sidecar accepts connections.
+/// </summary>
+public sealed class DeadAppHostProcessTests
+{
+    [Test]
+    public async Task A_killed_app_turns_its_sidecars_readiness_503_while_calls_keep_succeeding()
+    {
+        using var hosts = new AppHostProcesses();
+        int ca = AppHostProcesses.FreePort(), upstream = AppHostProcesses.FreePort();
+        int sidecarA = AppHostProcesses.FreePort(), sidecarB = AppHostProcesses.FreePort(), sidecarDashboard = AppHostProcesses.FreePort();
+        int healthA = AppHostProcesses.FreePort(), healthB = AppHostProcesses.FreePort(), healthDashboard = AppHostProcesses.FreePort();
+        await using EchoApp appA = EchoApp.Start();
+        await using EchoApp appB = EchoApp.Start();
+        hosts.WriteConfig($$"""
+            {
+              "TrustDomain": "{{TwoDatacenterMesh.TrustDomain.Name}}",
+              "CA": { "Address": "http://127.0.0.1:{{ca}}", "Tokens": { "dashboard": "dashboard-token", "counting": "counting-token" } },
+              "DefaultIntentionPolicy": "deny",
+              "Datacenters": [ { "Name": "dc1" } ],
+              "Services": [
+                { "ID": "dashboard-1", "Name": "dashboard", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": 9,
+                  "Connect": { "SidecarService": { "Port": {{sidecarDashboard}}, "Proxy": { "Upstreams": [
+                    { "DestinationName": "counting", "LocalBindAddress": "127.0.0.1", "LocalBindPort": {{upstream}} } ] } } } },
+                { "ID": "counting-a", "Name": "counting", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{appA.EndPoint.Port}},
+                  "Check": { "TCP": "127.0.0.1:{{appA.EndPoint.Port}}", "Interval": "300ms", "Timeout": "1s" },
+                  "Connect": { "SidecarService": { "Port": {{sidecarA}} } } },
+                { "ID": "counting-b", "Name": "counting", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{appB.EndPoint.Port}},
+                  "Connect": { "SidecarService": { "Port": {{sidecarB}} } } }
+              ],
+              "Intentions": [ { "Kind": "service-intentions", "Name": "counting", "Sources": [ { "Name": "dashboard", "Action": "allow" } ] } ]
+            }
+            """);
+
+        ExternalProcess caProcess = hosts.Start("--role", "ca");
+        Assert.That(await AppHostProcesses.WaitForStatusAsync($"http://127.0.0.1:{ca}/health/ready", 200, caProcess, TimeSpan.FromSeconds(60)), Is.EqualTo(200), caProcess.Output);
+        ExternalProcess a = hosts.Start("--role", "sidecar", "--service", "counting-a", "--token", "counting-token", "--health", $"127.0.0.1:{healthA}");
+        ExternalProcess b = hosts.Start("--role", "sidecar", "--service", "counting-b", "--token", "counting-token", "--health", $"127.0.0.1:{healthB}");
+        ExternalProcess dashboard = hosts.Start("--role", "sidecar", "--service", "dashboard-1", "--token", "dashboard-token", "--health", $"127.0.0.1:{healthDashboard}");
+        string readyA = $"http://127.0.0.1:{healthA}/health/ready";
+        foreach ((ExternalProcess process, int port) in new[] { (a, healthA), (b, healthB) })
+        {
+            Assert.That(await AppHostProcesses.WaitForStatusAsync($"http://127.0.0.1:{port}/health/ready", 200, process, TimeSpan.FromSeconds(60)), Is.EqualTo(200), process.Output);
+        }
+
+        // The dashboard's own application (port 9) does not exist: its sidecar is not ready, but its upstream listener serves.
+        Assert.That(await AppHostProcesses.WaitForStatusAsync($"http://127.0.0.1:{healthDashboard}/health/live", 200, dashboard, TimeSpan.FromSeconds(60)), Is.EqualTo(200), dashboard.Output);
+        var upstreamEndPoint = new IPEndPoint(IPAddress.Loopback, upstream);
+        await WaitForListener(upstreamEndPoint);
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.That(await CallAsync(upstreamEndPoint, "warm" + i), Is.EqualTo("warm" + i), dashboard.Output);
+        }
+
+        Assert.That(appA.Served, Is.Positive, "both instances serve before the fault");
+
+        await appA.KillAsync();
+        Assert.That(await AppHostProcesses.WaitForStatusAsync(readyA, 503, a, TimeSpan.FromSeconds(10)), Is.EqualTo(503), "the dead app's sidecar is not ready");
+        Assert.That(await AppHostProcesses.StatusAsync($"http://127.0.0.1:{healthA}/health/live"), Is.EqualTo(200), "but alive");
+        Assert.That(a.Output, Does.Contain("fails its check"));
+        int servedByB = appB.Served;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.That(await CallAsync(upstreamEndPoint, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
+        }
+
+        Assert.That(appB.Served - servedByB, Is.EqualTo(20));
+
+        appA.Restart();
+        Assert.That(await AppHostProcesses.WaitForStatusAsync(readyA, 200, a, TimeSpan.FromSeconds(10)), Is.EqualTo(200), "ready again once the app is back");
+        await WaitForListener(new IPEndPoint(IPAddress.Loopback, sidecarA));
+        Assert.That(a.HasExited || b.HasExited || dashboard.HasExited, Is.False);
+    }
+
+    private static async Task WaitForListener(IPEndPoint endPoint)
+    {
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(endPoint);
+                return;
+            }
+            catch (SocketException) when (i < 100)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static async Task<string> CallAsync(IPEndPoint upstream, string message)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(upstream, timeout.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(message), timeout.Token);
+        socket.Shutdown(SocketShutdown.Send);
+        using var received = new MemoryStream();
+        byte[] buffer = new byte[1024];
+        try
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (SocketException e)
+        {
+            return $"(reset after {received.Length} bytes: {e.SocketErrorCode})";
+        }
+
+        return Encoding.ASCII.GetString(received.ToArray());
+    }
+}
