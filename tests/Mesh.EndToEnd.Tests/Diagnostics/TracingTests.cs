@@ -30,6 +30,8 @@ public sealed class TracingTests
         IReadOnlyList<Activity> routes = await spans.WaitForAsync(MeshActivitySources.GatewayRoute, count: 2);
         Assert.Multiple(() =>
         {
+            Assert.That(spans.Named(MeshActivitySources.InboundConnection).Count(s => Port(s, "server.port") == countingPort), Is.EqualTo(1), "one span per connection");
+            Assert.That(spans.Named(MeshActivitySources.OutboundConnection).Count(), Is.EqualTo(1), "one span per connection");
             Assert.That(inbound.Kind, Is.EqualTo(ActivityKind.Server));
             Assert.That(inbound.Status, Is.EqualTo(ActivityStatusCode.Unset));
             Assert.That(inbound.GetTagItem("network.peer.address"), Is.EqualTo("127.0.0.1"));
