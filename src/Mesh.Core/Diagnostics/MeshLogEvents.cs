@@ -69,10 +69,7 @@ public static class MeshLogEvents
     /// <summary>The system refused the gateway loop's batch scheduling policy; the loop runs under the normal policy.</summary>
     public const int GatewayBatchSchedulingRefused = 2010;
 
-    // 3000–3099: mutual TLS and peer validation.
-
-    /// <summary>A mutual TLS handshake failed.</summary>
-    public const int TlsHandshakeFailed = 3000;
+    // 3000–3099: mutual TLS and peer validation. (3000 is retired: a refused handshake is PeerRejected, with the reason.)
 
     /// <summary>A peer's certificate was refused; the message names the rule.</summary>
     public const int PeerRejected = 3001;
@@ -130,13 +127,10 @@ public static class MeshLogEvents
     /// <summary>The trust bundle could not be fetched from the CA; it will be retried.</summary>
     public const int TrustBundleFetchFailed = 7003;
 
-    // 8000–8099: sidecar and in-process listeners.
+    // 8000–8099: sidecar and in-process listeners. (8001 is retired: an accepted connection is logged once decided, as AuthorizationAllowed.)
 
     /// <summary>A listener started.</summary>
     public const int ListenerStarted = 8000;
-
-    /// <summary>A connection was accepted.</summary>
-    public const int ConnectionAccepted = 8001;
 
     /// <summary>An upstream connection could not be made.</summary>
     public const int UpstreamConnectFailed = 8002;

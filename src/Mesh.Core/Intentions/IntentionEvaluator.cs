@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Mesh.ControlPlane;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;
@@ -14,13 +15,18 @@ public sealed class IntentionEvaluator
 {
     private readonly IIntentionSource _source;
     private readonly ILogger _logger;
+    private readonly IntentionMetrics _metrics;
 
     /// <summary>Creates an evaluator over a source of intention snapshots.</summary>
-    public IntentionEvaluator(IIntentionSource source, ILogger<IntentionEvaluator>? logger = null)
+    /// <param name="source">The intention snapshots.</param>
+    /// <param name="logger">Logs each decision; none when null.</param>
+    /// <param name="meterFactory">Creates the <c>Mesh.Authorization</c> meter (the host's, under dependency injection); a shared static meter when null.</param>
+    public IntentionEvaluator(IIntentionSource source, ILogger<IntentionEvaluator>? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         _source = source;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _metrics = IntentionMetrics.For(meterFactory);
     }
 
     /// <summary>Authorizes a plain connection (see <see cref="IntentionSet.Decide(ServiceName, ServiceName, string?)"/>).</summary>
@@ -34,7 +40,7 @@ public sealed class IntentionEvaluator
 
     private IntentionDecision Record(ServiceName source, ServiceName destination, IntentionDecision decision)
     {
-        IntentionMetrics.Record(decision);
+        _metrics.Record(decision);
         if (decision.IsAllowed)
         {
             IntentionLog.Allowed(_logger, source, destination, decision);

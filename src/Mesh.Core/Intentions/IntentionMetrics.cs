@@ -3,21 +3,35 @@ using Mesh.Diagnostics;
 
 namespace Mesh.Intentions;
 
-/// <summary>The <c>mesh.authz.decisions</c> counter; tags are constant strings so recording allocates nothing.</summary>
-internal static class IntentionMetrics
+/// <summary>
+/// The <c>mesh.authz.decisions</c> counter on the <see cref="MeshMetrics.AuthorizationMeter"/> meter: from the host's
+/// <see cref="IMeterFactory"/> when there is one, else <see cref="Shared"/>. Tags are constant strings so recording allocates nothing.
+/// </summary>
+internal sealed class IntentionMetrics
 {
-    private static readonly Meter Meter = new(MeshMetrics.AuthorizationMeter);
-    private static readonly Counter<long> Decisions = Meter.CreateCounter<long>(MeshMetrics.AuthorizationDecisions, description: "Intention decisions");
+    private static readonly KeyValuePair<string, object?> s_allow = new(MeshMetrics.ResultTag, "allow");
+    private static readonly KeyValuePair<string, object?> s_deny = new(MeshMetrics.ResultTag, "deny");
+    private static readonly KeyValuePair<string, object?> s_byDefault = new(MeshMetrics.DecidedByTag, "default");
+    private static readonly KeyValuePair<string, object?> s_byIntention = new(MeshMetrics.DecidedByTag, "intention");
 
-    public static void Record(in IntentionDecision decision)
+    private readonly Counter<long> _decisions;
+
+    private IntentionMetrics(Meter meter) =>
+        _decisions = meter.CreateCounter<long>(MeshMetrics.AuthorizationDecisions, unit: "{decision}", description: "Intention decisions, by result and what decided.");
+
+    /// <summary>The counter on the process-wide static meter, for evaluators built without a meter factory.</summary>
+    public static IntentionMetrics Shared { get; } = new(new Meter(MeshMetrics.AuthorizationMeter));
+
+    public static IntentionMetrics For(IMeterFactory? meterFactory) =>
+        meterFactory is null ? Shared : new IntentionMetrics(meterFactory.Create(MeshMetrics.AuthorizationMeter));
+
+    public void Record(in IntentionDecision decision)
     {
-        if (!Decisions.Enabled)
+        if (!_decisions.Enabled)
         {
             return;
         }
 
-        Decisions.Add(1,
-            new KeyValuePair<string, object?>(MeshMetrics.ResultTag, decision.IsAllowed ? "allow" : "deny"),
-            new KeyValuePair<string, object?>(MeshMetrics.DecidedByTag, decision.DecidedByDefault ? "default" : "intention"));
+        _decisions.Add(1, decision.IsAllowed ? s_allow : s_deny, decision.DecidedByDefault ? s_byDefault : s_byIntention);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Mesh.Sni.ClientHello;
+using Mesh.Sni.Diagnostics;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
@@ -127,6 +128,12 @@ internal sealed unsafe partial class GatewayEventLoop
                 case ClientHelloParseStatus.NeedMoreData:
                     continue;
                 case ClientHelloParseStatus.Complete when route is not null:
+                    if (GatewayActivity.Enabled)
+                    {
+                        // The peer's address is decoded from its sockaddr only for a span that is recorded.
+                        GatewayActivity.Routed(connection.Id, connection.Remote, sni, route, _options.Datacenter);
+                    }
+
                     connection.Route = route;
                     connection.Sni = sni;
                     BeginConnect(connection);

@@ -7,6 +7,7 @@ using Mesh.Diagnostics;
 using Mesh.Endpoints;
 using Mesh.Shared;
 using Mesh.Sni.ClientHello;
+using Mesh.Sni.Diagnostics;
 using Mesh.Sni.Routing;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
@@ -335,6 +336,7 @@ public sealed class MeshGateway : IAsyncDisposable
                     case ClientHelloParseStatus.NeedMoreData:
                         continue;
                     case ClientHelloParseStatus.Complete when route is not null:
+                        GatewayActivity.Routed(id, remote, sni, route, _options.Datacenter);
                         return new HelloOutcome(buffer, filled, route, sni);
                     default:
                         RefuseHello(id, remote, status, reason, sni);
@@ -378,11 +380,14 @@ public sealed class MeshGateway : IAsyncDisposable
         {
             GatewayLog.NoRoute(_logger, id, remote, sni ?? "(none)");
             Count("no_route");
+            GatewayActivity.Refused(id, remote, sni, _options.Datacenter, "no_route");
             return;
         }
 
         GatewayLog.InvalidHello(_logger, id, remote, status, reason);
-        Count(status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid");
+        string result = status == ClientHelloParseStatus.NotTls ? "not_tls" : status == ClientHelloParseStatus.TooLarge ? "too_large" : "invalid";
+        Count(result);
+        GatewayActivity.Refused(id, remote, sni, _options.Datacenter, result);
     }
 
     // Synchronous: the parse result is a ref struct over the buffer and cannot live across an await. The event loop calls it too.

@@ -1,11 +1,11 @@
-using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using Mesh.ControlPlane;
-using Mesh.Diagnostics;
 using Mesh.Identity;
+using Mesh.Tls.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
@@ -22,9 +22,6 @@ namespace Mesh.Tls.Authority;
 /// </remarks>
 public sealed class MeshCertificateAuthority : IDisposable
 {
-    private static readonly Meter s_meter = new(MeshMetrics.TlsMeter);
-    private static readonly Counter<long> s_signings = s_meter.CreateCounter<long>(MeshMetrics.CaSignings);
-
     private readonly MeshCaOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -96,6 +93,7 @@ public sealed class MeshCertificateAuthority : IDisposable
     /// </summary>
     internal SignedCertificate SignAuthorized(ReadOnlyMemory<byte> csr, Func<SpiffeId, CertificationRequest, CertificateSigningException?>? authorize, TimeSpan? ttl)
     {
+        using Activity? activity = TlsActivity.StartSigning();
         try
         {
             TimeSpan lifetime = CheckTtl(ttl);
@@ -111,11 +109,14 @@ public sealed class MeshCertificateAuthority : IDisposable
             {
             }
 
-            return Issue(request.SubjectPublicKeyInfo.Span, id, request.DnsNames, request.IPAddresses, lifetime);
+            SignedCertificate signed = Issue(request.SubjectPublicKeyInfo.Span, id, request.DnsNames, request.IPAddresses, lifetime);
+            TlsActivity.Signed(activity, signed.Id, signed.NotAfter);
+            return signed;
         }
         catch (CertificateSigningException ex)
         {
-            s_signings.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, ex.Error == CertificateSigningError.RateLimited ? "rate_limited" : "rejected"));
+            TlsMetrics.Shared.SigningRefused(ex.Error);
+            TlsActivity.SigningRefused(activity, ex.Error, ex.Message);
             CaLog.Rejected(_logger, ex.Error, ex.Message);
             throw;
         }
@@ -183,7 +184,7 @@ public sealed class MeshCertificateAuthority : IDisposable
             NotAfter = notAfter,
         };
         byte[] der = CertificateEncoder.Issue(root.LeafSigner, root.LeafSignerName, ref profile);
-        s_signings.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, "ok"));
+        TlsMetrics.Shared.Signed();
         CaLog.Signed(_logger, id.Value, notAfter);
         return new SignedCertificate(der, state.LeafChain(_time.GetUtcNow()), id, notBefore, notAfter);
     }

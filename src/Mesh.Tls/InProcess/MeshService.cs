@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http;
 using System.Net.Security;
@@ -11,6 +12,7 @@ using Mesh.Intentions;
 using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
+using Mesh.Tls.Diagnostics;
 using Mesh.Tls.Sidecar;
 using Mesh.Tls.MutualTls;
 using Mesh.Tls.Validation;
@@ -43,6 +45,7 @@ public sealed class MeshService : IAsyncDisposable
     private readonly MeshTlsFactory _tls;
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly TlsMetrics _metrics;
     private readonly EndpointRotation _rotation = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<CancellationToken, Task>? _bootstrap;
@@ -80,7 +83,8 @@ public sealed class MeshService : IAsyncDisposable
         ILoggerFactory? loggerFactory,
         TimeProvider? timeProvider,
         Func<CancellationToken, Task>? bootstrap,
-        List<IAsyncDisposable> owned)
+        List<IAsyncDisposable> owned,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(leaves);
         ArgumentNullException.ThrowIfNull(bundles);
@@ -99,8 +103,9 @@ public sealed class MeshService : IAsyncDisposable
             ? new DefaultPolicyIntentionSource(intentions, policy == "allow" ? IntentionAction.Allow : IntentionAction.Deny)
             : intentions;
         // The evaluator counts decisions (mesh.authz.decisions); this class writes the log lines, with the connection's details.
-        _intentions = new IntentionEvaluator(source);
-        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: _loggerFactory.CreateLogger<SvidValidator>()));
+        _metrics = TlsMetrics.For(meterFactory);
+        _intentions = new IntentionEvaluator(source, meterFactory: meterFactory);
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: _loggerFactory.CreateLogger<SvidValidator>()) { Metrics = _metrics });
         _bootstrap = bootstrap;
         _owned = owned;
     }
@@ -192,6 +197,7 @@ public sealed class MeshService : IAsyncDisposable
         MeshUpstreamOptions? configured = _options.FindUpstream(upstream);
         string dc = datacenter ?? configured?.Datacenter ?? _identity.Datacenter;
         string label = datacenter is null && @namespace is null && subset is null && configured is null ? upstream + "@" + dc : Label(upstream, dc, @namespace, subset);
+        using Activity? activity = TlsActivity.StartOutbound(_identity, upstream, label);
         ServiceName destination;
         try
         {
@@ -254,7 +260,7 @@ public sealed class MeshService : IAsyncDisposable
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {
-            InProcessMetrics.Handshake(InProcessMetrics.Client, "failed", started);
+            _metrics.Handshake(TlsMetrics.Client, succeeded: false, started);
             await tls.DisposeAsync().ConfigureAwait(false);
             socket.Dispose();
             cancellationToken.ThrowIfCancellationRequested();
@@ -270,7 +276,8 @@ public sealed class MeshService : IAsyncDisposable
             throw Fail(id, MeshConnectionError.HandshakeFailed, label, reason, ex, check.Result.PeerId);
         }
 
-        InProcessMetrics.Handshake(InProcessMetrics.Client, "ok", started);
+        _metrics.Handshake(TlsMetrics.Client, succeeded: true, started);
+        TlsActivity.Connected(activity, socket.RemoteEndPoint, sni, tls, check.Result.PeerId);
         InProcessLog.Dialed(_logger, id, label, socket.LocalEndPoint, socket.RemoteEndPoint, sni, check.Result.PeerId);
         return new MeshStream(tls, socket, check.Result.PeerId, label, socket.LocalEndPoint, socket.RemoteEndPoint);
     }
@@ -326,6 +333,7 @@ public sealed class MeshService : IAsyncDisposable
             throw new MeshConnectionException(MeshConnectionError.HandshakeFailed, null, $"The connection closed before the handshake: {ex.Message}", ex);
         }
 
+        using Activity? activity = TlsActivity.StartInbound(remote, local, _identity);
         MeshStream stream = await AuthenticateAsync(new SocketTransportStream(socket), socket, remote, local, cancellationToken).ConfigureAwait(false);
         return AuthorizeConnection(stream, remote, local);
     }
@@ -337,6 +345,7 @@ public sealed class MeshService : IAsyncDisposable
     public async ValueTask<MeshStream> AcceptAsync(Stream transport, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        using Activity? activity = TlsActivity.StartInbound(null, null, _identity);
         MeshStream stream = await AuthenticateAsync(transport, null, null, null, cancellationToken).ConfigureAwait(false);
         return AuthorizeConnection(stream, null, null);
     }
@@ -393,11 +402,12 @@ public sealed class MeshService : IAsyncDisposable
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {
-            InProcessMetrics.Handshake(InProcessMetrics.Server, "failed", started);
+            _metrics.Handshake(TlsMetrics.Server, succeeded: false, started);
             string reason = check.Result.Status != SvidValidationStatus.Valid && check.Result.PeerId.IsValid || check.Result.Detail is not null
                 ? check.Result.ToString()
                 : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
             InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
+            TlsActivity.HandshakeFailed(TlsActivity.CurrentInbound, ex, check.Result, reason);
             if (socket is not null)
             {
                 OutboundConnector.Close(socket, reset: true);
@@ -411,7 +421,8 @@ public sealed class MeshService : IAsyncDisposable
             };
         }
 
-        InProcessMetrics.Handshake(InProcessMetrics.Server, "ok", started);
+        _metrics.Handshake(TlsMetrics.Server, succeeded: true, started);
+        TlsActivity.Handshaken(TlsActivity.CurrentInbound, tls, check.Result.PeerId);
         return new MeshStream(tls, socket, check.Result.PeerId, null, local, remote);
     }
 
@@ -419,6 +430,7 @@ public sealed class MeshService : IAsyncDisposable
     {
         long id = ConnectionIds.Next();
         IntentionDecision decision = Authorize(stream.Peer);
+        TlsActivity.Authorized(TlsActivity.CurrentInbound, stream.PeerService, decision);
         if (!decision.IsAllowed)
         {
             string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
@@ -470,6 +482,7 @@ public sealed class MeshService : IAsyncDisposable
     private MeshConnectionException Fail(long id, MeshConnectionError error, string upstream, string reason, Exception? inner = null, SpiffeId peer = default)
     {
         InProcessLog.DialFailed(_logger, id, upstream, error, reason);
+        TlsActivity.Failed(TlsActivity.CurrentOutbound, error, reason);
         return new MeshConnectionException(error, upstream, $"Upstream {upstream}: {reason}.", inner) { Peer = peer };
     }
 

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Mesh.ControlPlane;
 using Mesh.ControlPlane.File;
 using Mesh.Identity;
 using Mesh.Tls.Authority.Api;
+using Mesh.Tls.Diagnostics;
 using Mesh.Tls.Rotation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,6 +25,7 @@ internal static class MeshServiceFactory
         MeshOptions options = services.GetRequiredService<IOptions<MeshOptions>>().Value;
         ILoggerFactory loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         TimeProvider time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        IMeterFactory? meterFactory = services.GetService<IMeterFactory>();
         var owned = new List<IAsyncDisposable>();
 
         ControlPlaneFile? file = options.ControlPlaneFile is null
@@ -60,7 +63,7 @@ internal static class MeshServiceFactory
 
             var http = new HttpClient { BaseAddress = caAddress, Timeout = Timeout.InfiniteTimeSpan };
             var ca = new MeshCaClient(http, identity.ToSpiffeId(trustDomain), token, loggerFactory.CreateLogger<MeshCaClient>());
-            var rotation = new LeafRotationManager(ca, time, logger: loggerFactory.CreateLogger<LeafRotationManager>());
+            var rotation = new LeafRotationManager(ca, time, logger: loggerFactory.CreateLogger<LeafRotationManager>()) { Metrics = TlsMetrics.For(meterFactory) };
             owned.Add(new DisposeAdapter(http));
             owned.Add(ca);
             owned.Add(rotation);
@@ -77,7 +80,7 @@ internal static class MeshServiceFactory
             };
         }
 
-        return new MeshService(options, trustDomain, leaves, bundles, catalog, intentions, loggerFactory, time, bootstrap, owned);
+        return new MeshService(options, trustDomain, leaves, bundles, catalog, intentions, loggerFactory, time, bootstrap, owned, meterFactory);
     }
 
     private sealed class DisposeAdapter(IDisposable disposable) : IAsyncDisposable

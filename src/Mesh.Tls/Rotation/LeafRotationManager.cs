@@ -1,7 +1,6 @@
-using System.Diagnostics.Metrics;
 using System.Security.Cryptography.X509Certificates;
 using Mesh.ControlPlane;
-using Mesh.Diagnostics;
+using Mesh.Tls.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
@@ -18,8 +17,6 @@ namespace Mesh.Tls.Rotation;
 /// </remarks>
 public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
 {
-    private static readonly Meter s_meter = new(MeshMetrics.TlsMeter);
-    private static readonly Counter<long> s_renewals = s_meter.CreateCounter<long>(MeshMetrics.CertificateRenewals);
     private static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan RootChangeJitter = TimeSpan.FromSeconds(30);
 
@@ -55,6 +52,9 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
 
     /// <inheritdoc />
     public LeafCertificate? Current => _source.Current;
+
+    /// <summary>Where renewals are counted: the host's meter when built under dependency injection.</summary>
+    internal TlsMetrics Metrics { get; init; } = TlsMetrics.Shared;
 
     /// <summary>When the next renewal is due (the earlier of the lifetime window and a pending root change).</summary>
     public DateTimeOffset NextRenewal
@@ -211,7 +211,7 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
 
                 _source.Set(leaf);
                 failures = 0;
-                s_renewals.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, "ok"));
+                Metrics.Renewed(succeeded: true);
                 RotationLog.Renewed(_logger, leaf.Id.Value, leaf.NotBefore, leaf.NotAfter);
                 RotationLog.Scheduled(_logger, NextRenewal, "60-90% of the lifetime");
             }
@@ -236,7 +236,7 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
                     }
                 }
 
-                s_renewals.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, "failed"));
+                Metrics.Renewed(succeeded: false);
                 RotationLog.Failed(_logger, ex, failures, delay);
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -9,6 +10,7 @@ using Mesh.Intentions;
 using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
+using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
 using Mesh.Tls.Validation;
 using Microsoft.Extensions.Logging;
@@ -218,6 +220,7 @@ public sealed class MeshSidecar : IAsyncDisposable
         var transport = new SocketTransportStream(socket);
         var tls = new SslStream(transport, leaveInnerStreamOpen: false);
         bool handedOver = false;
+        Activity? activity = TlsActivity.StartInbound(socket, _options.Service);
         try
         {
             if (!IsLocalApplicationHealthy)
@@ -243,6 +246,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                         ? check.Result.ToString()
                         : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
                     InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
+                    TlsActivity.HandshakeFailed(activity, ex, check.Result, reason);
                     return;
                 }
             }
@@ -251,6 +255,8 @@ public sealed class MeshSidecar : IAsyncDisposable
             IntentionDecision decision = ServiceIdentity.TryFromSpiffeId(peer, out ServiceIdentity source)
                 ? _intentions.Authorize(source.Service, _options.Service.Service)
                 : default;
+            TlsActivity.Handshaken(activity, tls, peer);
+            TlsActivity.Authorized(activity, source, decision);
             if (!decision.IsAllowed)
             {
                 string reason = source.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
@@ -264,11 +270,14 @@ public sealed class MeshSidecar : IAsyncDisposable
             {
                 SidecarLog.LocalAppUnreachable(_logger, id, _options.LocalApplication!, error!.Message);
                 _check?.RunNow();
+                TlsActivity.Failed(activity, "local_app_unreachable", error.Message);
                 return;
             }
 
             SidecarLog.Allowed(_logger, id, peer, decision, decision.IntentionIdForLog, decision.Precedence, remote, local);
             SidecarLog.LocalAppConnected(_logger, id, app.LocalEndPoint, app.RemoteEndPoint);
+            TlsActivity.HandedOff(activity, app);
+            activity?.Stop();
             handedOver = true;
             await _splicer.SpliceAsync(app, tls, transport, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
         }
@@ -284,6 +293,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                 await tls.DisposeAsync().ConfigureAwait(false);
             }
 
+            activity?.Stop();
             _group.Exit();
         }
     }
@@ -296,6 +306,7 @@ public sealed class MeshSidecar : IAsyncDisposable
         bool handedOver = false;
         Socket? server = null;
         SslStream? tls = null;
+        Activity? activity = TlsActivity.StartOutbound(_options.Service, upstream.Destination, upstream.Datacenter);
         try
         {
             clientRemote = client.RemoteEndPoint;
@@ -316,6 +327,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             {
                 SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
                     targets.Length == 0 ? "no healthy endpoint" : "no endpoint accepted a connection");
+                TlsActivity.Failed(activity, targets.Length == 0 ? "no_healthy_endpoint" : "connect_failed", null);
                 return;
             }
 
@@ -336,11 +348,14 @@ public sealed class MeshSidecar : IAsyncDisposable
                 {
                     SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
                         check.Result.Detail is not null ? $"server refused: {check.Result}" : $"mTLS handshake failed: {ex.Message}");
+                    TlsActivity.Failed(activity, check.Result.Detail is not null ? TlsMetrics.StatusName(check.Result.Status) : "tls_handshake_failed", ex.Message);
                     return;
                 }
             }
 
             SidecarLog.UpstreamConnected(_logger, id, upstream, clientRemote, client.LocalEndPoint, server.LocalEndPoint, server.RemoteEndPoint, sni, check.Result.PeerId);
+            TlsActivity.Connected(activity, server.RemoteEndPoint, sni, tls, check.Result.PeerId);
+            activity?.Stop();
             handedOver = true;
             await _splicer.SpliceAsync(client, tls, transport, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
         }
@@ -362,6 +377,7 @@ public sealed class MeshSidecar : IAsyncDisposable
                 }
             }
 
+            activity?.Stop();
             _group.Exit();
         }
     }

@@ -1,9 +1,8 @@
-using System.Diagnostics.Metrics;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Mesh.ControlPlane;
-using Mesh.Diagnostics;
 using Mesh.Identity;
+using Mesh.Tls.Diagnostics;
 using Mesh.Tls.X509;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,9 +21,6 @@ namespace Mesh.Tls.Validation;
 /// </remarks>
 public sealed class SvidValidator
 {
-    private static readonly Meter s_meter = new(MeshMetrics.TlsMeter);
-    private static readonly Counter<long> s_validations = s_meter.CreateCounter<long>(MeshMetrics.PeerValidations);
-    private static readonly string[] s_statusNames = Enum.GetNames<SvidValidationStatus>();
 
     private readonly ITrustBundleSource _bundles;
     private readonly TimeProvider _time;
@@ -45,6 +41,9 @@ public sealed class SvidValidator
     public ITrustBundleSource Bundles => _bundles;
 
     internal TimeProvider TimeProvider => _time;
+
+    /// <summary>Where validations are counted: the host's meter when built under dependency injection.</summary>
+    internal TlsMetrics Metrics { get; init; } = TlsMetrics.Shared;
 
     internal ValidationCache Cache => _cache;
 
@@ -320,7 +319,7 @@ public sealed class SvidValidator
     {
         if (authorizer is null || authorizer.IsAuthorized(id))
         {
-            s_validations.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, "ok"));
+            Metrics.PeerValidated(SvidValidationStatus.Valid);
             return new(SvidValidationStatus.Valid, id, fromCache: fromCache);
         }
 
@@ -331,7 +330,7 @@ public sealed class SvidValidator
 
     private SvidValidationResult Report(SvidValidationResult result)
     {
-        s_validations.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, s_statusNames[(int)result.Status]));
+        Metrics.PeerValidated(result.Status);
         ValidationLog.Rejected(_logger, result.Status, result.Detail);
         return result;
     }
