@@ -57,7 +57,7 @@ public readonly struct ServiceName : IEquatable<ServiceName>
         string? problem = DescribeInvalidPart(part);
         return problem is null
             ? part
-            : throw new ArgumentException($"The {what} '{part}' is not usable in the mesh: {problem}. Names must form a SPIFFE ID path segment and an SNI label.", paramName);
+            : throw new ArgumentException($"The {what} {ErrorQuote.Of(part)} is not usable in the mesh: {problem}. Names must form a SPIFFE ID path segment and an SNI label.", paramName);
     }
 
     internal static string? DescribeInvalidPart(string part)

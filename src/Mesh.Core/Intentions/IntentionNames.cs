@@ -29,7 +29,7 @@ internal static class IntentionNames
 
         if (value.Contains('*', StringComparison.Ordinal))
         {
-            throw context.Fail(IntentionValidationRule.PartialWildcard, field, $"'{value}': the wildcard '*' may only stand for a whole name or namespace");
+            throw context.Fail(IntentionValidationRule.PartialWildcard, field, $"{ErrorQuote.Of(value)}: the wildcard '*' may only stand for a whole name or namespace");
         }
 
         return CheckPart(value, field, context);
@@ -45,7 +45,7 @@ internal static class IntentionNames
 
         if (value.Contains('*', StringComparison.Ordinal))
         {
-            throw context.Fail(IntentionValidationRule.WildcardPartitionOrPeer, field, $"'{value}': partitions and peers are always exact, '*' is not allowed");
+            throw context.Fail(IntentionValidationRule.WildcardPartitionOrPeer, field, $"{ErrorQuote.Of(value)}: partitions and peers are always exact, '*' is not allowed");
         }
 
         return CheckPart(value, field, context);
@@ -55,7 +55,7 @@ internal static class IntentionNames
     {
         if (IsWildcard(ns) && !IsWildcard(name))
         {
-            throw context.Fail(IntentionValidationRule.WildcardNamespaceRequiresWildcardName, field, $"'{name}': an exact name cannot follow the wildcard namespace '*'");
+            throw context.Fail(IntentionValidationRule.WildcardNamespaceRequiresWildcardName, field, $"{ErrorQuote.Of(name)}: an exact name cannot follow the wildcard namespace '*'");
         }
     }
 
