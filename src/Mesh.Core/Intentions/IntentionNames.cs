@@ -48,7 +48,9 @@ internal static class IntentionNames
             throw context.Fail(IntentionValidationRule.WildcardPartitionOrPeer, field, $"{ErrorQuote.Of(value)}: partitions and peers are always exact, '*' is not allowed");
         }
 
-        return CheckPart(value, field, context);
+        // Partitions are case-insensitive in Consul and kept in lower case, as ServiceName keeps them; peers are exact.
+        string part = CheckPart(value, field, context);
+        return emptyMeansDefault ? AsciiCase.ToLower(part) : part;
     }
 
     public static void CheckWildcardOrder(string ns, string name, string field, IntentionValidationContext context)
