@@ -76,4 +76,18 @@ public sealed class PartitionIdentityTests
             IntentionAction.Deny);
         Assert.That(set.Decide(new ServiceName("web", null, "part1"), new ServiceName("api", null, "part2")).IsAllowed, Is.True);
     }
+
+    [Test]
+    public void The_control_plane_file_keeps_partitions_in_lower_case()
+    {
+        string json = Mesh.Core.Tests.ControlPlane.ControlPlaneFileTests.TwoDatacenters
+            .Replace("\"LanAddress\": \"127.0.1.10:8443\"", "\"LanAddress\": \"127.0.1.10:8443\", \"Partition\": \"Part1\"", StringComparison.Ordinal)
+            .Replace("\"ID\": \"counting-1\", \"Name\": \"counting\"", "\"ID\": \"counting-1\", \"Name\": \"counting\", \"Partition\": \"PART1\"", StringComparison.Ordinal);
+        var config = Mesh.ControlPlane.File.ControlPlaneConfiguration.Parse(System.Text.Encoding.UTF8.GetBytes(json), "file.json");
+        Assert.Multiple(() =>
+        {
+            Assert.That(config.MeshGateways.Select(g => g.Partition), Does.Contain("part1"));
+            Assert.That(config.FindService("counting-1")!.Identity.Service, Is.EqualTo(new ServiceName("counting", null, "part1")));
+        });
+    }
 }

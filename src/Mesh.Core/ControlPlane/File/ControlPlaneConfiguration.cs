@@ -226,7 +226,8 @@ public sealed class ControlPlaneConfiguration
                     MeshGatewayDocument gateway = gatewayDocuments[g] ?? throw Null(gat);
                     IPEndPoint lan = EndPoint(gateway.LanAddress, gat + ".LanAddress");
                     IPEndPoint wan = gateway.WanAddress is null ? lan : EndPoint(gateway.WanAddress, gat + ".WanAddress");
-                    string? partition = gateway.Partition is { } p ? Part(p, gat + ".Partition", "partition") : null;
+                    // Partitions are case-insensitive (Consul writes them in lower case), as ServiceName keeps them.
+                    string? partition = gateway.Partition is { } p ? AsciiCase.ToLower(Part(p, gat + ".Partition", "partition")) : null;
                     gateways.Add(new MeshGatewayEndpoint(name, lan, wan, partition));
                 }
             }
