@@ -137,7 +137,9 @@ public static class IntentionJson
                 {
                     Name = s.Name,
                     Namespace = inheritsNamespace ? (s.Namespace == d.Namespace ? null : s.Namespace) : NonDefault(s.Namespace),
-                    Partition = peered ? null : s.Partition == d.Partition ? null : s.Partition,
+                    // A peered source in a non-default partition (which IntentionSource allows, Consul's entries do not) is
+                    // written as it is, so reading it back refuses it rather than silently moving it to another partition.
+                    Partition = peered ? NonDefault(s.Partition) : s.Partition == d.Partition ? null : s.Partition,
                     Peer = peered ? s.Peer : null,
                     Action = intention.Action is { } action ? ActionText(action) : null,
                     Permissions = WritePermissions(intention),

@@ -93,6 +93,7 @@ public sealed class ControlPlaneConfiguration
     /// <param name="path">The file.</param>
     /// <param name="maxFileBytes">The largest file accepted, in bytes (<see cref="DefaultMaxFileBytes"/> by default).</param>
     /// <exception cref="ControlPlaneFileException">The file is missing, too large, is not JSON, or a field breaks a rule; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFileBytes"/> is zero or negative.</exception>
     public static ControlPlaneConfiguration Load(string path, long maxFileBytes)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -59,6 +59,7 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
     /// <param name="timeProvider">The clock for polling.</param>
     /// <param name="logger">Receives reload and error events.</param>
     /// <exception cref="ControlPlaneFileException">The file is missing, too large or invalid; the message names the field and the rule.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFileBytes"/> is zero or negative.</exception>
     public static ControlPlaneFile Open(string path, TimeSpan pollInterval, long maxFileBytes, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(path);
