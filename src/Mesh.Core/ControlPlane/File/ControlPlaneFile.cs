@@ -73,7 +73,7 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or IOException)
         {
-            throw new ControlPlaneFileException(path, "(file)", $"is not a usable path: {ex.Message}", ex);
+            throw new ControlPlaneFileException(ErrorQuote.ClipRuns(path), "(file)", $"is not a usable path: {ErrorQuote.ClipRuns(ex.Message)}", ex);
         }
 
         ControlPlaneConfiguration configuration = ControlPlaneConfiguration.Load(fullPath, maxFileBytes);
