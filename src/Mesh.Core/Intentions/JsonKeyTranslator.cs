@@ -7,6 +7,8 @@ namespace Mesh.Intentions;
 /// Rewrites Consul's snake_case keys (<c>path_prefix</c>) so they match the PascalCase model case-insensitively
 /// (<c>pathprefix</c>), as Consul's own decoder accepts both. Keys inside <c>Meta</c> and <c>LegacyMeta</c> are user data
 /// and are copied unchanged. Also the first pass over the document, so a syntax error is reported with the user's line.
+/// Comments are dropped here (a document holding one is always rewritten), so intentions embedded in the control-plane file,
+/// which allows comments everywhere, may carry them too.
 /// </summary>
 /// <remarks>
 /// When an object holds both a key and its alias (<c>PathPrefix</c> and <c>path_prefix</c>), the canonical key wins whatever the
@@ -27,7 +29,7 @@ internal static class JsonKeyTranslator
         var output = new ArrayBufferWriter<byte>(utf8Json.Length);
         using (var writer = new Utf8JsonWriter(output))
         {
-            var reader = new Utf8JsonReader(utf8Json);
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
             var canonicalKeys = new Stack<HashSet<string>?>();
             while (reader.Read())
             {
@@ -112,13 +114,19 @@ internal static class JsonKeyTranslator
         string.Equals(name, "Meta", StringComparison.OrdinalIgnoreCase)
         || string.Equals(name.Replace("_", string.Empty, StringComparison.Ordinal), "LegacyMeta", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Reads the whole document (validating it) and says whether any key outside metadata holds an underscore.</summary>
+    /// <summary>Reads the whole document (validating it) and says whether any key outside metadata holds an underscore, or it holds a comment.</summary>
     private static bool NeedsTranslation(ReadOnlySpan<byte> utf8Json)
     {
-        var reader = new Utf8JsonReader(utf8Json);
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Allow });
         bool needed = false;
         while (reader.Read())
         {
+            if (reader.TokenType == JsonTokenType.Comment)
+            {
+                needed = true;
+                continue;
+            }
+
             if (reader.TokenType != JsonTokenType.PropertyName)
             {
                 continue;

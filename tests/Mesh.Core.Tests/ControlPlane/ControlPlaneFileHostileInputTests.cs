@@ -178,6 +178,16 @@ public sealed class ControlPlaneFileHostileInputTests
     }
 
     [Test]
+    public void Comments_inside_the_intentions_are_skipped_as_everywhere_else_in_the_file()
+    {
+        string json = Valid
+            .Replace("\"Sources\": [", "\"Sources\": [ // who may call\n", StringComparison.Ordinal)
+            .Replace("\"Action\": \"allow\" }", "\"Action\": /* for now */ \"allow\" }", StringComparison.Ordinal);
+        ControlPlaneConfiguration config = ControlPlaneConfiguration.Parse(Encoding.UTF8.GetBytes(json), "commented.json");
+        Assert.That(config.Intentions.Decide(new ServiceName("dashboard"), new ServiceName("counting")).IsAllowed, Is.True);
+    }
+
+    [Test]
     public void A_file_above_the_size_cap_is_refused_before_it_is_parsed()
     {
         // Valid JSON padded with white space: only the cap can refuse it.

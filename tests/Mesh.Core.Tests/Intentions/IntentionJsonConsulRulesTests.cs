@@ -112,6 +112,22 @@ public sealed class IntentionJsonConsulRulesTests
         });
     }
 
+    [Test]
+    public void Comments_are_skipped_and_metadata_keys_stay_as_written()
+    {
+        const string json = """
+            // the api's callers
+            { "Name": "api", "Meta": /* owner */ { "owner_team": "blue" },
+              "Sources": [ { "Name": "web", /* the frontend */ "Action": "allow" } ] }
+            """;
+        Intention intention = IntentionJson.ReadConfigEntries(json)[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(intention.Action, Is.EqualTo(IntentionAction.Allow));
+            Assert.That(intention.Meta["owner_team"], Is.EqualTo("blue"));
+        });
+    }
+
     [TestCase("ALLOW")]
     [TestCase("Allow")]
     [TestCase("Deny")]
