@@ -127,6 +127,9 @@ public static class MeshLogEvents
     /// <summary>The trust bundle could not be fetched from the CA; it will be retried.</summary>
     public const int TrustBundleFetchFailed = 7003;
 
+    /// <summary>Reading the control-plane file failed unexpectedly during a reload; the previous configuration stays in force.</summary>
+    public const int ControlPlaneReloadFailed = 7020;
+
     // 8000–8099: sidecar and in-process listeners. (8001 is retired: an accepted connection is logged once decided, as AuthorizationAllowed.)
 
     /// <summary>A listener started.</summary>

@@ -4,9 +4,11 @@ namespace Mesh.Identity;
 
 /// <summary>
 /// A SPIFFE ID read as one of Consul's identity kinds (consul-semantics §3): a service, a client or server agent, a mesh gateway,
-/// or a signing certificate. Parsing and formatting round-trip byte for byte.
+/// or a signing certificate. Parsing and formatting round-trip byte for byte for every ID in Consul's canonical form.
 /// </summary>
 /// <remarks>
+/// Partitions are written in lower case and compared without regard to case, as Consul normalizes them
+/// (<c>acl.PartitionOrDefault</c>): <c>/ap/Part1/</c> reads as partition <c>part1</c> and is written back as <c>/ap/part1/</c>.
 /// Consul accepts names that SPIFFE forbids (it percent-encodes them); Mesh follows SPIFFE, so every part is checked when an
 /// identity is built and a name that cannot form a valid ID is refused with a message naming the part.
 /// </remarks>
@@ -36,7 +38,7 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
     /// <summary>The datacenter; null for a signing identity.</summary>
     public string? Datacenter => _datacenter;
 
-    /// <summary>The admin partition of a service or mesh gateway (<c>default</c> unless given); null for other kinds.</summary>
+    /// <summary>The admin partition of a service, mesh gateway or client agent, in lower case (<c>default</c> unless given); null for other kinds.</summary>
     public string? Partition => _partition;
 
     /// <summary>The namespace of a service; null for other kinds.</summary>
@@ -62,10 +64,16 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
     public static MeshIdentity ForService(TrustDomain trustDomain, ServiceIdentity service) =>
         new(MeshIdentityKind.Service, CheckTrustDomain(trustDomain), service.Datacenter, service.Service.Partition, service.Service.Namespace, service.Service.Name);
 
-    /// <summary>A client agent identity.</summary>
+    /// <summary>A client agent identity in the <c>default</c> partition.</summary>
     /// <exception cref="ArgumentException">The datacenter or agent ID cannot form a SPIFFE ID segment.</exception>
     public static MeshIdentity ForClientAgent(TrustDomain trustDomain, string datacenter, string agentId) =>
-        new(MeshIdentityKind.ClientAgent, CheckTrustDomain(trustDomain), ServiceName.CheckPart(datacenter, "datacenter", nameof(datacenter)), null, null, CheckAgentId(agentId));
+        ForClientAgent(trustDomain, datacenter, agentId, null);
+
+    /// <summary>A client agent identity in an admin partition; a null or empty partition means <c>default</c>.</summary>
+    /// <exception cref="ArgumentException">The datacenter, agent ID or partition cannot form a SPIFFE ID segment.</exception>
+    public static MeshIdentity ForClientAgent(TrustDomain trustDomain, string datacenter, string agentId, string? partition) =>
+        new(MeshIdentityKind.ClientAgent, CheckTrustDomain(trustDomain), ServiceName.CheckPart(datacenter, "datacenter", nameof(datacenter)),
+            CheckPartition(partition), null, CheckAgentId(agentId));
 
     /// <summary>A server agent identity.</summary>
     /// <exception cref="ArgumentException">The datacenter cannot form a SPIFFE ID segment.</exception>
@@ -76,7 +84,7 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
     /// <exception cref="ArgumentException">The datacenter or partition cannot form a SPIFFE ID segment.</exception>
     public static MeshIdentity ForMeshGateway(TrustDomain trustDomain, string datacenter, string? partition = null) =>
         new(MeshIdentityKind.MeshGateway, CheckTrustDomain(trustDomain), ServiceName.CheckPart(datacenter, "datacenter", nameof(datacenter)),
-            string.IsNullOrEmpty(partition) ? ServiceName.Default : ServiceName.CheckPart(partition, "partition", nameof(partition)), null, null);
+            CheckPartition(partition), null, null);
 
     /// <summary>The signing (CA) identity of a trust domain.</summary>
     public static MeshIdentity ForSigning(TrustDomain trustDomain) =>
@@ -92,7 +100,9 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
             MeshIdentityKind.Service => defaultPartition
                 ? SpiffeId.FromSegments(TrustDomain, "ns", _namespace!, "dc", _datacenter!, "svc", _name!)
                 : SpiffeId.FromSegments(TrustDomain, "ap", _partition!, "ns", _namespace!, "dc", _datacenter!, "svc", _name!),
-            MeshIdentityKind.ClientAgent => SpiffeId.FromSegments(TrustDomain, "agent", "client", "dc", _datacenter!, "id", _name!),
+            MeshIdentityKind.ClientAgent => defaultPartition
+                ? SpiffeId.FromSegments(TrustDomain, "agent", "client", "dc", _datacenter!, "id", _name!)
+                : SpiffeId.FromSegments(TrustDomain, "ap", _partition!, "agent", "client", "dc", _datacenter!, "id", _name!),
             MeshIdentityKind.ServerAgent => SpiffeId.FromSegments(TrustDomain, "agent", "server", "dc", _datacenter!),
             MeshIdentityKind.MeshGateway => defaultPartition
                 ? SpiffeId.FromSegments(TrustDomain, "gateway", "mesh", "dc", _datacenter!)
@@ -126,8 +136,8 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
             return false;
         }
 
-        // Consul never writes /ap/default/: refusing it keeps parsing and formatting a byte-for-byte round trip.
-        if (count >= 2 && path[parts[0]] is "ap" && path[parts[1]] is ServiceName.Default)
+        // Consul never writes /ap/default/ (in any case): refusing it keeps parsing and formatting a byte-for-byte round trip.
+        if (count >= 2 && path[parts[0]] is "ap" && path[parts[1]].Equals(ServiceName.Default, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
@@ -158,30 +168,35 @@ public readonly struct MeshIdentity : IEquatable<MeshIdentity>
             return true;
         }
 
-        if (partition is not null || path[parts[0]] is not "agent")
+        if (count - offset < 1 || path[parts[offset]] is not "agent")
         {
             return false;
         }
 
-        if (count == 4 && path[parts[1]] is "server" && path[parts[2]] is "dc" && ServiceName.IsValidPart(path[parts[3]].ToString()))
+        // Server agents belong to no partition: /agent/server/dc/<dc> only.
+        if (partition is null && count == 4 && path[parts[1]] is "server" && path[parts[2]] is "dc" && ServiceName.IsValidPart(path[parts[3]].ToString()))
         {
             identity = ForServerAgent(td, path[parts[3]].ToString());
             return true;
         }
 
-        if (count == 6 && path[parts[1]] is "client" && path[parts[2]] is "dc" && path[parts[4]] is "id")
+        // Consul's spiffeIDAgentRegexp: ^(?:/ap/([^/]+))?/agent/client/dc/([^/]+)/id/([^/]+)$
+        if (count - offset == 6 && path[parts[offset + 1]] is "client" && path[parts[offset + 2]] is "dc" && path[parts[offset + 4]] is "id")
         {
-            string dc = path[parts[3]].ToString();
-            string agent = path[parts[5]].ToString();
-            if (ServiceName.IsValidPart(dc))
+            string dc = path[parts[offset + 3]].ToString();
+            string agent = path[parts[offset + 5]].ToString();
+            if (ServiceName.IsValidPart(dc) && (partition is null || ServiceName.IsValidPart(partition)))
             {
-                identity = ForClientAgent(td, dc, agent);
+                identity = ForClientAgent(td, dc, agent, partition);
                 return true;
             }
         }
 
         return false;
     }
+
+    private static string CheckPartition(string? partition) =>
+        string.IsNullOrEmpty(partition) ? ServiceName.Default : AsciiCase.ToLower(ServiceName.CheckPart(partition, "partition", nameof(partition)));
 
     private static TrustDomain CheckTrustDomain(TrustDomain trustDomain) =>
         trustDomain.IsValid ? trustDomain : throw new ArgumentException("The trust domain is missing.", nameof(trustDomain));

@@ -25,13 +25,14 @@ public readonly struct ServiceName : IEquatable<ServiceName>
     /// <summary>Creates a service name, checking each part.</summary>
     /// <param name="name">The service name, for example <c>counting</c>.</param>
     /// <param name="namespace">The namespace; null or empty means <c>default</c>.</param>
-    /// <param name="partition">The admin partition; null or empty means <c>default</c>.</param>
+    /// <param name="partition">The admin partition; null or empty means <c>default</c>. Kept in lower case, so <c>Part1</c> and <c>part1</c> are one partition.</param>
     /// <exception cref="ArgumentException">A part cannot form a SPIFFE ID or SNI label; the message names it.</exception>
     public ServiceName(string name, string? @namespace = null, string? partition = null)
     {
         _name = CheckPart(name, "service name", nameof(name));
         _namespace = string.IsNullOrEmpty(@namespace) ? Default : CheckPart(@namespace, "namespace", nameof(@namespace));
-        _partition = string.IsNullOrEmpty(partition) ? Default : CheckPart(partition, "partition", nameof(partition));
+        // Consul treats partition names without regard to case and writes them in lower case (acl.PartitionOrDefault).
+        _partition = string.IsNullOrEmpty(partition) ? Default : AsciiCase.ToLower(CheckPart(partition, "partition", nameof(partition)));
     }
 
     /// <summary>The service name.</summary>
@@ -40,7 +41,7 @@ public readonly struct ServiceName : IEquatable<ServiceName>
     /// <summary>The namespace (<c>default</c> unless given).</summary>
     public string Namespace => _namespace ?? Default;
 
-    /// <summary>The admin partition (<c>default</c> unless given).</summary>
+    /// <summary>The admin partition in lower case (<c>default</c> unless given).</summary>
     public string Partition => _partition ?? Default;
 
     /// <summary>Whether the partition is the default one, which Consul leaves out of SPIFFE IDs and SNI names.</summary>
@@ -57,7 +58,7 @@ public readonly struct ServiceName : IEquatable<ServiceName>
         string? problem = DescribeInvalidPart(part);
         return problem is null
             ? part
-            : throw new ArgumentException($"The {what} '{part}' is not usable in the mesh: {problem}. Names must form a SPIFFE ID path segment and an SNI label.", paramName);
+            : throw new ArgumentException($"The {what} {ErrorQuote.Of(part)} is not usable in the mesh: {problem}. Names must form a SPIFFE ID path segment and an SNI label.", paramName);
     }
 
     internal static string? DescribeInvalidPart(string part)

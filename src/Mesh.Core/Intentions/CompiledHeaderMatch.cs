@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.RegularExpressions;
+using Mesh.Identity;
 
 namespace Mesh.Intentions;
 
@@ -44,7 +45,7 @@ internal sealed class CompiledHeaderMatch
         if (kinds != 1)
         {
             throw context.Fail(IntentionValidationRule.HeaderMatcherKind, field,
-                $"header '{match.Name}' must have exactly one of Present, Exact, Prefix, Suffix or Regex, it has {kinds}");
+                $"header {ErrorQuote.Of(match.Name)} must have exactly one of Present, Exact, Prefix, Suffix or Regex, it has {kinds}");
         }
 
         if (match.Present)

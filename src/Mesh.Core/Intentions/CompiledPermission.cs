@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mesh.Identity;
 
 namespace Mesh.Intentions;
 
@@ -81,12 +82,12 @@ internal sealed class CompiledPermission
             string method = (http.Methods[i] ?? string.Empty).ToUpperInvariant();
             if (Array.IndexOf(ValidMethods, method) < 0)
             {
-                throw context.Fail(IntentionValidationRule.InvalidMethod, $"{httpField}.Methods[{i}]", $"'{http.Methods[i]}' is not a valid HTTP method");
+                throw context.Fail(IntentionValidationRule.InvalidMethod, $"{httpField}.Methods[{i}]", $"{ErrorQuote.Of(http.Methods[i])} is not a valid HTTP method");
             }
 
             if (Array.IndexOf(methods, method, 0, i) >= 0)
             {
-                throw context.Fail(IntentionValidationRule.DuplicateMethod, $"{httpField}.Methods[{i}]", $"'{method}' is listed more than once");
+                throw context.Fail(IntentionValidationRule.DuplicateMethod, $"{httpField}.Methods[{i}]", $"{ErrorQuote.Of(method)} is listed more than once");
             }
 
             methods[i] = method;
@@ -105,7 +106,7 @@ internal sealed class CompiledPermission
     {
         if (!path.StartsWith('/'))
         {
-            throw context.Fail(IntentionValidationRule.PathMustStartWithSlash, field, $"'{path}' does not start with '/'");
+            throw context.Fail(IntentionValidationRule.PathMustStartWithSlash, field, $"{ErrorQuote.Of(path)} does not start with '/'");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using Mesh.Identity;
 
 namespace Mesh.Intentions;
 
@@ -176,12 +177,12 @@ public sealed class Intention
         {
             if (pair.Key.Length > MaxMetaKeyLength)
             {
-                throw context.Fail(IntentionValidationRule.InvalidMeta, "Meta", $"key '{pair.Key}' is longer than {MaxMetaKeyLength} characters");
+                throw context.Fail(IntentionValidationRule.InvalidMeta, "Meta", $"key {ErrorQuote.Of(pair.Key)} is longer than {MaxMetaKeyLength} characters");
             }
 
             if ((pair.Value?.Length ?? 0) > MaxDescriptionLength)
             {
-                throw context.Fail(IntentionValidationRule.InvalidMeta, "Meta", $"value of '{pair.Key}' is longer than {MaxDescriptionLength} characters");
+                throw context.Fail(IntentionValidationRule.InvalidMeta, "Meta", $"value of {ErrorQuote.Of(pair.Key)} is longer than {MaxDescriptionLength} characters");
             }
 
             copy[pair.Key] = pair.Value ?? string.Empty;

@@ -59,7 +59,7 @@ public static class IntentionJson
         for (int i = 0; i < list.Count; i++)
         {
             IntentionDto dto = list[i] ?? throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, $"[{i}]", "an intention is null");
-            var context = new IntentionValidationContext(dto.DestinationName, Label(dto.SourceName, dto.SourceNamespace), $"[{i}].");
+            var context = new IntentionValidationContext(IsLabel(dto.DestinationName) ? dto.DestinationName : null, Label(dto.SourceName, dto.SourceNamespace), $"[{i}].");
             var destination = new IntentionDestination(dto.DestinationName, dto.DestinationNamespace, dto.DestinationPartition, context with { Source = null }, "Destination");
             var source = new IntentionSource(dto.SourceName, dto.SourceNamespace, dto.SourcePartition, dto.SourcePeer, context, "Source");
             if (!string.IsNullOrEmpty(dto.SourceSamenessGroup))
@@ -127,12 +127,20 @@ public static class IntentionJson
             foreach (Intention intention in members)
             {
                 IntentionSource s = intention.Source;
+                IntentionDestination d = intention.Destination;
+                bool peered = s.Peer.Length > 0;
+
+                // The reader gives a local source the entry's namespace and partition where it names none (as Consul does),
+                // so a source is written with its own only where they differ; a peered source's are never inherited.
+                bool inheritsNamespace = !peered && !d.IsWildcardNamespace;
                 entry.Sources!.Add(new SourceIntentionDto
                 {
                     Name = s.Name,
-                    Namespace = NonDefault(s.Namespace),
-                    Partition = NonDefault(s.Partition),
-                    Peer = s.Peer.Length > 0 ? s.Peer : null,
+                    Namespace = inheritsNamespace ? (s.Namespace == d.Namespace ? null : s.Namespace) : NonDefault(s.Namespace),
+                    // A peered source in a non-default partition (which IntentionSource allows, Consul's entries do not) is
+                    // written as it is, so reading it back refuses it rather than silently moving it to another partition.
+                    Partition = peered ? NonDefault(s.Partition) : s.Partition == d.Partition ? null : s.Partition,
+                    Peer = peered ? s.Peer : null,
                     Action = intention.Action is { } action ? ActionText(action) : null,
                     Permissions = WritePermissions(intention),
                     Precedence = intention.Precedence,
@@ -193,13 +201,12 @@ public static class IntentionJson
         }
         catch (JsonException e)
         {
-            string where = e.Path is { Length: > 0 } path ? path : e.LineNumber is { } line ? $"line {line + 1}" : string.Empty;
-            throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, where, $"not a valid document: {e.Message}", e);
+            throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, JsonErrorText.Where(e), $"not a valid document: {JsonErrorText.Problem(e)}", e);
         }
         catch (InvalidOperationException e)
         {
-            // Utf8JsonReader reports text that is not valid UTF-8 this way.
-            throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, string.Empty, $"not a valid document: {e.Message}", e);
+            // Utf8JsonReader reports text that is not valid UTF-8 (or an escaped lone surrogate) this way.
+            throw new IntentionValidationException(IntentionValidationRule.MalformedJson, null, null, string.Empty, $"not a valid document: {ErrorQuote.ClipRuns(e.Message)}", e);
         }
     }
 
@@ -208,10 +215,11 @@ public static class IntentionJson
     private static void ReadEntry(ConfigEntryDto entry, int index, List<Intention> intentions)
     {
         string? entryName = entry.Name;
-        var entryContext = new IntentionValidationContext(string.IsNullOrEmpty(entryName) ? $"#{index}" : entryName, null, string.Empty);
+        // A name that breaks a rule is quoted by the rule's message; labelling the entry with it too would quote it twice.
+        var entryContext = new IntentionValidationContext(IsLabel(entryName) ? entryName : $"#{index}", null, string.Empty);
         if (entry.Kind is not null && !string.Equals(entry.Kind, Kind, StringComparison.OrdinalIgnoreCase))
         {
-            throw entryContext.Fail(IntentionValidationRule.WrongKind, "Kind", $"'{entry.Kind}' is not {Kind}");
+            throw entryContext.Fail(IntentionValidationRule.WrongKind, "Kind", $"{ErrorQuote.Of(entry.Kind)} is not {Kind}");
         }
 
         var destination = new IntentionDestination(entryName, entry.Namespace, entry.Partition, entryContext, string.Empty);
@@ -231,11 +239,37 @@ public static class IntentionJson
             string field = $"Sources[{i}]";
             SourceIntentionDto source = entry.Sources[i] ?? throw entryContext.Fail(IntentionValidationRule.MalformedJson, field, "a source is null");
             var context = new IntentionValidationContext(entryContext.Entry, Label(source.Name, source.Namespace), field + ".");
-            var intentionSource = new IntentionSource(source.Name, source.Namespace, source.Partition, source.Peer, context, string.Empty);
             if (!string.IsNullOrEmpty(source.SamenessGroup))
             {
                 throw context.Fail(IntentionValidationRule.Unsupported, "SamenessGroup", "sameness groups are not supported by Mesh");
             }
+
+            // Consul (ServiceIntentionsConfigEntry.validate): "cannot set Peer and Partition at the same time"; a peered
+            // source lives in the peer's partition, which the exporting side names.
+            bool peered = !string.IsNullOrEmpty(source.Peer);
+            if (peered && !string.IsNullOrEmpty(source.Partition))
+            {
+                throw context.Fail(IntentionValidationRule.PeerWithPartition, "Peer", "cannot be set together with Partition, as Consul refuses it");
+            }
+
+            // Consul's normalization: a source that is not peered takes the entry's namespace and partition where it names
+            // none (EnterpriseMeta.MergeNoWildcard, so a '*' namespace is not inherited); a peered source defaults to 'default'.
+            string? sourceNamespace = source.Namespace;
+            string? sourcePartition = source.Partition;
+            if (!peered)
+            {
+                if (string.IsNullOrEmpty(sourceNamespace) && !IntentionNames.IsWildcard(destination.Namespace))
+                {
+                    sourceNamespace = destination.Namespace;
+                }
+
+                if (string.IsNullOrEmpty(sourcePartition))
+                {
+                    sourcePartition = destination.Partition;
+                }
+            }
+
+            var intentionSource = new IntentionSource(source.Name, sourceNamespace, sourcePartition, source.Peer, context, string.Empty);
 
             CheckSourceType(source.Type, "Type", context);
             var intention = new Intention(intentionSource, destination, ParseAction(source.Action, source.Permissions, "Action", context), ReadPermissions(source.Permissions, context),
@@ -261,12 +295,13 @@ public static class IntentionJson
             throw context.Fail(IntentionValidationRule.ActionWithPermissions, field, "must be empty when Permissions are set");
         }
 
-        return TryParseAction(text) ?? throw context.Fail(IntentionValidationRule.InvalidAction, field, $"'{text}' is not 'allow' or 'deny'");
+        return TryParseAction(text) ?? throw context.Fail(IntentionValidationRule.InvalidAction, field, $"{ErrorQuote.Of(text)} is not 'allow' or 'deny'");
     }
 
+    // Consul compares actions exactly (IntentionActionAllow = "allow"): "ALLOW" is refused, not read as allow.
     private static IntentionAction? TryParseAction(string? text) =>
-        string.Equals(text, "allow", StringComparison.OrdinalIgnoreCase) ? IntentionAction.Allow
-        : string.Equals(text, "deny", StringComparison.OrdinalIgnoreCase) ? IntentionAction.Deny
+        string.Equals(text, "allow", StringComparison.Ordinal) ? IntentionAction.Allow
+        : string.Equals(text, "deny", StringComparison.Ordinal) ? IntentionAction.Deny
         : null;
 
     private static List<IntentionPermission>? ReadPermissions(List<PermissionDto?>? permissions, IntentionValidationContext context)
@@ -282,7 +317,7 @@ public static class IntentionJson
             string field = $"Permissions[{j}]";
             PermissionDto permission = permissions[j] ?? throw context.Fail(IntentionValidationRule.EmptyHttpPermission, field, "a permission is null");
             IntentionAction action = TryParseAction(permission.Action)
-                ?? throw context.Fail(IntentionValidationRule.InvalidPermissionAction, field + ".Action", $"'{permission.Action}' is not 'allow' or 'deny'");
+                ?? throw context.Fail(IntentionValidationRule.InvalidPermissionAction, field + ".Action", $"{ErrorQuote.Of(permission.Action)} is not 'allow' or 'deny'");
             if (permission.Jwt is { ValueKind: not JsonValueKind.Null })
             {
                 throw context.Fail(IntentionValidationRule.Unsupported, field + ".JWT", "JWT requirements are not enforced by Mesh, so they are refused rather than ignored");
@@ -376,12 +411,19 @@ public static class IntentionJson
     {
         if (!string.IsNullOrEmpty(type) && !string.Equals(type, "consul", StringComparison.Ordinal))
         {
-            throw context.Fail(IntentionValidationRule.Unsupported, field, $"source type '{type}' is not supported; only 'consul' services can be sources");
+            throw context.Fail(IntentionValidationRule.Unsupported, field, $"source type {ErrorQuote.Of(type)} is not supported; only 'consul' services can be sources");
         }
     }
 
+    // Empty (never null: a source context is how a missing name is told from a missing destination) when the name is missing
+    // or is itself the bad value, which the rule's message quotes.
     private static string Label(string? name, string? ns) =>
-        string.IsNullOrEmpty(ns) || ns == ServiceName.Default ? name ?? string.Empty : $"{ns}/{name}";
+        !IsLabel(name) ? string.Empty
+        : string.IsNullOrEmpty(ns) || ns == ServiceName.Default || !IsLabel(ns) ? name
+        : $"{ns}/{name}";
+
+    private static bool IsLabel([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>
+        name is not null && (IntentionNames.IsWildcard(name) || ServiceName.IsValidPart(name));
 
     private static string ActionText(IntentionAction action) => action == IntentionAction.Allow ? "allow" : "deny";
 

@@ -29,7 +29,7 @@ internal static class IntentionNames
 
         if (value.Contains('*', StringComparison.Ordinal))
         {
-            throw context.Fail(IntentionValidationRule.PartialWildcard, field, $"'{value}': the wildcard '*' may only stand for a whole name or namespace");
+            throw context.Fail(IntentionValidationRule.PartialWildcard, field, $"{ErrorQuote.Of(value)}: the wildcard '*' may only stand for a whole name or namespace");
         }
 
         return CheckPart(value, field, context);
@@ -45,17 +45,19 @@ internal static class IntentionNames
 
         if (value.Contains('*', StringComparison.Ordinal))
         {
-            throw context.Fail(IntentionValidationRule.WildcardPartitionOrPeer, field, $"'{value}': partitions and peers are always exact, '*' is not allowed");
+            throw context.Fail(IntentionValidationRule.WildcardPartitionOrPeer, field, $"{ErrorQuote.Of(value)}: partitions and peers are always exact, '*' is not allowed");
         }
 
-        return CheckPart(value, field, context);
+        // Partitions are case-insensitive in Consul and kept in lower case, as ServiceName keeps them; peers are exact.
+        string part = CheckPart(value, field, context);
+        return emptyMeansDefault ? AsciiCase.ToLower(part) : part;
     }
 
     public static void CheckWildcardOrder(string ns, string name, string field, IntentionValidationContext context)
     {
         if (IsWildcard(ns) && !IsWildcard(name))
         {
-            throw context.Fail(IntentionValidationRule.WildcardNamespaceRequiresWildcardName, field, $"'{name}': an exact name cannot follow the wildcard namespace '*'");
+            throw context.Fail(IntentionValidationRule.WildcardNamespaceRequiresWildcardName, field, $"{ErrorQuote.Of(name)}: an exact name cannot follow the wildcard namespace '*'");
         }
     }
 

@@ -83,4 +83,13 @@ public enum IntentionValidationRule
 
     /// <summary>A feature Mesh cannot enforce (JWT requirements, sameness groups, non-Consul source types); refused rather than ignored.</summary>
     Unsupported,
+
+    /// <summary>A source names both a <c>Peer</c> and a <c>Partition</c>; a peered source's partition is the peer's, so Consul refuses both.</summary>
+    PeerWithPartition,
+
+    /// <summary>
+    /// A regular expression's compiled program is larger than RE2's budget of 100 instructions, the limit at which Envoy refuses it
+    /// (<c>re2.max_program_size.error_level</c>); such patterns cost far more per request than their length suggests.
+    /// </summary>
+    RegexTooComplex,
 }

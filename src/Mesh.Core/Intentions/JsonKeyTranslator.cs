@@ -7,7 +7,14 @@ namespace Mesh.Intentions;
 /// Rewrites Consul's snake_case keys (<c>path_prefix</c>) so they match the PascalCase model case-insensitively
 /// (<c>pathprefix</c>), as Consul's own decoder accepts both. Keys inside <c>Meta</c> and <c>LegacyMeta</c> are user data
 /// and are copied unchanged. Also the first pass over the document, so a syntax error is reported with the user's line.
+/// Comments are dropped here (a document holding one is always rewritten), so intentions embedded in the control-plane file,
+/// which allows comments everywhere, may carry them too.
 /// </summary>
+/// <remarks>
+/// When an object holds both a key and its alias (<c>PathPrefix</c> and <c>path_prefix</c>), the canonical key wins whatever the
+/// order, as Consul's <c>lib.TranslateKeys</c> keeps the canonical value and drops the alias; otherwise the last would win,
+/// and an alias placed after a narrow <c>PathPrefix</c> could widen an allow.
+/// </remarks>
 internal static class JsonKeyTranslator
 {
     /// <summary>Returns the rewritten document, or null when no key needed rewriting.</summary>
@@ -22,14 +29,23 @@ internal static class JsonKeyTranslator
         var output = new ArrayBufferWriter<byte>(utf8Json.Length);
         using (var writer = new Utf8JsonWriter(output))
         {
-            var reader = new Utf8JsonReader(utf8Json);
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            var canonicalKeys = new Stack<HashSet<string>?>();
             while (reader.Read())
             {
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.PropertyName:
                         string name = reader.GetString()!;
-                        writer.WritePropertyName(name.Replace("_", string.Empty, StringComparison.Ordinal));
+                        string translated = name.Replace("_", string.Empty, StringComparison.Ordinal);
+                        if (translated.Length != name.Length && canonicalKeys.Peek() is { } canonical && canonical.Contains(translated))
+                        {
+                            reader.Read();
+                            reader.Skip();
+                            break;
+                        }
+
+                        writer.WritePropertyName(translated);
                         if (IsOpaque(name))
                         {
                             reader.Read();
@@ -39,9 +55,11 @@ internal static class JsonKeyTranslator
 
                         break;
                     case JsonTokenType.StartObject:
+                        canonicalKeys.Push(CanonicalKeys(reader));
                         writer.WriteStartObject();
                         break;
                     case JsonTokenType.EndObject:
+                        canonicalKeys.Pop();
                         writer.WriteEndObject();
                         break;
                     case JsonTokenType.StartArray:
@@ -72,17 +90,43 @@ internal static class JsonKeyTranslator
         return output.WrittenSpan.ToArray();
     }
 
+    /// <summary>The keys of the object starting at <paramref name="reader"/> (a copy) that hold no underscore, or null when there are none.</summary>
+    private static HashSet<string>? CanonicalKeys(Utf8JsonReader reader)
+    {
+        HashSet<string>? keys = null;
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            string name = reader.GetString()!;
+            if (!name.Contains('_', StringComparison.Ordinal))
+            {
+                (keys ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(name);
+            }
+
+            reader.Read();
+            reader.Skip();
+        }
+
+        return keys;
+    }
+
     private static bool IsOpaque(string name) =>
         string.Equals(name, "Meta", StringComparison.OrdinalIgnoreCase)
         || string.Equals(name.Replace("_", string.Empty, StringComparison.Ordinal), "LegacyMeta", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Reads the whole document (validating it) and says whether any key outside metadata holds an underscore.</summary>
+    /// <summary>Reads the whole document (validating it) and says whether any key outside metadata holds an underscore, or it holds a comment.</summary>
     private static bool NeedsTranslation(ReadOnlySpan<byte> utf8Json)
     {
-        var reader = new Utf8JsonReader(utf8Json);
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Allow });
         bool needed = false;
         while (reader.Read())
         {
+            if (reader.TokenType == JsonTokenType.Comment)
+            {
+                needed = true;
+                continue;
+            }
+
             if (reader.TokenType != JsonTokenType.PropertyName)
             {
                 continue;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Mesh.Identity;
 
 namespace Mesh.Intentions;
 
@@ -17,17 +18,32 @@ internal static class Re2Pattern
     public static Regex Compile(string pattern, string field, IntentionValidationContext context)
     {
         string translated = Translate(pattern, field, context);
+
+        // Checked before .NET builds anything: RE2's repeat limit, then Envoy's program-size budget (Re2ProgramSize says why).
+        int programSize = Re2ProgramSize.Estimate(pattern, out string? repeatError);
+        if (repeatError is not null)
+        {
+            throw context.Fail(IntentionValidationRule.InvalidRegex, field, $"{ErrorQuote.Of(pattern)} is not a valid RE2 expression: {repeatError}");
+        }
+
+        if (programSize > Re2ProgramSize.MaxProgramSize)
+        {
+            throw context.Fail(IntentionValidationRule.RegexTooComplex, field,
+                $"{ErrorQuote.Of(pattern)} compiles to about {programSize} RE2 instructions, more than the {Re2ProgramSize.MaxProgramSize} Envoy accepts; "
+                + "counted repeats such as .{200} are expanded into copies, so replace them with a shorter or a prefix match");
+        }
+
         try
         {
             return new Regex(@"\A(?:" + translated + @")\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
         }
         catch (NotSupportedException e)
         {
-            throw context.Fail(IntentionValidationRule.RegexNotRe2, field, $"'{pattern}' uses a construct RE2 does not support: {e.Message}", e);
+            throw context.Fail(IntentionValidationRule.RegexNotRe2, field, $"{ErrorQuote.Of(pattern)} uses a construct RE2 does not support: {ErrorQuote.ClipRuns(e.Message)}", e);
         }
         catch (ArgumentException e)
         {
-            throw context.Fail(IntentionValidationRule.InvalidRegex, field, $"'{pattern}' is not a valid regular expression: {e.Message}", e);
+            throw context.Fail(IntentionValidationRule.InvalidRegex, field, $"{ErrorQuote.Of(pattern)} is not a valid regular expression: {ErrorQuote.ClipRuns(e.Message)}", e);
         }
     }
 
@@ -189,5 +205,5 @@ internal static class Re2Pattern
     }
 
     private static IntentionValidationException Refuse(string pattern, string field, IntentionValidationContext context, string construct) =>
-        context.Fail(IntentionValidationRule.RegexNotRe2, field, $"'{pattern}' uses {construct}, which RE2 (and so Consul) refuses");
+        context.Fail(IntentionValidationRule.RegexNotRe2, field, $"{ErrorQuote.Of(pattern)} uses {construct}, which RE2 (and so Consul) refuses");
 }

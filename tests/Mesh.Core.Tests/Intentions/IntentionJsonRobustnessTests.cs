@@ -57,6 +57,58 @@ public sealed class IntentionJsonRobustnessTests
         }
     }
 
+    [Test]
+    public void Every_mutation_of_a_flat_list_or_an_entry_with_non_ascii_bytes_loads_or_throws_the_validation_exception()
+    {
+        byte[][] originals =
+        [
+            Encoding.UTF8.GetBytes("""
+                [ { "ID": "7a3d", "SourceNS": "default", "SourceName": "web", "DestinationNS": "ns1", "DestinationName": "db", "SourcePartition": "default",
+                    "DestinationPartition": "default", "SourceType": "consul", "Action": "allow", "Meta": { "k": "v" }, "Precedence": 9 },
+                  { "SourceName": "*", "DestinationName": "api", "Permissions": [ { "Action": "deny", "HTTP": { "PathRegex": "/[a-z]{1,8}", "Methods": ["GET"] } } ] } ]
+                """),
+            Encoding.UTF8.GetBytes(Entry),
+        ];
+        var random = new Random(23);
+        foreach (byte[] original in originals)
+        {
+            bool isList = original == originals[0];
+            for (int i = 0; i < 3000; i++)
+            {
+                byte[] mutated = (byte[])original.Clone();
+                for (int flips = random.Next(1, 4); flips > 0; flips--)
+                {
+                    // Bytes of multi-byte sequences, continuation bytes and invalid lead bytes: invalid UTF-8 inside strings and keys.
+                    mutated[random.Next(mutated.Length)] = (byte)(0x80 | random.Next(0x80));
+                }
+
+                if (isList)
+                {
+                    AssertListLoadsOrRefuses(mutated);
+                }
+                else
+                {
+                    AssertLoadsOrRefuses(mutated);
+                }
+            }
+        }
+    }
+
+    private static void AssertListLoadsOrRefuses(byte[] json)
+    {
+        try
+        {
+            _ = new IntentionSet(IntentionJson.ReadIntentionList(json));
+        }
+        catch (IntentionValidationException)
+        {
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"{e.GetType().Name}: {e.Message} for {Encoding.UTF8.GetString(json)}");
+        }
+    }
+
     private static void AssertLoadsOrRefuses(byte[] json)
     {
         try

@@ -56,7 +56,7 @@ public sealed class IntentionJsonTests
                 "sources": [ { "name": "web", "permissions": [ { "action": "allow",
                     "http": { "path_prefix": "/v1", "methods": ["get"], "header": [ { "name": "x-a", "exact": "1", "invert": true } ] } } ] } ] },
               { "Kind": "service-intentions", "Name": "db",
-                "Sources": [ { "Name": "api", "Namespace": "team1", "Action": "Allow", "legacy_id": "f00", "legacy_meta": { "some_key": "v" } } ] } ]
+                "Sources": [ { "Name": "api", "Namespace": "team1", "Action": "allow", "legacy_id": "f00", "legacy_meta": { "some_key": "v" } } ] } ]
             """;
         IReadOnlyList<Intention> intentions = IntentionJson.ReadConfigEntries(json);
         Assert.Multiple(() =>

@@ -43,4 +43,46 @@ public sealed class Re2PatternTests
             Assert.That(classes.IsMatch("a\u2003x"), Is.False, @"\s is ASCII in RE2");
         });
     }
+
+    [TestCase("/.*a.{200}")]
+    [TestCase("/(a|b|c|d){50}")]
+    [TestCase("/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/.{60}")]
+    [TestCase("/((a{10}){10}){10}")]
+    public void A_pattern_above_re2s_program_size_budget_is_refused_as_envoy_refuses_it(string pattern)
+    {
+        IntentionValidationException e = Refused(pattern);
+        Assert.That(e.Rule, Is.EqualTo(IntentionValidationRule.RegexTooComplex), pattern);
+        Assert.That(e.Message, Does.Contain("100"), pattern);
+    }
+
+    [TestCase("/a{1001}")]
+    [TestCase("/a{1001,}")]
+    [TestCase("/a{2,1001}")]
+    [TestCase("/a{99999999999}")]
+    [TestCase("/((a{10}){10}){11}")]
+    public void A_repeat_count_above_1000_is_refused_as_re2_refuses_it(string pattern)
+    {
+        Assert.That(Refused(pattern).Rule, Is.EqualTo(IntentionValidationRule.InvalidRegex), pattern);
+    }
+
+    [TestCase("/v[0-9]+/.*")]
+    [TestCase("/api/v[12]/(users|groups)/[^/]+")]
+    [TestCase("/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
+    [TestCase("/(?P<version>v[0-9])/.*")]
+    [TestCase("/a{,3}")]
+    [TestCase("/(a|b|c|d){20}")]
+    [TestCase("/.{10}")]
+    public void Everyday_patterns_stay_within_the_budget(string pattern)
+    {
+        Assert.DoesNotThrow(() => _ = new Intention(new IntentionSource("web"), new IntentionDestination("api"),
+            [new IntentionPermission(IntentionAction.Allow, new IntentionHttpMatch { PathRegex = pattern })]));
+    }
+
+    [Test]
+    public void A_header_regex_has_the_same_budget()
+    {
+        var e = Assert.Throws<IntentionValidationException>(() => _ = new Intention(new IntentionSource("web"), new IntentionDestination("api"),
+            [new IntentionPermission(IntentionAction.Allow, new IntentionHttpMatch { Headers = [new IntentionHeaderMatch { Name = "x", Regex = ".*a.{200}" }] })]))!;
+        Assert.That(e.Rule, Is.EqualTo(IntentionValidationRule.RegexTooComplex));
+    }
 }

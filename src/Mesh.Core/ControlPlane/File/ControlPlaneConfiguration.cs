@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Mesh.Identity;
 using Mesh.Intentions;
@@ -100,21 +101,64 @@ public sealed class ControlPlaneConfiguration
 
     /// <summary>Reads and validates a control-plane file.</summary>
     /// <exception cref="ControlPlaneFileException">The file is missing, is not JSON, or a field breaks a rule; the message names it.</exception>
-    public static ControlPlaneConfiguration Load(string path)
+    public static ControlPlaneConfiguration Load(string path) => Load(path, DefaultMaxFileBytes);
+
+    /// <summary>The largest control-plane file read unless the caller sets another cap: 64 MiB.</summary>
+    public const long DefaultMaxFileBytes = 64L * 1024 * 1024;
+
+    /// <summary>Reads and validates a control-plane file, refusing it unread when it is larger than <paramref name="maxFileBytes"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="maxFileBytes">The largest file accepted, in bytes (<see cref="DefaultMaxFileBytes"/> by default).</param>
+    /// <exception cref="ControlPlaneFileException">The file is missing, too large, is not JSON, or a field breaks a rule; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFileBytes"/> is zero or negative.</exception>
+    public static ControlPlaneConfiguration Load(string path, long maxFileBytes)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFileBytes);
+        return Parse(Read(path, maxFileBytes), path);
+    }
+
+    // The cap is checked on the open file's length before anything is read, and again on what is read, since the file may
+    // grow between the two (an editor still writing it).
+    private static byte[] Read(string path, long maxFileBytes)
+    {
         try
         {
-            bytes = System.IO.File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ControlPlaneFileException(path, "(file)", $"cannot be read: {ex.Message}", ex);
-        }
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
+            long length = stream.Length;
+            if (length > maxFileBytes)
+            {
+                throw TooLarge(path, length, maxFileBytes);
+            }
 
-        return Parse(bytes, path);
+            int limit = (int)Math.Min(maxFileBytes, Array.MaxLength - 1L);
+            var buffer = new byte[(int)Math.Min(length, limit) + 1];
+            int total = 0;
+            int read;
+            while ((read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+            {
+                total += read;
+                if (total == buffer.Length)
+                {
+                    if (total > limit)
+                    {
+                        throw TooLarge(path, total, maxFileBytes);
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, limit + 1L));
+                }
+            }
+
+            return buffer.AsSpan(0, total).ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException)
+        {
+            throw new ControlPlaneFileException(path, "(file)", $"cannot be read: {ErrorQuote.ClipRuns(ex.Message)}", ex);
+        }
     }
+
+    private static ControlPlaneFileException TooLarge(string path, long length, long maxFileBytes) =>
+        new(path, "(file)", $"is {length} bytes or more, larger than the cap of {maxFileBytes} bytes; it was not parsed (raise the cap if the file is meant to be this large)");
 
     /// <summary>Validates a control-plane document given as UTF-8 JSON.</summary>
     /// <param name="utf8Json">The document.</param>
@@ -137,7 +181,12 @@ public sealed class ControlPlaneConfiguration
         }
         catch (JsonException ex)
         {
-            throw new ControlPlaneFileException(sourceName, ex.Path ?? "$", $"invalid JSON: {ex.Message}", ex);
+            throw new ControlPlaneFileException(sourceName, ex.Path is null ? "$" : JsonErrorText.Where(ex), $"invalid JSON: {JsonErrorText.Problem(ex)}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The reader reports text that is not UTF-8 (or an escaped lone surrogate) this way when a value is read as a string.
+            throw new ControlPlaneFileException(sourceName, "$", $"invalid JSON: {ErrorQuote.ClipRuns(ex.Message)}", ex);
         }
 
         if (document is null)
@@ -159,7 +208,7 @@ public sealed class ControlPlaneConfiguration
 
             if (!TrustDomain.TryParse(document.TrustDomain, out TrustDomain trustDomain, out SpiffeIdError tdError))
             {
-                throw Fail("TrustDomain", $"'{document.TrustDomain}' is not a valid trust domain: {SpiffeId.Describe(tdError)}");
+                throw Fail("TrustDomain", $"{ErrorQuote.Of(document.TrustDomain)} is not a valid trust domain: {SpiffeId.Describe(tdError)}");
             }
 
             Uri? caAddress = null;
@@ -178,37 +227,40 @@ public sealed class ControlPlaneConfiguration
 
             var datacenters = new List<string>();
             var gateways = new List<MeshGatewayEndpoint>();
-            List<DatacenterDocument> dcDocuments = document.Datacenters ?? [];
+            List<DatacenterDocument?> dcDocuments = document.Datacenters ?? [];
             for (int i = 0; i < dcDocuments.Count; i++)
             {
                 string at = $"Datacenters[{i}]";
-                string name = Part(dcDocuments[i].Name, at + ".Name", "datacenter");
+                DatacenterDocument datacenter = dcDocuments[i] ?? throw Null(at);
+                string name = Part(datacenter.Name, at + ".Name", "datacenter");
                 if (datacenters.Contains(name))
                 {
-                    throw Fail(at + ".Name", $"datacenter '{name}' is listed twice");
+                    throw Fail(at + ".Name", $"datacenter {ErrorQuote.Of(name)} is listed twice");
                 }
 
                 datacenters.Add(name);
-                List<MeshGatewayDocument> gatewayDocuments = dcDocuments[i].MeshGateways ?? [];
+                List<MeshGatewayDocument?> gatewayDocuments = datacenter.MeshGateways ?? [];
                 for (int g = 0; g < gatewayDocuments.Count; g++)
                 {
                     string gat = $"{at}.MeshGateways[{g}]";
-                    IPEndPoint lan = EndPoint(gatewayDocuments[g].LanAddress, gat + ".LanAddress");
-                    IPEndPoint wan = gatewayDocuments[g].WanAddress is null ? lan : EndPoint(gatewayDocuments[g].WanAddress, gat + ".WanAddress");
-                    string? partition = gatewayDocuments[g].Partition is { } p ? Part(p, gat + ".Partition", "partition") : null;
+                    MeshGatewayDocument gateway = gatewayDocuments[g] ?? throw Null(gat);
+                    IPEndPoint lan = EndPoint(gateway.LanAddress, gat + ".LanAddress");
+                    IPEndPoint wan = gateway.WanAddress is null ? lan : EndPoint(gateway.WanAddress, gat + ".WanAddress");
+                    // Partitions are case-insensitive (Consul writes them in lower case), as ServiceName keeps them.
+                    string? partition = gateway.Partition is { } p ? AsciiCase.ToLower(Part(p, gat + ".Partition", "partition")) : null;
                     gateways.Add(new MeshGatewayEndpoint(name, lan, wan, partition));
                 }
             }
 
             var services = new List<ServiceDefinition>();
             var ids = new HashSet<string>(StringComparer.Ordinal);
-            List<ServiceDocument> serviceDocuments = document.Services ?? [];
+            List<ServiceDocument?> serviceDocuments = document.Services ?? [];
             for (int i = 0; i < serviceDocuments.Count; i++)
             {
-                ServiceDefinition service = ValidateService(serviceDocuments[i], $"Services[{i}]", datacenters);
+                ServiceDefinition service = ValidateService(serviceDocuments[i] ?? throw Null($"Services[{i}]"), $"Services[{i}]", datacenters);
                 if (!ids.Add(service.Id))
                 {
-                    throw Fail($"Services[{i}].ID", $"service ID '{service.Id}' is used twice; give each instance its own ID");
+                    throw Fail($"Services[{i}].ID", $"service ID {ErrorQuote.Of(service.Id)} is used twice; give each instance its own ID");
                 }
 
                 services.Add(service);
@@ -218,7 +270,7 @@ public sealed class ControlPlaneConfiguration
             {
                 null or "deny" => IntentionAction.Deny,
                 "allow" => IntentionAction.Allow,
-                string other => throw Fail("DefaultIntentionPolicy", $"'{other}' is neither \"allow\" nor \"deny\""),
+                string other => throw Fail("DefaultIntentionPolicy", $"{ErrorQuote.Of(other)} is neither \"allow\" nor \"deny\""),
             };
 
             IntentionSet intentions;
@@ -226,7 +278,7 @@ public sealed class ControlPlaneConfiguration
             {
                 intentions = document.Intentions.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null
                     ? new IntentionSet([], defaultAction)
-                    : new IntentionSet(IntentionJson.ReadConfigEntries(document.Intentions.GetRawText()), defaultAction);
+                    : new IntentionSet(IntentionJson.ReadConfigEntries(JsonMarshal.GetRawUtf8Value(document.Intentions)), defaultAction);
             }
             catch (IntentionValidationException ex)
             {
@@ -250,7 +302,7 @@ public sealed class ControlPlaneConfiguration
             string dc = Part(doc.Datacenter, at + ".Datacenter", "datacenter");
             if (datacenters.Count > 0 && !datacenters.Contains(dc))
             {
-                throw Fail(at + ".Datacenter", $"datacenter '{dc}' is not listed under Datacenters");
+                throw Fail(at + ".Datacenter", $"datacenter {ErrorQuote.Of(dc)} is not listed under Datacenters");
             }
 
             string? ns = doc.Namespace is null ? null : Part(doc.Namespace, at + ".Namespace", "namespace");
@@ -270,11 +322,11 @@ public sealed class ControlPlaneConfiguration
                 : new IPEndPoint(sidecar!.Address is null ? application.Address : Address(sidecar.Address, at + ".Connect.SidecarService.Address"), Port(sidecar.Port, at + ".Connect.SidecarService.Port"));
 
             var upstreams = new List<UpstreamDefinition>();
-            List<UpstreamDocument> upstreamDocuments = sidecar?.Proxy?.Upstreams ?? [];
+            List<UpstreamDocument?> upstreamDocuments = sidecar?.Proxy?.Upstreams ?? [];
             for (int u = 0; u < upstreamDocuments.Count; u++)
             {
                 string uat = $"{at}.Connect.SidecarService.Proxy.Upstreams[{u}]";
-                UpstreamDocument up = upstreamDocuments[u];
+                UpstreamDocument up = upstreamDocuments[u] ?? throw Null(uat);
                 var destination = new ServiceName(
                     Part(up.DestinationName, uat + ".DestinationName", "service name"),
                     up.DestinationNamespace is null ? null : Part(up.DestinationNamespace, uat + ".DestinationNamespace", "namespace"),
@@ -288,7 +340,7 @@ public sealed class ControlPlaneConfiguration
             {
                 null or "passing" => true,
                 "warning" or "critical" => false,
-                string other => throw Fail(at + ".Status", $"'{other}' is not one of passing, warning, critical"),
+                string other => throw Fail(at + ".Status", $"{ErrorQuote.Of(other)} is not one of passing, warning, critical"),
             };
 
             return new ServiceDefinition(
@@ -298,7 +350,7 @@ public sealed class ControlPlaneConfiguration
                 meshAddress,
                 native,
                 healthy,
-                doc.Meta ?? new Dictionary<string, string>(StringComparer.Ordinal),
+                Meta(doc.Meta, at + ".Meta"),
                 upstreams).WithCheck(doc.Check, at + ".Check", Fail);
         }
 
@@ -310,21 +362,49 @@ public sealed class ControlPlaneConfiguration
             }
 
             string? problem = ServiceName.DescribeInvalidPart(value);
-            return problem is null ? value : throw Fail(field, $"the {what} '{value}' is not usable in the mesh: {problem}");
+            return problem is null ? value : throw Fail(field, $"the {what} {ErrorQuote.Of(value)} is not usable in the mesh: {problem}");
+        }
+
+        private Dictionary<string, string> Meta(Dictionary<string, string?>? meta, string field)
+        {
+            var checkedMeta = new Dictionary<string, string>(meta?.Count ?? 0, StringComparer.Ordinal);
+            if (meta is null)
+            {
+                return checkedMeta;
+            }
+
+            if (ServiceMetaRules.DescribeTooMany(meta.Count) is { } tooMany)
+            {
+                throw Fail(field, tooMany);
+            }
+
+            foreach ((string key, string? value) in meta)
+            {
+                if (ServiceMetaRules.DescribeInvalidPair(key, value) is { } problem)
+                {
+                    throw Fail(field, problem);
+                }
+
+                checkedMeta.Add(key, value!);
+            }
+
+            return checkedMeta;
         }
 
         private IPAddress Address(string? value, string field) =>
-            IPAddress.TryParse(value, out IPAddress? address) ? address : throw Fail(field, $"'{value}' is not an IP address");
+            IPAddress.TryParse(value, out IPAddress? address) ? address : throw Fail(field, $"{ErrorQuote.Of(value)} is not an IP address");
 
         private IPEndPoint EndPoint(string? value, string field) =>
             IPEndPoint.TryParse(value ?? string.Empty, out IPEndPoint? endPoint) && endPoint.Port != 0
                 ? endPoint
-                : throw Fail(field, $"'{value}' is not an address with a port such as 127.0.1.10:8443");
+                : throw Fail(field, $"{ErrorQuote.Of(value)} is not an address with a port such as 127.0.1.10:8443");
 
         private int Port(int value, string field) =>
             value is > 0 and <= 65535 ? value : throw Fail(field, $"{value} is not a port (1-65535)");
 
         private ControlPlaneFileException Fail(string field, string problem) => new(source, field, problem);
+
+        private ControlPlaneFileException Null(string field) => Fail(field, "is null; give an object or remove the entry");
     }
 
 }

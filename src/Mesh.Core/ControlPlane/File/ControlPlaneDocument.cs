@@ -12,9 +12,9 @@ internal sealed class ControlPlaneDocument
 
     public CertificateAuthorityDocument? CA { get; set; }
 
-    public List<DatacenterDocument>? Datacenters { get; set; }
+    public List<DatacenterDocument?>? Datacenters { get; set; }
 
-    public List<ServiceDocument>? Services { get; set; }
+    public List<ServiceDocument?>? Services { get; set; }
 
     public JsonElement Intentions { get; set; }
 
@@ -34,7 +34,7 @@ internal sealed class DatacenterDocument
 {
     public string? Name { get; set; }
 
-    public List<MeshGatewayDocument>? MeshGateways { get; set; }
+    public List<MeshGatewayDocument?>? MeshGateways { get; set; }
 }
 
 internal sealed class MeshGatewayDocument
@@ -64,7 +64,7 @@ internal sealed class ServiceDocument
 
     public int Port { get; set; }
 
-    public Dictionary<string, string>? Meta { get; set; }
+    public Dictionary<string, string?>? Meta { get; set; }
 
     /// <summary>Consul's health: <c>passing</c> (the default), <c>warning</c> or <c>critical</c>; only passing endpoints receive traffic.</summary>
     public string? Status { get; set; }
@@ -102,7 +102,7 @@ internal sealed class SidecarServiceDocument
 
 internal sealed class ProxyDocument
 {
-    public List<UpstreamDocument>? Upstreams { get; set; }
+    public List<UpstreamDocument?>? Upstreams { get; set; }
 }
 
 internal sealed class UpstreamDocument

@@ -24,13 +24,15 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
     private readonly InMemoryServiceCatalog _catalog = new();
     private readonly ChangeNotifier _configurationChanged = new();
     private readonly ITimer? _timer;
+    private readonly long _maxFileBytes;
     private ControlPlaneConfiguration _configuration;
     private (DateTime WriteTime, long Length) _stamp;
     private int _polling;
 
-    private ControlPlaneFile(string path, ControlPlaneConfiguration configuration, TimeSpan pollInterval, TimeProvider timeProvider, ILogger logger)
+    private ControlPlaneFile(string path, long maxFileBytes, ControlPlaneConfiguration configuration, TimeSpan pollInterval, TimeProvider timeProvider, ILogger logger)
     {
         _path = path;
+        _maxFileBytes = maxFileBytes;
         _logger = logger;
         _configuration = configuration;
         _stamp = Stamp(path);
@@ -47,12 +49,35 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
     /// <param name="timeProvider">The clock for polling; the system clock when null.</param>
     /// <param name="logger">Receives reload and error events.</param>
     /// <exception cref="ControlPlaneFileException">The file is missing or invalid; the message names the field and the rule.</exception>
-    public static ControlPlaneFile Open(string path, TimeSpan pollInterval, TimeProvider? timeProvider = null, ILogger? logger = null)
+    public static ControlPlaneFile Open(string path, TimeSpan pollInterval, TimeProvider? timeProvider = null, ILogger? logger = null) =>
+        Open(path, pollInterval, ControlPlaneConfiguration.DefaultMaxFileBytes, timeProvider ?? TimeProvider.System, logger ?? NullLogger.Instance);
+
+    /// <summary>Reads and validates the file, then keeps watching it; a file larger than <paramref name="maxFileBytes"/> is refused unread.</summary>
+    /// <param name="path">The control-plane file.</param>
+    /// <param name="pollInterval">How often to look for changes; zero or negative to never reload.</param>
+    /// <param name="maxFileBytes">The largest file accepted, at start and on every reload (<see cref="ControlPlaneConfiguration.DefaultMaxFileBytes"/> by default).</param>
+    /// <param name="timeProvider">The clock for polling.</param>
+    /// <param name="logger">Receives reload and error events.</param>
+    /// <exception cref="ControlPlaneFileException">The file is missing, too large or invalid; the message names the field and the rule.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFileBytes"/> is zero or negative.</exception>
+    public static ControlPlaneFile Open(string path, TimeSpan pollInterval, long maxFileBytes, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string fullPath = Path.GetFullPath(path);
-        ControlPlaneConfiguration configuration = ControlPlaneConfiguration.Load(fullPath);
-        var file = new ControlPlaneFile(fullPath, configuration, pollInterval, timeProvider ?? TimeProvider.System, logger ?? NullLogger.Instance);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFileBytes);
+        string fullPath;
+        try
+        {
+            fullPath = Path.GetFullPath(path);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or IOException)
+        {
+            throw new ControlPlaneFileException(ErrorQuote.ClipRuns(path), "(file)", $"is not a usable path: {ErrorQuote.ClipRuns(ex.Message)}", ex);
+        }
+
+        ControlPlaneConfiguration configuration = ControlPlaneConfiguration.Load(fullPath, maxFileBytes);
+        var file = new ControlPlaneFile(fullPath, maxFileBytes, configuration, pollInterval, timeProvider, logger);
         Log.Loaded(file._logger, fullPath, configuration.Services.Count, configuration.MeshGateways.Count);
         Log.IntentionsLoaded(file._logger, configuration.Intentions.Count, configuration.Intentions.DefaultAction);
         return file;
@@ -98,7 +123,7 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
         ControlPlaneConfiguration next;
         try
         {
-            next = ControlPlaneConfiguration.Load(_path);
+            next = ControlPlaneConfiguration.Load(_path, _maxFileBytes);
         }
         catch (ControlPlaneFileException ex)
         {
@@ -128,6 +153,12 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
         try
         {
             ReloadIfChanged();
+        }
+        catch (Exception ex)
+        {
+            // An exception escaping a timer callback ends the process, and with it every connection: whatever went wrong, the
+            // configuration in force stays and the next poll tries again.
+            Log.ReloadFailed(_logger, _path, ex);
         }
         finally
         {
@@ -164,6 +195,10 @@ public sealed partial class ControlPlaneFile : IServiceCatalog, IIntentionSource
         [LoggerMessage(EventId = Diagnostics.MeshLogEvents.ControlPlaneInvalid, Level = LogLevel.Error,
             Message = "Ignoring the changed control-plane file {Path}; the previous configuration stays in force: {Problem}")]
         public static partial void Invalid(ILogger logger, string path, string problem);
+
+        [LoggerMessage(EventId = Diagnostics.MeshLogEvents.ControlPlaneReloadFailed, Level = LogLevel.Error,
+            Message = "Reading the control-plane file {Path} failed; the previous configuration stays in force and the next poll tries again")]
+        public static partial void ReloadFailed(ILogger logger, string path, Exception exception);
 
         [LoggerMessage(EventId = Diagnostics.MeshLogEvents.IntentionsLoaded, Level = LogLevel.Information,
             Message = "Intentions in force: {Count}, default policy {DefaultAction}")]
