@@ -96,6 +96,12 @@ public static class MeshLogEvents
     /// <summary>The next renewal was scheduled.</summary>
     public const int LeafRenewalScheduled = 6002;
 
+    /// <summary>The exception behind a failed renewal or CA request (Debug: the Warning line carries only its message).</summary>
+    public const int LeafRenewalFailureDetail = 6003;
+
+    /// <summary>The CA refused to sign for good (wrong token, bad CSR): retrying cannot help.</summary>
+    public const int LeafRenewalRefused = 6004;
+
     // 7000–7099: control plane.
 
     /// <summary>The control-plane configuration was loaded or reloaded.</summary>
