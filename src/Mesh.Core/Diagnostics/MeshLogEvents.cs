@@ -102,6 +102,9 @@ public static class MeshLogEvents
     /// <summary>The CA refused to sign for good (wrong token, bad CSR): retrying cannot help.</summary>
     public const int LeafRenewalRefused = 6004;
 
+    /// <summary>The exception behind a failed request of the CA client (Debug: the Warning line carries only its message).</summary>
+    public const int CaClientFailureDetail = 6005;
+
     // 7000–7099: control plane.
 
     /// <summary>The control-plane configuration was loaded or reloaded.</summary>
