@@ -85,6 +85,12 @@ public static class MeshLogEvents
     /// <summary>The CA rotated its root.</summary>
     public const int CaRootRotated = 5002;
 
+    /// <summary>The CA created a new root (first start, or no key directory).</summary>
+    public const int CaRootCreated = 5050;
+
+    /// <summary>The CA loaded its root from its key directory or the operator's PEM.</summary>
+    public const int CaRootLoaded = 5051;
+
     // 6000–6099: leaf rotation.
 
     /// <summary>A leaf was renewed.</summary>
