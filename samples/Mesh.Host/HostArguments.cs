@@ -36,6 +36,8 @@ internal sealed class HostArguments
 
     public IPEndPoint? Health { get; private init; }
 
+    public string DataDirectory { get; private init; } = string.Empty;
+
     public static HostArguments? Parse(string[] args, out string? error)
     {
         error = null;
@@ -84,6 +86,7 @@ internal sealed class HostArguments
             Service = values.GetValueOrDefault("service"),
             Token = values.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("MESH_TOKEN"),
             Health = health,
+            DataDirectory = values.GetValueOrDefault("data-dir") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config)) ?? ".", ".mesh-ca"),
         };
 
         error = role switch
