@@ -90,7 +90,7 @@ switch (arguments.Role)
         }
 
         listen = IPEndPoint.Parse($"{caAddress.Host}:{caAddress.Port}");
-        builder.Services.AddSingleton(sp => CertificateAuthorityRole.CreateAuthority(configuration, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => CertificateAuthorityRole.CreateAuthority(configuration, arguments.DataDirectory, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new CertificateAuthorityApi(
             sp.GetRequiredService<MeshCertificateAuthority>(),
             sp.GetRequiredService<ControlPlaneFile>(),

@@ -37,7 +37,7 @@ internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments a
         _ca = new MeshCaClient(_http, service.Identity.ToSpiffeId(configuration.TrustDomain), token, loggerFactory.CreateLogger<MeshCaClient>());
         await _ca.StartAsync(cancellationToken);
         _rotation = new LeafRotationManager(_ca, logger: loggerFactory.CreateLogger<LeafRotationManager>());
-        _rotation.Start();
+        await _rotation.StartAsync(cancellationToken);
 
         var options = new SidecarOptions
         {

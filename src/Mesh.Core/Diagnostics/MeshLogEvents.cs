@@ -101,6 +101,11 @@ public static class MeshLogEvents
 
     /// <summary>A client address was refused for too many failed authorizations at the CA.</summary>
     public const int CaAuthorizationsLimited = 5011;
+    /// <summary>The CA created a new root (first start, or no key directory).</summary>
+    public const int CaRootCreated = 5050;
+
+    /// <summary>The CA loaded its root from its key directory or the operator's PEM.</summary>
+    public const int CaRootLoaded = 5051;
 
     // 6000–6099: leaf rotation.
 
@@ -112,6 +117,15 @@ public static class MeshLogEvents
 
     /// <summary>The next renewal was scheduled.</summary>
     public const int LeafRenewalScheduled = 6002;
+
+    /// <summary>The exception behind a failed renewal or CA request (Debug: the Warning line carries only its message).</summary>
+    public const int LeafRenewalFailureDetail = 6003;
+
+    /// <summary>The CA refused to sign for good (wrong token, bad CSR): retrying cannot help.</summary>
+    public const int LeafRenewalRefused = 6004;
+
+    /// <summary>The exception behind a failed request of the CA client (Debug: the Warning line carries only its message).</summary>
+    public const int CaClientFailureDetail = 6005;
 
     // 7000–7099: control plane.
 

@@ -10,12 +10,12 @@ namespace Mesh.Tls.Authority;
 /// </summary>
 internal sealed class CaSigningKey : IDisposable
 {
-    private CaSigningKey(AsymmetricAlgorithm key, CaKeyType keyType)
+    private CaSigningKey(AsymmetricAlgorithm key, CaKeyType keyType, byte[]? subjectKeyId = null)
     {
         Key = key;
         KeyType = keyType;
         SubjectPublicKeyInfo = key.ExportSubjectPublicKeyInfo();
-        SubjectKeyId = SHA256.HashData(SubjectPublicKeyInfo);
+        SubjectKeyId = subjectKeyId ?? SHA256.HashData(SubjectPublicKeyInfo);
 
         // Consul signs with SHA-256 whatever the curve or modulus (SigAlgoForKey), and so does Mesh for compatibility.
         Hash = HashAlgorithmName.SHA256;
@@ -70,8 +70,11 @@ internal sealed class CaSigningKey : IDisposable
     // On Linux the key is made OpenSSL-backed so its handle can feed the reusable-context signer.
     private static ECDsa CreateEc(ECCurve curve) => OperatingSystem.IsLinux() ? new ECDsaOpenSsl(curve) : ECDsa.Create(curve);
 
-    /// <summary>Wraps an existing key (loaded from PEM); the type is read from the key.</summary>
-    public static CaSigningKey FromKey(AsymmetricAlgorithm key)
+    /// <summary>
+    /// Wraps an existing key (loaded from PEM); the type is read from the key. <paramref name="subjectKeyId"/> is the SubjectKeyId
+    /// of the key's certificate when it has one: leaves must name it as their AuthorityKeyId, whatever hash made it.
+    /// </summary>
+    public static CaSigningKey FromKey(AsymmetricAlgorithm key, byte[]? subjectKeyId = null)
     {
         CaKeyType type = key switch
         {
@@ -82,7 +85,37 @@ internal sealed class CaSigningKey : IDisposable
             RSA rsa when rsa.KeySize == 4096 => CaKeyType.Rsa4096,
             _ => throw new ArgumentException("A CA key must be EC P-256, P-384, P-521 or RSA 2048/4096 (Consul's CA key types).", nameof(key)),
         };
-        return new CaSigningKey(key, type);
+        return new CaSigningKey(key, type, subjectKeyId);
+    }
+
+    /// <summary>
+    /// Reads a private key from PEM. On Linux an EC key is imported into an OpenSSL-backed object, as a generated one is, so the
+    /// fast signer can use its handle.
+    /// </summary>
+    public static AsymmetricAlgorithm ReadPrivateKey(string pem)
+    {
+        AsymmetricAlgorithm key = MeshPem.ReadPrivateKey(pem);
+        if (OperatingSystem.IsLinux() && key is ECDsa ec and not ECDsaOpenSsl)
+        {
+            var openSsl = new ECDsaOpenSsl();
+            try
+            {
+                openSsl.ImportParameters(ec.ExportParameters(includePrivateParameters: true));
+            }
+            catch
+            {
+                openSsl.Dispose();
+                throw;
+            }
+            finally
+            {
+                ec.Dispose();
+            }
+
+            return openSsl;
+        }
+
+        return key;
     }
 
     public bool TrySign(ReadOnlySpan<byte> data, Span<byte> destination, out int written)

@@ -41,6 +41,23 @@ public sealed class MeshCaOptions
     /// <summary>How long the old root's cross-signature of a new root is valid: 7 days, as Consul.</summary>
     public TimeSpan CrossSignedTtl { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// A directory the CA owns for its key material, so its root (and intermediate) survive a restart: created with mode 0700 on
+    /// first start, the root written to <c>root.pem</c> and the intermediate to <c>intermediate.pem</c> (certificate and PKCS #8
+    /// key, mode 0600, written atomically), loaded on every later start and rewritten on a root rotation. Null keeps the keys in
+    /// memory only: every start then mints a new root, which splits the mesh (see docs/ca-keys.md).
+    /// </summary>
+    public string? KeyDirectory { get; set; }
+
+    /// <summary>
+    /// A root certificate (PEM) supplied by the operator, used instead of a generated or stored one; requires
+    /// <see cref="RootPrivateKeyPem"/>. An intermediate, when configured, is still kept in <see cref="KeyDirectory"/>.
+    /// </summary>
+    public string? RootCertificatePem { get; set; }
+
+    /// <summary>The private key (PEM: PKCS #8, SEC1 or PKCS #1) of <see cref="RootCertificatePem"/>.</summary>
+    public string? RootPrivateKeyPem { get; set; }
+
     /// <summary>Signing requests per second (Consul's <c>csr_max_per_second</c>): 50; 0 turns the limit off.</summary>
     public double SigningRateLimit { get; set; } = 50;
 
@@ -70,6 +87,16 @@ public sealed class MeshCaOptions
         if (RootTtl < (UseIntermediate ? IntermediateTtl : LeafTtl))
         {
             throw new ArgumentException($"The root TTL {RootTtl} must be at least the intermediate (or leaf) TTL.");
+        }
+
+        if ((RootCertificatePem is null) != (RootPrivateKeyPem is null))
+        {
+            throw new ArgumentException("MeshCaOptions.RootCertificatePem and RootPrivateKeyPem go together: set both (an operator-supplied root) or neither.");
+        }
+
+        if (KeyDirectory is { Length: 0 })
+        {
+            throw new ArgumentException("MeshCaOptions.KeyDirectory is empty: give a directory path, or null to keep the keys in memory only.");
         }
 
         if (SigningRateLimit < 0 || double.IsNaN(SigningRateLimit))

@@ -6,6 +6,7 @@ using System.Threading;
 using Mesh.ControlPlane;
 using Mesh.Identity;
 using Mesh.Tls.Diagnostics;
+using Mesh.Tls.X509;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
@@ -17,7 +18,8 @@ namespace Mesh.Tls.Authority;
 /// optional intermediate, leaves signed from PKCS #10 requests, root rotation by cross-signing, a signing rate limit.
 /// </summary>
 /// <remarks>
-/// Keys stay in memory and nothing is written to a certificate store. Services obtain leaves by sending a CSR, so a CA key
+/// Keys stay in memory, and in <see cref="MeshCaOptions.KeyDirectory"/> when one is set (owner-only PEM files, so the root
+/// survives a restart); nothing is written to a certificate store. Services obtain leaves by sending a CSR, so a CA key
 /// never leaves the CA; <see cref="IssueLeaf"/> generates a key on the CA side for tests and dev mode only.
 /// </remarks>
 public sealed class MeshCertificateAuthority : IDisposable
@@ -33,8 +35,13 @@ public sealed class MeshCertificateAuthority : IDisposable
     private long _bundleVersion;
     private int _generation;
 
-    /// <summary>Creates a CA with a new root (and intermediate, when configured).</summary>
-    /// <exception cref="ArgumentException">The options break one of Consul's constraints; the message says which.</exception>
+    /// <summary>
+    /// Creates a CA: with the operator's root when <see cref="MeshCaOptions.RootCertificatePem"/> is set, else with the root kept in
+    /// <see cref="MeshCaOptions.KeyDirectory"/>, else (and on the first start with that directory, which then keeps it) a new one;
+    /// the intermediate, when configured, likewise.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options break one of Consul's constraints, or the operator's root is unusable; the message says which.</exception>
+    /// <exception cref="InvalidOperationException">A file in the key directory cannot be read as the CA's key material; the message names it.</exception>
     public MeshCertificateAuthority(MeshCaOptions options, TimeProvider? timeProvider = null, ILogger<MeshCertificateAuthority>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -43,7 +50,7 @@ public sealed class MeshCertificateAuthority : IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<MeshCertificateAuthority>.Instance;
         _limiter = new SigningRateLimiter(options.SigningRateLimit, _time);
-        MeshCaRoot root = CreateRoot(options.KeyType, _time.GetUtcNow());
+        MeshCaRoot root = LoadOrCreateRoot(_time.GetUtcNow());
         root.Active = true;
         _state = new State(root, [root]);
         PublishBundle();
@@ -219,6 +226,7 @@ public sealed class MeshCertificateAuthority : IDisposable
             fresh.Active = true;
             old.Active = false;
             old.RotatedOutAt = now;
+            Persist(fresh, includeRoot: true);
 
             Volatile.Write(ref _state, new State(fresh, [.. state.Roots, fresh]));
             PublishBundle();
@@ -313,27 +321,166 @@ public sealed class MeshCertificateAuthority : IDisposable
             NotAfter = now + _options.RootTtl,
         };
         byte[] rootDer = CertificateEncoder.Issue(rootKey, rootName, ref profile);
+        return _options.UseIntermediate
+            ? WithNewIntermediate(rootKey, rootDer, rootName, generation, now)
+            : new MeshCaRoot(rootKey, rootDer, null, null) { LeafSignerName = rootName };
+    }
 
-        CaSigningKey? intermediateKey = null;
-        byte[]? intermediateDer = null;
-        byte[] signerName = rootName;
-        if (_options.UseIntermediate)
+    private MeshCaRoot WithNewIntermediate(CaSigningKey rootKey, byte[] rootDer, byte[] rootName, int generation, DateTimeOffset now)
+    {
+        now = Truncate(now);
+        CaSigningKey intermediateKey = CaSigningKey.Generate(rootKey.KeyType);
+        byte[] signerName = CertificateEncoder.EncodeCommonName($"Mesh CA Intermediate {generation} {TrustDomain.Name}");
+        var intermediate = new CertificateProfile
         {
-            intermediateKey = CaSigningKey.Generate(keyType);
-            signerName = CertificateEncoder.EncodeCommonName($"Mesh CA Intermediate {generation} {TrustDomain.Name}");
-            var intermediate = new CertificateProfile
-            {
-                IsCa = true,
-                Subject = signerName,
-                SubjectPublicKeyInfo = intermediateKey.SubjectPublicKeyInfo,
-                Uri = TrustDomain.Id.Value,
-                NotBefore = now,
-                NotAfter = now + _options.IntermediateTtl,
-            };
-            intermediateDer = CertificateEncoder.Issue(rootKey, rootName, ref intermediate);
+            IsCa = true,
+            Subject = signerName,
+            SubjectPublicKeyInfo = intermediateKey.SubjectPublicKeyInfo,
+            Uri = TrustDomain.Id.Value,
+            NotBefore = now,
+            NotAfter = now + _options.IntermediateTtl,
+        };
+        byte[] intermediateDer = CertificateEncoder.Issue(rootKey, rootName, ref intermediate);
+        return new MeshCaRoot(rootKey, rootDer, intermediateKey, intermediateDer) { LeafSignerName = signerName };
+    }
+
+    // The root survives restarts: a new root at every start would split the mesh (peers keep trusting the old one) and make every
+    // workload renew at once. Order: the operator's root, the key directory's, a new one (written to the directory when there is one).
+    private MeshCaRoot LoadOrCreateRoot(DateTimeOffset now)
+    {
+        string? directory = _options.KeyDirectory;
+        (CaSigningKey Key, byte[] Der)? stored = null;
+        if (_options.RootCertificatePem is not null)
+        {
+            stored = ReadKeyMaterial(_options.RootCertificatePem, _options.RootPrivateKeyPem!, now, "the operator's root (MeshCaOptions.RootCertificatePem/RootPrivateKeyPem)",
+                static message => new ArgumentException(message));
+        }
+        else if (directory is not null && CaKeyFiles.TryRead(directory, CaKeyFiles.RootFile) is { } pem)
+        {
+            string path = Path.Combine(directory, CaKeyFiles.RootFile);
+            stored = ReadKeyMaterial(pem, pem, now, $"the CA root file '{path}'", static message => new InvalidOperationException(message));
         }
 
-        return new MeshCaRoot(rootKey, rootDer, intermediateKey, intermediateDer) { LeafSignerName = signerName };
+        if (stored is not { } root)
+        {
+            MeshCaRoot created = CreateRoot(_options.KeyType, now);
+            Persist(created, includeRoot: _options.RootCertificatePem is null);
+            CaKeyLog.RootCreated(_logger, TrustDomain.Name, directory ?? "memory only");
+            return created;
+        }
+
+        using X509Certificate2 rootCertificate = X509CertificateLoader.LoadCertificate(root.Der);
+        byte[] rootName = rootCertificate.SubjectName.RawData;
+        _generation = Math.Max(_generation, ReadGeneration(rootCertificate));
+        MeshCaRoot loaded;
+        if (!_options.UseIntermediate)
+        {
+            loaded = new MeshCaRoot(root.Key, root.Der, null, null) { LeafSignerName = rootName };
+        }
+        else if (directory is not null && CaKeyFiles.TryRead(directory, CaKeyFiles.IntermediateFile) is { } intermediatePem
+            && ReadKeyMaterial(intermediatePem, intermediatePem, now, $"the CA intermediate file '{Path.Combine(directory, CaKeyFiles.IntermediateFile)}'",
+                static message => new InvalidOperationException(message)) is var (intermediateKey, intermediateDer)
+            && IssuedBy(intermediateDer, root.Key))
+        {
+            using X509Certificate2 intermediateCertificate = X509CertificateLoader.LoadCertificate(intermediateDer);
+            loaded = new MeshCaRoot(root.Key, root.Der, intermediateKey, intermediateDer) { LeafSignerName = intermediateCertificate.SubjectName.RawData };
+        }
+        else
+        {
+            // No intermediate yet, or one under another root (the root was replaced): a new one under this root.
+            loaded = WithNewIntermediate(root.Key, root.Der, rootName, Math.Max(1, _generation), now);
+            Persist(loaded, includeRoot: false);
+        }
+
+        CaKeyLog.RootLoaded(_logger, TrustDomain.Name, directory ?? "the operator's PEM");
+        return loaded;
+    }
+
+    private void Persist(MeshCaRoot root, bool includeRoot)
+    {
+        if (_options.KeyDirectory is not { } directory)
+        {
+            return;
+        }
+
+        if (includeRoot)
+        {
+            CaKeyFiles.Write(directory, CaKeyFiles.RootFile, MeshPem.EncodeCertificates([root.RootDer]), root.RootKey.Key.ExportPkcs8PrivateKeyPem());
+        }
+
+        if (root.IntermediateKey is not null && root.IntermediateDer is not null)
+        {
+            CaKeyFiles.Write(directory, CaKeyFiles.IntermediateFile, MeshPem.EncodeCertificates([root.IntermediateDer]), root.IntermediateKey.Key.ExportPkcs8PrivateKeyPem());
+        }
+    }
+
+    // A CA certificate with its key: the first CERTIFICATE block of certificatePem and the key of keyPem, checked to belong together,
+    // to be a CA, and to be valid now.
+    private static (CaSigningKey Key, byte[] Der) ReadKeyMaterial(string certificatePem, string keyPem, DateTimeOffset now, string source, Func<string, Exception> error)
+    {
+        byte[] der;
+        AsymmetricAlgorithm key;
+        try
+        {
+            der = MeshPem.DecodeSingle(certificatePem, "CERTIFICATE", "X509 CERTIFICATE")
+                ?? throw error($"{source} holds no CERTIFICATE block.");
+            key = CaSigningKey.ReadPrivateKey(keyPem);
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            throw error($"{source} cannot be read: {ex.Message} Restore it from a backup, or move it away to start with a new root (see docs/ca-keys.md).");
+        }
+
+        try
+        {
+            using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(der);
+            if (!certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+            {
+                throw error($"The private key of {source} does not match its certificate.");
+            }
+
+            if (certificate.Extensions[Oids.BasicConstraints] is not X509BasicConstraintsExtension { CertificateAuthority: true })
+            {
+                throw error($"The certificate of {source} is not a CA certificate (basic constraints CA:TRUE).");
+            }
+
+            if (now < certificate.NotBefore.ToUniversalTime() || now >= certificate.NotAfter.ToUniversalTime())
+            {
+                throw error($"The certificate of {source} is valid {certificate.NotBefore.ToUniversalTime():O} to {certificate.NotAfter.ToUniversalTime():O}, not now.");
+            }
+
+            byte[]? subjectKeyId = certificate.Extensions[Oids.SubjectKeyIdentifier] is X509SubjectKeyIdentifierExtension ski
+                ? ski.SubjectKeyIdentifierBytes.ToArray()
+                : null;
+            return (CaSigningKey.FromKey(key, subjectKeyId), der);
+        }
+        catch (Exception ex) when (ex is CryptographicException)
+        {
+            key.Dispose();
+            throw error($"{source} cannot be used: {ex.Message}");
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IssuedBy(byte[] der, CaSigningKey issuer)
+    {
+        using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(der);
+        return certificate.Extensions[Oids.AuthorityKeyIdentifier] is X509AuthorityKeyIdentifierExtension { KeyIdentifier: { } aki }
+            && aki.Span.SequenceEqual(issuer.SubjectKeyId);
+    }
+
+    // Root names carry a generation ("Mesh CA Root 3 <trust domain>"); a loaded root's keeps the next rotation's name distinct.
+    private static int ReadGeneration(X509Certificate2 certificate)
+    {
+        string[] words = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false).Split(' ');
+        return words.Length >= 4 && words[0] == "Mesh" && words[2] == "Root"
+            && int.TryParse(words[3], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int generation)
+            ? generation
+            : 0;
     }
 
     private void PublishBundle()

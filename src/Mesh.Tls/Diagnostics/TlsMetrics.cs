@@ -57,8 +57,12 @@ internal sealed class TlsMetrics
     public void PeerValidated(SvidValidationStatus status) =>
         _validations.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, status == SvidValidationStatus.Valid ? "ok" : StatusName(status)));
 
-    public void Renewed(bool succeeded) =>
-        _renewals.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, succeeded ? "ok" : "failed"));
+    public const string RenewalOk = "ok";
+    public const string RenewalFailed = "failed";
+    public const string RenewalRefused = "refused";
+
+    /// <summary>Counts a renewal by its result: <see cref="RenewalOk"/>, <see cref="RenewalFailed"/> (retried) or <see cref="RenewalRefused"/> (permanent).</summary>
+    public void Renewed(string result) => _renewals.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, result));
 
     public void Signed() => _signings.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, "ok"));
 

@@ -72,10 +72,12 @@ internal static class MeshServiceFactory
             leaves ??= rotation;
             bootstrap = async cancellationToken =>
             {
+                // Both wait out a CA that is briefly down; a refusal (wrong token, bad CSR) fails start-up with
+                // CertificateSigningException instead of waiting for a leaf that will never come.
                 await ca.StartAsync(cancellationToken).ConfigureAwait(false);
                 if (ownLeaves)
                 {
-                    rotation.Start();
+                    await rotation.StartAsync(cancellationToken).ConfigureAwait(false);
                 }
             };
         }

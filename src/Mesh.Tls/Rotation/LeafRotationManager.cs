@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Mesh.ControlPlane;
+using Mesh.Tls.Authority;
 using Mesh.Tls.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,15 +10,16 @@ namespace Mesh.Tls.Rotation;
 
 /// <summary>
 /// Keeps a workload's leaf fresh and serves it as an <see cref="ILeafSource"/>: renews at a uniformly random point between 60 %
-/// and 90 % of the leaf's lifetime (at once past 90 % or when the lifetime is under 10 minutes), and within a random 0–30 s after
-/// the CA's signing key changes, as Consul's agent does (consul-semantics §4). Failures are logged and retried with backoff.
+/// and 90 % of the leaf's lifetime (between now and 90 % once 60 % has passed, at once only past 90 %), and within a random
+/// 0–30 s after the CA's signing key changes, as Consul's agent does (consul-semantics §4). No answer of the CA makes it renew
+/// more often than <see cref="LeafRotationOptions.MinimumRenewalInterval"/>. Transient failures (CA unreachable, 5xx, 429,
+/// timeouts) are retried with exponential back-off and jitter; a refusal (wrong token, bad CSR) is not retried at that pace.
 /// </summary>
 /// <remarks>
 /// A renewal publishes a new <see cref="LeafCertificate"/>; new handshakes pick it up, open connections keep the one they started with.
 /// </remarks>
 public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
 {
-    private static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan RootChangeJitter = TimeSpan.FromSeconds(30);
 
     private readonly ILeafIssuer _issuer;
@@ -27,14 +29,17 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
     private readonly Random _random;
     private readonly InMemoryLeafSource _source = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _firstLeaf = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
     private Task? _loop;
     private CancellationTokenSource? _wake;
     private byte[] _leafAuthorityKeyId = [];
     private DateTimeOffset _renewAt;
     private DateTimeOffset _rootChangeRenewAt = DateTimeOffset.MaxValue;
+    private DateTimeOffset _lastIssuedAt = DateTimeOffset.MinValue;
+    private int _staleIssuers;
 
-    /// <summary>Creates a manager; call <see cref="Start"/> to obtain the first leaf and begin renewing.</summary>
+    /// <summary>Creates a manager; call <see cref="StartAsync"/> to obtain the first leaf and begin renewing.</summary>
     public LeafRotationManager(ILeafIssuer issuer, TimeProvider? timeProvider = null, LeafRotationOptions? options = null, ILogger<LeafRotationManager>? logger = null)
         : this(issuer, timeProvider, options, logger, Random.Shared)
     {
@@ -56,14 +61,19 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
     /// <summary>Where renewals are counted: the host's meter when built under dependency injection.</summary>
     internal TlsMetrics Metrics { get; init; } = TlsMetrics.Shared;
 
-    /// <summary>When the next renewal is due (the earlier of the lifetime window and a pending root change).</summary>
+    /// <summary>
+    /// When the next renewal is due: the earlier of the lifetime window and a pending root change, never sooner than
+    /// <see cref="LeafRotationOptions.MinimumRenewalInterval"/> after the last renewal.
+    /// </summary>
     public DateTimeOffset NextRenewal
     {
         get
         {
             lock (_lock)
             {
-                return _rootChangeRenewAt < _renewAt ? _rootChangeRenewAt : _renewAt;
+                DateTimeOffset due = _rootChangeRenewAt < _renewAt ? _rootChangeRenewAt : _renewAt;
+                DateTimeOffset floor = _lastIssuedAt == DateTimeOffset.MinValue ? DateTimeOffset.MinValue : _lastIssuedAt + _options.MinimumRenewalInterval;
+                return due < floor ? floor : due;
             }
         }
     }
@@ -74,7 +84,28 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
     /// <inheritdoc />
     public IChangeToken GetChangeToken() => _source.GetChangeToken();
 
-    /// <summary>Starts renewing in the background; the first leaf is requested at once.</summary>
+    /// <summary>
+    /// Starts renewing in the background and completes when the first leaf is ready, so <see cref="Current"/> is usable when it
+    /// returns. Transient failures (the CA unreachable, 5xx, 429, timeouts) are retried with back-off until then.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the first leaf (renewal keeps running until the manager is disposed).</param>
+    /// <exception cref="CertificateSigningException">The CA refused for good (a wrong token, a CSR it will never sign); <see cref="CertificateSigningException.Error"/> names the rule.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the first leaf arrived.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_loop is null)
+            {
+                StartLoop();
+            }
+        }
+
+        return _firstLeaf.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Starts renewing in the background and returns at once; the first leaf is requested at once.</summary>
+    /// <remarks>Prefer <see cref="StartAsync"/>: <see cref="Current"/> stays null until the first leaf arrives.</remarks>
     /// <exception cref="InvalidOperationException">The manager was already started.</exception>
     public void Start()
     {
@@ -85,9 +116,7 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
                 throw new InvalidOperationException("The rotation manager is already running.");
             }
 
-            _renewAt = _time.GetUtcNow();
-            _issuer.GetSigningKeyChangeToken().RegisterChangeCallback(static state => ((LeafRotationManager)state!).OnSigningKeyChanged(), this);
-            _loop = Task.Run(RunAsync);
+            StartLoop();
         }
     }
 
@@ -100,22 +129,36 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
             await _loop.ConfigureAwait(false);
         }
 
+        _firstLeaf.TrySetCanceled();
         _stopping.Dispose();
     }
 
-    /// <summary>Computes when a leaf should be renewed, as Consul's agent does.</summary>
+    /// <summary>
+    /// Computes when a leaf should be renewed, as Consul's agent does: a uniform point in [60 %, 90 %] of the lifetime; once
+    /// 60 % has passed, a uniform point in [now, 90 %], so a fleet restarted together spreads its renewals; past 90 %, now.
+    /// Short lifetimes follow the same rule (the minimum interval bounds them further).
+    /// </summary>
     internal static DateTimeOffset ComputeRenewal(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset now, double uniform)
     {
         TimeSpan lifetime = notAfter - notBefore;
-        if (lifetime < ShortLifetime || now >= notBefore + (lifetime * 0.9))
+        DateTimeOffset windowStart = notBefore + (lifetime * 0.6);
+        DateTimeOffset windowEnd = notBefore + (lifetime * 0.9);
+        if (now >= windowEnd)
         {
             return now;
         }
 
-        DateTimeOffset at = notBefore + (lifetime * (0.6 + (0.3 * uniform)));
-        return at < now ? now : at;
+        DateTimeOffset from = now > windowStart ? now : windowStart;
+        return from + ((windowEnd - from) * uniform);
     }
 
+    // Under _lock.
+    private void StartLoop()
+    {
+        _renewAt = _time.GetUtcNow();
+        _issuer.GetSigningKeyChangeToken().RegisterChangeCallback(static state => ((LeafRotationManager)state!).OnSigningKeyChanged(), this);
+        _loop = Task.Run(RunAsync);
+    }
     private void OnSigningKeyChanged()
     {
         if (_stopping.IsCancellationRequested)
@@ -201,17 +244,28 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
                 lock (_lock)
                 {
                     _leafAuthorityKeyId = aki;
-                    DateTimeOffset at = ComputeRenewal(leaf.NotBefore, leaf.NotAfter, issuedAt, _random.NextDouble());
-                    DateTimeOffset floor = issuedAt + _options.MinimumRenewalInterval;
-                    _renewAt = at < floor ? floor : at;
+                    _lastIssuedAt = issuedAt;
+                    _renewAt = ComputeRenewal(leaf.NotBefore, leaf.NotAfter, issuedAt, _random.NextDouble());
 
-                    // A root change that happened while this leaf was being issued still needs a renewal.
-                    _rootChangeRenewAt = _issuer.ActiveSigningKeyId.Span.SequenceEqual(aki) ? DateTimeOffset.MaxValue : issuedAt;
+                    // A root change that happened while this leaf was being issued still needs a renewal. A CA that keeps
+                    // answering with an issuer other than the root it announces would otherwise be asked again at once, forever:
+                    // each such answer in a row doubles the wait (from the minimum interval up to the retry maximum).
+                    if (_issuer.ActiveSigningKeyId.IsEmpty || _issuer.ActiveSigningKeyId.Span.SequenceEqual(aki))
+                    {
+                        _staleIssuers = 0;
+                        _rootChangeRenewAt = DateTimeOffset.MaxValue;
+                    }
+                    else
+                    {
+                        _staleIssuers++;
+                        _rootChangeRenewAt = issuedAt + Backoff(_options.MinimumRenewalInterval, _staleIssuers, jitter: false);
+                    }
                 }
 
                 _source.Set(leaf);
                 failures = 0;
-                Metrics.Renewed(succeeded: true);
+                _firstLeaf.TrySetResult();
+                Metrics.Renewed(TlsMetrics.RenewalOk);
                 RotationLog.Renewed(_logger, leaf.Id.Value, leaf.NotBefore, leaf.NotAfter);
                 RotationLog.Scheduled(_logger, NextRenewal, "60-90% of the lifetime");
             }
@@ -219,25 +273,64 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
             {
                 return;
             }
-#pragma warning disable CA1031 // Any failure of the issuer is retried; the loop must survive it.
+            catch (CertificateSigningException ex) when (IsPermanent(ex))
+            {
+                Metrics.Renewed(TlsMetrics.RenewalRefused);
+                if (_firstLeaf.TrySetException(ex))
+                {
+                    // Nothing to renew and nothing retrying can fix: start-up fails with this refusal.
+                    RotationLog.Refused(_logger, ex.Error.ToString(), ex.Message, TimeSpan.Zero);
+                    return;
+                }
+
+                // The leaf in hand stays valid for a while; the token may be fixed in the meantime. Ask again, rarely.
+                TimeSpan delay = _options.RetryMaximumDelay;
+                RotationLog.Refused(_logger, ex.Error.ToString(), ex.Message, delay);
+                PostponeTo(_time.GetUtcNow() + delay);
+            }
+#pragma warning disable CA1031 // Any other failure of the issuer is transient and retried; the loop must survive it.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
                 failures++;
-                double factor = Math.Pow(2, Math.Min(failures - 1, 30));
-                TimeSpan delay = TimeSpan.FromTicks((long)Math.Min(_options.RetryInitialDelay.Ticks * factor, _options.RetryMaximumDelay.Ticks));
-                DateTimeOffset retryAt = _time.GetUtcNow() + delay;
-                lock (_lock)
-                {
-                    _renewAt = retryAt;
-                    if (_rootChangeRenewAt < retryAt)
-                    {
-                        _rootChangeRenewAt = retryAt;
-                    }
-                }
+                TimeSpan delay = Backoff(_options.RetryInitialDelay, failures, jitter: true);
+                PostponeTo(_time.GetUtcNow() + delay);
+                Metrics.Renewed(TlsMetrics.RenewalFailed);
+                RotationLog.Failed(_logger, failures, OneLine(ex), delay);
+                RotationLog.FailedDetail(_logger, ex, failures);
+            }
+        }
+    }
 
-                Metrics.Renewed(succeeded: false);
-                RotationLog.Failed(_logger, ex, failures, delay);
+    // Wrong token (403) and CSRs the CA will never sign (400) are permanent; a rate limit (429) passes.
+    private static bool IsPermanent(CertificateSigningException ex) => ex.Error != CertificateSigningError.RateLimited;
+
+    private static string OneLine(Exception ex) => ex.Message.ReplaceLineEndings(" ");
+
+    // Exponential from `initial`, capped at the retry maximum; with jitter, a uniform point in the upper half ("equal jitter"),
+    // so workloads that failed together do not retry together.
+    private TimeSpan Backoff(TimeSpan initial, int attempt, bool jitter)
+    {
+        double factor = Math.Pow(2, Math.Min(attempt - 1, 30));
+        TimeSpan cap = _options.RetryMaximumDelay > initial ? _options.RetryMaximumDelay : initial;
+        TimeSpan delay = TimeSpan.FromTicks((long)Math.Min(initial.Ticks * factor, cap.Ticks));
+        if (jitter)
+        {
+            delay = (delay / 2) + ((delay / 2) * _random.NextDouble());
+        }
+
+        // Whole milliseconds: timers have that resolution, and the loop must wake when the delay is over, not just before.
+        return TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds));
+    }
+
+    private void PostponeTo(DateTimeOffset retryAt)
+    {
+        lock (_lock)
+        {
+            _renewAt = retryAt;
+            if (_rootChangeRenewAt < retryAt)
+            {
+                _rootChangeRenewAt = retryAt;
             }
         }
     }

@@ -22,14 +22,30 @@ public sealed class LeafRotationManagerTests
     }
 
     [Test]
-    public void Renewal_is_immediate_past_90_percent_or_for_short_lifetimes()
+    public void Renewal_past_60_percent_draws_between_now_and_90_percent_and_is_immediate_only_past_90_percent()
     {
+        // Consul's agent: once 60 % has passed, a uniform point in [now, 90 %], so a fleet restarted together does not renew together.
         var nb = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        DateTimeOffset at70 = nb + (TimeSpan.FromHours(72) * 0.7);
+        DateTimeOffset at90 = nb + (TimeSpan.FromHours(72) * 0.9);
         DateTimeOffset late = nb.AddHours(66);
         Assert.Multiple(() =>
         {
+            Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddHours(72), at70, 0.0), Is.EqualTo(at70));
+            Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddHours(72), at70, 0.5), Is.EqualTo(at70 + ((at90 - at70) / 2)));
+            Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddHours(72), at70, 1.0), Is.EqualTo(at90));
             Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddHours(72), late, 0.5), Is.EqualTo(late));
-            Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddMinutes(9), nb, 0.5), Is.EqualTo(nb));
+        });
+    }
+
+    [Test]
+    public void Lifetimes_under_10_minutes_renew_inside_their_window_not_at_once()
+    {
+        var nb = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.Multiple(() =>
+        {
+            Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddMinutes(5), nb, 0.0), Is.EqualTo(nb.AddMinutes(3)));
+            Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddMinutes(5), nb, 1.0), Is.EqualTo(nb.AddMinutes(4.5)));
             Assert.That(LeafRotationManager.ComputeRenewal(nb, nb.AddMinutes(10), nb, 0.0), Is.EqualTo(nb.AddMinutes(6)));
         });
     }
@@ -90,7 +106,13 @@ public sealed class LeafRotationManagerTests
         }
 
         await manager.GetLeafAsync(Timeout());
-        Assert.That(delays, Is.EqualTo(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4) }));
+        // Exponential with jitter: attempt n waits a uniform point in the upper half of 2^(n-1) s.
+        Assert.Multiple(() =>
+        {
+            Assert.That(delays[0], Is.InRange(TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1)));
+            Assert.That(delays[1], Is.InRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+            Assert.That(delays[2], Is.InRange(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)));
+        });
     }
 
     private static Task Changed(LeafRotationManager source)

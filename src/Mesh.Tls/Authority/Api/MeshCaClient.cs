@@ -24,6 +24,8 @@ namespace Mesh.Tls.Authority.Api;
 public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDisposable
 {
     private static readonly TimeSpan BlockingWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan SignTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RetryMaximumDelay = TimeSpan.FromSeconds(30);
 
     private readonly HttpClient _http;
     private readonly SpiffeId _id;
@@ -33,6 +35,8 @@ public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDispos
     private readonly ChangeNotifier _signingKeyChanged = new();
     private readonly CancellationTokenSource _stopping = new();
     private byte[] _activeSigningKeyId = [];
+    private byte[] _rootsFingerprint = [];
+    private long _bundleVersion;
     private Task? _watch;
 
     /// <summary>Creates a client.</summary>
@@ -61,11 +65,34 @@ public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDispos
     /// <inheritdoc />
     public ReadOnlyMemory<byte> ActiveSigningKeyId => Volatile.Read(ref _activeSigningKeyId);
 
-    /// <summary>Fetches the roots once, then keeps following them in the background.</summary>
-    /// <exception cref="HttpRequestException">The CA cannot be reached.</exception>
+    /// <summary>The first delay before reading the roots again after a failure; doubled on each failure, with jitter, up to 30 s.</summary>
+    internal TimeSpan RetryInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The least time between two root queries, so a CA that answers blocking queries at once cannot make the client spin.</summary>
+    internal TimeSpan MinimumQueryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Reads the roots, then keeps following them in the background. A CA that cannot be reached, answers 5xx or times out is
+    /// retried with back-off and jitter (one Warning line each) until the roots arrive or <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the roots arrived.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        long index = await FetchRootsAsync(0, cancellationToken).ConfigureAwait(false);
+        int failures = 0;
+        long index;
+        while (true)
+        {
+            try
+            {
+                index = await FetchRootsAsync(0, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                await DelayAfterFailureAsync(ex, ++failures, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         _watch = WatchRootsAsync(index);
     }
 
@@ -90,13 +117,44 @@ public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDispos
             Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue(CaApiResponse.ContentType)),
         };
         request.Headers.Add(CertificateAuthorityApi.TokenHeader, _token);
-        using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        byte[] json = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(SignTimeout);
+        HttpResponseMessage response;
+        byte[] json;
+        try
         {
-            CaError? error = TryRead(json, CaApiJsonContext.Default.CaError);
-            CertificateSigningError rule = Enum.TryParse(error?.Rule, out CertificateSigningError parsed) ? parsed : CertificateSigningError.MalformedRequest;
-            throw new CertificateSigningException(rule, $"The CA at {_http.BaseAddress} refused to sign for '{_id}' ({(int)response.StatusCode}): {error?.Error ?? "no reason given"}");
+            response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            json = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The CA at {_http.BaseAddress} did not answer the signing request for '{_id}' within {SignTimeout.TotalSeconds:0} s.");
+        }
+
+        using (response)
+        {
+            if ((int)response.StatusCode >= 500)
+            {
+                // The CA is there but failing (or a proxy in front of it is): transient, retried by the caller.
+                throw new HttpRequestException(
+                    $"The CA at {_http.BaseAddress} failed to sign for '{_id}' ({(int)response.StatusCode} {response.ReasonPhrase}).", null, response.StatusCode);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                // 400 (a CSR the CA will never sign) and 403 (a token that does not cover the identity) are refusals; 429 carries the
+                // RateLimited rule, which callers retry. The token is never part of the message.
+                CaError? error = TryRead(json, CaApiJsonContext.Default.CaError);
+                CertificateSigningError rule = Enum.TryParse(error?.Rule, out CertificateSigningError parsed) && Enum.IsDefined(parsed)
+                    ? parsed
+                    : response.StatusCode switch
+                    {
+                        System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.Unauthorized => CertificateSigningError.Unauthorized,
+                        System.Net.HttpStatusCode.TooManyRequests => CertificateSigningError.RateLimited,
+                        _ => CertificateSigningError.MalformedRequest,
+                    };
+                throw new CertificateSigningException(rule, $"The CA at {_http.BaseAddress} refused to sign for '{_id}' ({(int)response.StatusCode}): {error?.Error ?? "no reason given"}");
+            }
         }
 
         CaIssuedCertificate issued = TryRead(json, CaApiJsonContext.Default.CaIssuedCertificate)
@@ -126,27 +184,54 @@ public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDispos
 
     private async Task WatchRootsAsync(long index)
     {
-        TimeSpan backoff = TimeSpan.FromSeconds(1);
+        int failures = 0;
         while (!_stopping.IsCancellationRequested)
         {
+            long started = Environment.TickCount64;
             try
             {
                 index = await FetchRootsAsync(index, _stopping.Token).ConfigureAwait(false);
-                backoff = TimeSpan.FromSeconds(1);
+                failures = 0;
+
+                // Consul: "rate-limit loops that return at once". A CA that answers every blocking query at once (a bad index,
+                // a restart loop) is asked at most once per interval.
+                TimeSpan elapsed = TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
+                if (elapsed < MinimumQueryInterval)
+                {
+                    await Task.Delay(MinimumQueryInterval - elapsed, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
             }
-            catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !_stopping.IsCancellationRequested)
+            catch (Exception ex) when (IsTransient(ex, _stopping.Token))
             {
-                CaClientLog.RootsFailed(_logger, _http.BaseAddress!, ex.Message, backoff);
-                await Task.Delay(backoff, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                await DelayAfterFailureAsync(ex, ++failures, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
 
+    // Every failure to read the roots is worth retrying (they need no token): network errors, 5xx/4xx, timeouts, a bad document.
+    private static bool IsTransient(Exception ex, CancellationToken stopping) =>
+        !stopping.IsCancellationRequested && ex is HttpRequestException or JsonException or OperationCanceledException or FormatException
+            or ArgumentException or System.Security.Cryptography.CryptographicException;
+
+    private async Task DelayAfterFailureAsync(Exception ex, int failures, CancellationToken cancellationToken)
+    {
+        // Exponential with "equal jitter" (a uniform point in the upper half), so sidecars that lost the CA together do not all
+        // come back in the same instant.
+        double factor = Math.Pow(2, Math.Min(failures - 1, 30));
+        TimeSpan cap = TimeSpan.FromTicks((long)Math.Min(RetryInitialDelay.Ticks * factor, RetryMaximumDelay.Ticks));
+        TimeSpan delay = (cap / 2) + ((cap / 2) * Random.Shared.NextDouble());
+        CaClientLog.RootsFailed(_logger, _http.BaseAddress!, ex.Message.ReplaceLineEndings(" "), delay);
+        CaClientLog.RootsFailedDetail(_logger, ex, _http.BaseAddress!);
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+    }
+
     // One blocking query (Consul's ?index=&wait=): returns at once the first time, then when the roots change or the wait passes.
+    // A return does not mean a change: the roots are compared by content, because a restarted CA may start its index again at
+    // the very value the client holds. An index that goes backwards is a reset (consul-semantics, blocking queries): the client
+    // forgets the old index and follows the new one.
     private async Task<long> FetchRootsAsync(long index, CancellationToken cancellationToken)
     {
-        string path = index == 0
+        string path = index <= 0
             ? CertificateAuthorityApi.RootsPath
             : string.Create(CultureInfo.InvariantCulture, $"{CertificateAuthorityApi.RootsPath}?index={index}&wait={BlockingWait.TotalSeconds}s");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -156,13 +241,42 @@ public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDispos
         byte[] json = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
         CaRootList roots = JsonSerializer.Deserialize(json, CaApiJsonContext.Default.CaRootList) ?? throw new JsonException("empty roots document");
         long newIndex = response.Headers.TryGetValues(CertificateAuthorityApi.IndexHeader, out IEnumerable<string>? values)
-            && long.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out long parsed) ? parsed : index + 1;
-        if (newIndex != index)
+            && long.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out long parsed) && parsed > 0 ? parsed : 0;
+        byte[] fingerprint = Fingerprint(roots);
+        if (!fingerprint.AsSpan().SequenceEqual(Volatile.Read(ref _rootsFingerprint)))
         {
             Publish(roots, newIndex);
+            Volatile.Write(ref _rootsFingerprint, fingerprint);
         }
 
+        // A missing index (0) makes the next query a plain read, never a block on 0; the loop's minimum interval paces it.
         return newIndex;
+    }
+
+    // What a change of roots means to a workload: the trust domain, each root certificate and intermediate, which one is active.
+    private static byte[] Fingerprint(CaRootList roots)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string text)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(text);
+            hash.AppendData(BitConverter.GetBytes(bytes.Length));
+            hash.AppendData(bytes);
+        }
+
+        Add(roots.TrustDomain);
+        foreach (CaRootEntry root in roots.Roots)
+        {
+            Add(root.RootCert);
+            Add(root.SigningKeyID);
+            Add(root.Active ? "active" : "inactive");
+            foreach (string intermediate in root.IntermediateCerts)
+            {
+                Add(intermediate);
+            }
+        }
+
+        return hash.GetHashAndReset();
     }
 
     private void Publish(CaRootList roots, long index)
@@ -179,7 +293,8 @@ public sealed class MeshCaClient : ILeafIssuer, ITrustBundleSource, IAsyncDispos
             }
         }
 
-        _bundles.Set(new TrustBundle(index, new Dictionary<TrustDomain, IReadOnlyList<X509Certificate2>> { [trustDomain] = anchors }));
+        // The bundle's version is this client's own count: the CA's index may go backwards when it restarts.
+        _bundles.Set(new TrustBundle(Interlocked.Increment(ref _bundleVersion), new Dictionary<TrustDomain, IReadOnlyList<X509Certificate2>> { [trustDomain] = anchors }));
         CaClientLog.RootsUpdated(_logger, trustDomain.Name, anchors.Count, index);
         byte[] previous = Interlocked.Exchange(ref _activeSigningKeyId, active);
         if (previous.Length > 0 && !previous.AsSpan().SequenceEqual(active))
