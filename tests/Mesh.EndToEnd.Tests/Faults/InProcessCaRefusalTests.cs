@@ -1,4 +1,6 @@
 using Mesh.ControlPlane;
+using Mesh.ControlPlane.File;
+using Mesh.Identity;
 using Mesh.EndToEnd.Tests.Support;
 using Mesh.Tls.Authority;
 using Mesh.Tls.InProcess;
@@ -15,7 +17,7 @@ public sealed class InProcessCaRefusalTests
     public async Task A_wrong_token_fails_host_start_up_with_one_clear_refusal()
     {
         using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = TwoDatacenterMesh.TrustDomain });
-        await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, new Dictionary<string, string> { ["dashboard"] = "t-dashboard" });
+        await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, [CertificateAuthorityToken.ForService("t-dashboard", new ServiceName("dashboard"))]);
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IServiceCatalog>(new InMemoryServiceCatalog());

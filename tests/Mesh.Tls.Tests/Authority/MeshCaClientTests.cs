@@ -110,7 +110,7 @@ public sealed class MeshCaClientTests
 
     private static HttpResponseMessage Roots(MeshCertificateAuthority authority, long index)
     {
-        CaApiResponse roots = new CertificateAuthorityApi(authority, new Dictionary<string, string>()).GetRoots();
+        CaApiResponse roots = new CertificateAuthorityApi(authority, Array.Empty<Mesh.ControlPlane.File.CertificateAuthorityToken>()).GetRoots();
         HttpResponseMessage response = Json(HttpStatusCode.OK, Encoding.UTF8.GetString(roots.Body.Span));
         response.Headers.Add(CertificateAuthorityApi.IndexHeader, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return response;
