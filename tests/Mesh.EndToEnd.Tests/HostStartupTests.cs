@@ -32,28 +32,28 @@ public sealed class HostStartupTests
     public void CreateControlPlaneFile()
     {
         _directory = Directory.CreateTempSubdirectory("mesh-host-startup-").FullName;
-        _caPort = FreePort();
-        _gatewayLanPort = FreePort();
-        _gatewayWanPort = FreePort();
-        _publicPort = FreePort();
-        _upstreamPort = FreePort();
+        _caPort = MeshHostProcess.FreePort();
+        _gatewayLanPort = MeshHostProcess.FreePort();
+        _gatewayWanPort = MeshHostProcess.FreePort();
+        _publicPort = MeshHostProcess.FreePort();
+        _upstreamPort = MeshHostProcess.FreePort();
         File.WriteAllText(ConfigPath, $$"""
             {
               "TrustDomain": "11111111-2222-3333-4444-555555555555.consul",
-              "CA": { "Address": "http://127.0.0.1:{{_caPort}}", "Tokens": { "web": "web-token", "api": "api-token" } },
+              "CA": { "Address": "http://127.0.0.1:{{_caPort}}", "Tokens": [ { "Service": "web", "Token": "web-token" }, { "Service": "api", "Token": "api-token" } ] },
               "Datacenters": [
                 { "Name": "dc1", "MeshGateways": [ { "LanAddress": "127.0.0.1:{{_gatewayLanPort}}", "WanAddress": "127.0.0.1:{{_gatewayWanPort}}" } ] }
               ],
               "Services": [
                 {
-                  "ID": "web-1", "Name": "web", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{FreePort()}},
+                  "ID": "web-1", "Name": "web", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{MeshHostProcess.FreePort()}},
                   "Connect": { "SidecarService": { "Address": "127.0.0.1", "Port": {{_publicPort}}, "Proxy": { "Upstreams": [
                     { "DestinationName": "api", "Datacenter": "dc1", "LocalBindAddress": "127.0.0.1", "LocalBindPort": {{_upstreamPort}} }
                   ] } } }
                 },
                 {
-                  "ID": "api-1", "Name": "api", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{FreePort()}},
-                  "Connect": { "SidecarService": { "Address": "127.0.0.1", "Port": {{FreePort()}} } }
+                  "ID": "api-1", "Name": "api", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{MeshHostProcess.FreePort()}},
+                  "Connect": { "SidecarService": { "Address": "127.0.0.1", "Port": {{MeshHostProcess.FreePort()}} } }
                 }
               ]
             }
@@ -89,7 +89,7 @@ public sealed class HostStartupTests
     [Test]
     public async Task A_health_address_that_is_taken_is_named_as_the_health_endpoint()
     {
-        int health = FreePort();
+        int health = MeshHostProcess.FreePort();
         Take(health);
         ExternalProcess host = StartHost("--role", "gateway", "--config", ConfigPath, "--datacenter", "dc1", "--health", $"127.0.0.1:{health}");
         await AssertFailsAsync(host, AddressInUse, $"127.0.0.1:{health}", "health");
@@ -177,7 +177,7 @@ public sealed class HostStartupTests
     [Test]
     public async Task A_sidecar_started_while_the_ca_is_down_keeps_running_and_becomes_ready_once_the_ca_starts()
     {
-        int health = FreePort();
+        int health = MeshHostProcess.FreePort();
         ExternalProcess sidecar = StartHost("--role", "sidecar", "--config", ConfigPath, "--service", "web-1", "--token", "web-token", "--health", $"127.0.0.1:{health}");
         Assert.That(await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(3)), Is.Null, $"the sidecar exited while the CA was down:\n{sidecar.Output}");
 
@@ -223,9 +223,8 @@ public sealed class HostStartupTests
 
     private ExternalProcess StartHost(params string[] arguments)
     {
-        string host = Path.Combine(AppContext.BaseDirectory, "Mesh.Host.dll");
-        var environment = new Dictionary<string, string?> { ["MESH_TOKEN"] = null, ["MESH_LOG_FORMAT"] = null, ["DOTNET_gcServer"] = "0" };
-        ExternalProcess process = ExternalProcess.Start("dotnet", environment, ["exec", host, .. arguments]);
+        var environment = new Dictionary<string, string?> { ["MESH_TOKEN"] = null, ["MESH_LOG_FORMAT"] = null };
+        ExternalProcess process = MeshHostProcess.Start(environment, arguments);
         _processes.Add(process);
         return process;
     }
@@ -287,12 +286,5 @@ public sealed class HostStartupTests
         socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
         socket.Listen();
         _taken.Add(socket);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

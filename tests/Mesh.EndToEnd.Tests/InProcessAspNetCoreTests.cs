@@ -32,7 +32,7 @@ public sealed class InProcessAspNetCoreTests
     {
         using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = TrustDomain.Parse(TrustDomainName), Datacenter = "dc1" });
         await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, [CertificateAuthorityToken.ForService("t-counting", new ServiceName("counting")), CertificateAuthorityToken.ForService("t-dashboard", new ServiceName("dashboard"))]);
-        int port = FreePort();
+        int port = MeshHostProcess.FreePort();
         using var file = new TempFile(ControlPlaneJson(caServer.Address, port));
         var serverLogs = new CapturedLogs();
 
@@ -111,7 +111,7 @@ public sealed class InProcessAspNetCoreTests
     {
         using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = TrustDomain.Parse(TrustDomainName), Datacenter = "dc1" });
         await using CaHttpServer caServer = await CaHttpServer.StartAsync(ca, [CertificateAuthorityToken.ForService("t-counting", new ServiceName("counting"))]);
-        int port = FreePort();
+        int port = MeshHostProcess.FreePort();
         using var file = new TempFile(ControlPlaneJson(caServer.Address, port));
         var serverLogs = new CapturedLogs();
         WebApplicationBuilder serverBuilder = WebApplication.CreateSlimBuilder();
@@ -184,13 +184,6 @@ public sealed class InProcessAspNetCoreTests
         }
 
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     private static string ControlPlaneJson(Uri ca, int countingPort) => $$"""

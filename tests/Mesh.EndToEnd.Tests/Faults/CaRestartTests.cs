@@ -34,7 +34,7 @@ public sealed partial class CaRestartTests
             File.WriteAllText(config, $$"""
                 {
                   "TrustDomain": "{{TrustDomain}}",
-                  "CA": { "Address": "http://{{ca}}", "Tokens": { "dashboard": "dashboard-token", "counting": "counting-token" } },
+                  "CA": { "Address": "http://{{ca}}", "Tokens": [ { "Service": "dashboard", "Token": "dashboard-token" }, { "Service": "counting", "Token": "counting-token" } ] },
                   "DefaultIntentionPolicy": "deny",
                   "Datacenters": [ { "Name": "dc1" } ],
                   "Services": [
@@ -54,7 +54,7 @@ public sealed partial class CaRestartTests
                 """);
 
             // The CA logs each leaf it signs (Debug): the count of sign requests is read from its output.
-            var caEnvironment = new Dictionary<string, string> { ["Logging__LogLevel__Mesh.Tls.Authority.MeshCertificateAuthority"] = "Debug" };
+            var caEnvironment = new Dictionary<string, string?> { ["Logging__LogLevel__Mesh.Tls.Authority.MeshCertificateAuthority"] = "Debug" };
             HostProcess StartCa() => Own(owned, HostProcess.Start("ca", caEnvironment, "--role", "ca", "--config", config, "--data-dir", dataDirectory));
             HostProcess StartCounting() => Own(owned, HostProcess.Start("sidecar-counting", null,
                 "--role", "sidecar", "--config", config, "--service", "counting-dc1", "--token", "counting-token", "--health", countingHealth.ToString()));

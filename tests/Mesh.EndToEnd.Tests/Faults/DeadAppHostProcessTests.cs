@@ -15,15 +15,15 @@ public sealed class DeadAppHostProcessTests
     public async Task A_killed_app_turns_its_sidecars_readiness_503_while_calls_keep_succeeding()
     {
         using var hosts = new AppHostProcesses();
-        int ca = AppHostProcesses.FreePort(), upstream = AppHostProcesses.FreePort();
-        int sidecarA = AppHostProcesses.FreePort(), sidecarB = AppHostProcesses.FreePort(), sidecarDashboard = AppHostProcesses.FreePort();
-        int healthA = AppHostProcesses.FreePort(), healthB = AppHostProcesses.FreePort(), healthDashboard = AppHostProcesses.FreePort();
+        int ca = MeshHostProcess.FreePort(), upstream = MeshHostProcess.FreePort();
+        int sidecarA = MeshHostProcess.FreePort(), sidecarB = MeshHostProcess.FreePort(), sidecarDashboard = MeshHostProcess.FreePort();
+        int healthA = MeshHostProcess.FreePort(), healthB = MeshHostProcess.FreePort(), healthDashboard = MeshHostProcess.FreePort();
         await using EchoApp appA = EchoApp.Start();
         await using EchoApp appB = EchoApp.Start();
         hosts.WriteConfig($$"""
             {
               "TrustDomain": "{{TwoDatacenterMesh.TrustDomain.Name}}",
-              "CA": { "Address": "http://127.0.0.1:{{ca}}", "Tokens": { "dashboard": "dashboard-token", "counting": "counting-token" } },
+              "CA": { "Address": "http://127.0.0.1:{{ca}}", "Tokens": [ { "Service": "dashboard", "Token": "dashboard-token" }, { "Service": "counting", "Token": "counting-token" } ] },
               "DefaultIntentionPolicy": "deny",
               "Datacenters": [ { "Name": "dc1" } ],
               "Services": [
@@ -41,18 +41,18 @@ public sealed class DeadAppHostProcessTests
             """);
 
         ExternalProcess caProcess = hosts.Start("--role", "ca");
-        Assert.That(await AppHostProcesses.WaitForStatusAsync($"http://127.0.0.1:{ca}/health/ready", 200, caProcess, TimeSpan.FromSeconds(60)), Is.EqualTo(200), caProcess.Output);
+        Assert.That(await MeshHostProcess.WaitForStatusAsync($"http://127.0.0.1:{ca}/health/ready", 200, caProcess, TimeSpan.FromSeconds(60)), Is.EqualTo(200), caProcess.Output);
         ExternalProcess a = hosts.Start("--role", "sidecar", "--service", "counting-a", "--token", "counting-token", "--health", $"127.0.0.1:{healthA}");
         ExternalProcess b = hosts.Start("--role", "sidecar", "--service", "counting-b", "--token", "counting-token", "--health", $"127.0.0.1:{healthB}");
         ExternalProcess dashboard = hosts.Start("--role", "sidecar", "--service", "dashboard-1", "--token", "dashboard-token", "--health", $"127.0.0.1:{healthDashboard}");
         string readyA = $"http://127.0.0.1:{healthA}/health/ready";
         foreach ((ExternalProcess process, int port) in new[] { (a, healthA), (b, healthB) })
         {
-            Assert.That(await AppHostProcesses.WaitForStatusAsync($"http://127.0.0.1:{port}/health/ready", 200, process, TimeSpan.FromSeconds(60)), Is.EqualTo(200), process.Output);
+            Assert.That(await MeshHostProcess.WaitForStatusAsync($"http://127.0.0.1:{port}/health/ready", 200, process, TimeSpan.FromSeconds(60)), Is.EqualTo(200), process.Output);
         }
 
         // The dashboard's own application (port 9) does not exist: its sidecar is not ready, but its upstream listener serves.
-        Assert.That(await AppHostProcesses.WaitForStatusAsync($"http://127.0.0.1:{healthDashboard}/health/live", 200, dashboard, TimeSpan.FromSeconds(60)), Is.EqualTo(200), dashboard.Output);
+        Assert.That(await MeshHostProcess.WaitForStatusAsync($"http://127.0.0.1:{healthDashboard}/health/live", 200, dashboard, TimeSpan.FromSeconds(60)), Is.EqualTo(200), dashboard.Output);
         var upstreamEndPoint = new IPEndPoint(IPAddress.Loopback, upstream);
         await WaitForListener(upstreamEndPoint);
         for (int i = 0; i < 6; i++)
@@ -63,8 +63,8 @@ public sealed class DeadAppHostProcessTests
         Assert.That(appA.Served, Is.Positive, "both instances serve before the fault");
 
         await appA.KillAsync();
-        Assert.That(await AppHostProcesses.WaitForStatusAsync(readyA, 503, a, TimeSpan.FromSeconds(10)), Is.EqualTo(503), "the dead app's sidecar is not ready");
-        Assert.That(await AppHostProcesses.StatusAsync($"http://127.0.0.1:{healthA}/health/live"), Is.EqualTo(200), "but alive");
+        Assert.That(await MeshHostProcess.WaitForStatusAsync(readyA, 503, a, TimeSpan.FromSeconds(10)), Is.EqualTo(503), "the dead app's sidecar is not ready");
+        Assert.That(await MeshHostProcess.StatusAsync($"http://127.0.0.1:{healthA}/health/live"), Is.EqualTo(200), "but alive");
         Assert.That(a.Output, Does.Contain("fails its check"));
         int servedByB = appB.Served;
         for (int i = 0; i < 20; i++)
@@ -75,7 +75,7 @@ public sealed class DeadAppHostProcessTests
         Assert.That(appB.Served - servedByB, Is.EqualTo(20));
 
         appA.Restart();
-        Assert.That(await AppHostProcesses.WaitForStatusAsync(readyA, 200, a, TimeSpan.FromSeconds(10)), Is.EqualTo(200), "ready again once the app is back");
+        Assert.That(await MeshHostProcess.WaitForStatusAsync(readyA, 200, a, TimeSpan.FromSeconds(10)), Is.EqualTo(200), "ready again once the app is back");
         await WaitForListener(new IPEndPoint(IPAddress.Loopback, sidecarA));
         Assert.That(a.HasExited || b.HasExited || dashboard.HasExited, Is.False);
     }

@@ -131,14 +131,19 @@ internal sealed class ExternalProcess : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>SIGKILL to the process and its children, waiting for the exit.</summary>
+    public void Kill()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit(5000);
         }
+    }
 
+    public void Dispose()
+    {
+        Kill();
         _process.Dispose();
     }
 }
