@@ -25,6 +25,7 @@ public sealed class HostStartupTests
     private int _gatewayWanPort;
     private int _publicPort;
     private int _upstreamPort;
+    private TestApplication? _webApp;
 
     private string ConfigPath => Path.Combine(_directory, "mesh.json");
 
@@ -37,6 +38,7 @@ public sealed class HostStartupTests
         _gatewayWanPort = MeshHostProcess.FreePort();
         _publicPort = MeshHostProcess.FreePort();
         _upstreamPort = MeshHostProcess.FreePort();
+        _webApp = TestApplication.Start();  // web's app is up: its sidecar's readiness includes the app's check
         File.WriteAllText(ConfigPath, $$"""
             {
               "TrustDomain": "11111111-2222-3333-4444-555555555555.consul",
@@ -46,7 +48,7 @@ public sealed class HostStartupTests
               ],
               "Services": [
                 {
-                  "ID": "web-1", "Name": "web", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{MeshHostProcess.FreePort()}},
+                  "ID": "web-1", "Name": "web", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{_webApp.EndPoint.Port}},
                   "Connect": { "SidecarService": { "Address": "127.0.0.1", "Port": {{_publicPort}}, "Proxy": { "Upstreams": [
                     { "DestinationName": "api", "Datacenter": "dc1", "LocalBindAddress": "127.0.0.1", "LocalBindPort": {{_upstreamPort}} }
                   ] } } }
@@ -61,11 +63,16 @@ public sealed class HostStartupTests
     }
 
     [TearDown]
-    public void StopEverything()
+    public async Task StopEverything()
     {
         foreach (ExternalProcess process in _processes)
         {
             process.Dispose();
+        }
+
+        if (_webApp is not null)
+        {
+            await _webApp.DisposeAsync();
         }
 
         foreach (Socket socket in _taken)

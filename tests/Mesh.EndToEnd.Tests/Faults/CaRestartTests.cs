@@ -23,6 +23,7 @@ public sealed partial class CaRestartTests
         try
         {
             await using var app = TestApplication.Start();
+            await using var dashboardApp = TestApplication.Start();   // each sidecar's readiness includes its app's check
             var ca = new IPEndPoint(IPAddress.Loopback, HostProcess.FreePort());
             var dashboardPublic = new IPEndPoint(IPAddress.Loopback, HostProcess.FreePort());
             var upstream = new IPEndPoint(IPAddress.Loopback, HostProcess.FreePort());
@@ -39,7 +40,7 @@ public sealed partial class CaRestartTests
                   "Datacenters": [ { "Name": "dc1" } ],
                   "Services": [
                     {
-                      "ID": "dashboard-dc1", "Name": "dashboard", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": 9,
+                      "ID": "dashboard-dc1", "Name": "dashboard", "Datacenter": "dc1", "Address": "127.0.0.1", "Port": {{dashboardApp.EndPoint.Port}},
                       "Connect": { "SidecarService": { "Address": "127.0.0.1", "Port": {{dashboardPublic.Port}}, "Proxy": { "Upstreams": [
                         { "DestinationName": "counting", "Datacenter": "dc1", "LocalBindAddress": "127.0.0.1", "LocalBindPort": {{upstream.Port}} }
                       ] } } }
