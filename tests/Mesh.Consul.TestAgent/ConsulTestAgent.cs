@@ -57,8 +57,11 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     /// <summary>The port on 127.0.0.1, kept across restarts.</summary>
     public int Port { get; private set; }
 
+    /// <summary>The unix socket the agent listens on instead of a port, if any.</summary>
+    public string? UnixSocketPath { get; private init; }
+
     /// <summary>The agent's address as CONSUL_HTTP_ADDR would name it.</summary>
-    public string Address => $"http://127.0.0.1:{Port}";
+    public string Address => UnixSocketPath is null ? $"http://127.0.0.1:{Port}" : "unix://" + UnixSocketPath;
 
     /// <summary>Consul's <c>default_intention_policy</c>; null when not configured.</summary>
     public string? DefaultIntentionPolicy { get; set; }
@@ -97,14 +100,17 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     }
 
     /// <summary>Starts an agent on 127.0.0.1 with a port chosen by the system, and a new CA unless one is given.</summary>
-    public static async Task<ConsulTestAgent> StartAsync(string datacenter = "dc1", MeshCertificateAuthority? ca = null)
+    /// <param name="datacenter">The agent's datacenter.</param>
+    /// <param name="ca">The CA behind the leaf endpoint; a new one when null.</param>
+    /// <param name="unixSocketPath">Listen on this unix socket instead of a TCP port on 127.0.0.1.</param>
+    public static async Task<ConsulTestAgent> StartAsync(string datacenter = "dc1", MeshCertificateAuthority? ca = null, string? unixSocketPath = null)
     {
         ca ??= new MeshCertificateAuthority(new MeshCaOptions
         {
             Datacenter = datacenter,
             TrustDomain = TrustDomain.Parse(Guid.NewGuid().ToString() + ".consul"),
         });
-        var agent = new ConsulTestAgent(datacenter, ca);
+        var agent = new ConsulTestAgent(datacenter, ca) { UnixSocketPath = unixSocketPath };
         await agent.StartAsync().ConfigureAwait(false);
         return agent;
     }
@@ -114,11 +120,20 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, Port));
+        if (UnixSocketPath is not null)
+        {
+            File.Delete(UnixSocketPath);
+            builder.WebHost.UseKestrel(options => options.ListenUnixSocket(UnixSocketPath));
+        }
+        else
+        {
+            builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, Port));
+        }
+
         WebApplication app = builder.Build();
         app.Run(HandleAsync);
         await app.StartAsync().ConfigureAwait(false);
-        if (Port == 0)
+        if (Port == 0 && UnixSocketPath is null)
         {
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             Port = new Uri(address).Port;
@@ -145,6 +160,10 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         Ca.Dispose();
+        if (UnixSocketPath is not null)
+        {
+            File.Delete(UnixSocketPath);
+        }
     }
 
     /// <summary>Registers or replaces a service instance.</summary>
