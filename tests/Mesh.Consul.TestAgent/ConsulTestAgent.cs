@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -57,11 +58,20 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     /// <summary>The port on 127.0.0.1, kept across restarts.</summary>
     public int Port { get; private set; }
 
+    /// <summary>When set, the agent serves HTTPS with this certificate.</summary>
+    public X509Certificate2? ServerCertificate { get; private init; }
+
+    /// <summary>When set with <see cref="ServerCertificate"/>, clients must present a certificate issued by this CA (verify_incoming).</summary>
+    public X509Certificate2? ClientCertificateAuthority { get; private init; }
+
+    /// <summary>Whether the agent serves HTTPS.</summary>
+    public bool UsesHttps => ServerCertificate is not null;
+
     /// <summary>The unix socket the agent listens on instead of a port, if any.</summary>
     public string? UnixSocketPath { get; private init; }
 
     /// <summary>The agent's address as CONSUL_HTTP_ADDR would name it.</summary>
-    public string Address => UnixSocketPath is null ? $"http://127.0.0.1:{Port}" : "unix://" + UnixSocketPath;
+    public string Address => UnixSocketPath is not null ? "unix://" + UnixSocketPath : $"{(UsesHttps ? "https" : "http")}://127.0.0.1:{Port}";
 
     /// <summary>Consul's <c>default_intention_policy</c>; null when not configured.</summary>
     public string? DefaultIntentionPolicy { get; set; }
@@ -103,14 +113,21 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     /// <param name="datacenter">The agent's datacenter.</param>
     /// <param name="ca">The CA behind the leaf endpoint; a new one when null.</param>
     /// <param name="unixSocketPath">Listen on this unix socket instead of a TCP port on 127.0.0.1.</param>
-    public static async Task<ConsulTestAgent> StartAsync(string datacenter = "dc1", MeshCertificateAuthority? ca = null, string? unixSocketPath = null)
+    /// <param name="serverCertificate">Serve HTTPS with this certificate.</param>
+    /// <param name="clientCertificateAuthority">With HTTPS, require client certificates issued by this CA.</param>
+    public static async Task<ConsulTestAgent> StartAsync(string datacenter = "dc1", MeshCertificateAuthority? ca = null, string? unixSocketPath = null, X509Certificate2? serverCertificate = null, X509Certificate2? clientCertificateAuthority = null)
     {
         ca ??= new MeshCertificateAuthority(new MeshCaOptions
         {
             Datacenter = datacenter,
             TrustDomain = TrustDomain.Parse(Guid.NewGuid().ToString() + ".consul"),
         });
-        var agent = new ConsulTestAgent(datacenter, ca) { UnixSocketPath = unixSocketPath };
+        var agent = new ConsulTestAgent(datacenter, ca)
+        {
+            UnixSocketPath = unixSocketPath,
+            ServerCertificate = serverCertificate,
+            ClientCertificateAuthority = clientCertificateAuthority,
+        };
         await agent.StartAsync().ConfigureAwait(false);
         return agent;
     }
@@ -127,7 +144,22 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         }
         else
         {
-            builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, Port));
+            builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, Port, listen =>
+            {
+                if (ServerCertificate is not null)
+                {
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = ServerCertificate;
+                        if (ClientCertificateAuthority is not null)
+                        {
+                            // As an agent with verify_incoming: a client certificate signed by the configured CA is required.
+                            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                            https.ClientCertificateValidation = (certificate, _, _) => ChainsTo(certificate, ClientCertificateAuthority);
+                        }
+                    });
+                }
+            }));
         }
 
         WebApplication app = builder.Build();
@@ -818,6 +850,15 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(message, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 
     private static string ColonHex(ReadOnlySpan<byte> bytes) => string.Join(':', bytes.ToArray().Select(static b => b.ToString("x2", CultureInfo.InvariantCulture)));
