@@ -94,6 +94,9 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     /// <summary>When set, every answer carries <c>X-Consul-Index: 0</c> (a bug of older Consul versions clients must survive).</summary>
     public bool ZeroIndex { get; set; }
 
+    /// <summary>When set, every successful answer's body is replaced by bytes that are not JSON (a broken proxy in front of the agent).</summary>
+    public bool GarbleAnswers { get; set; }
+
     /// <summary>The leaf lifetime; the CA's default when null.</summary>
     public TimeSpan? LeafTtl { get; set; }
 
@@ -831,7 +834,7 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         }
     }
 
-    private static async Task Json(HttpContext context, JsonNode node, ulong? index)
+    private async Task Json(HttpContext context, JsonNode node, ulong? index)
     {
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
@@ -842,7 +845,7 @@ public sealed class ConsulTestAgent : IAsyncDisposable
             context.Response.Headers["X-Consul-LastContact"] = "0";
         }
 
-        await context.Response.WriteAsync(node.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsync(GarbleAnswers ? "<html>502 Bad Gateway" : node.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task Text(HttpContext context, int status, string message)

@@ -141,6 +141,30 @@ public sealed partial class BlockingQueryTests
         Assert.That(roots.Current, Is.SameAs(bundle));
     }
 
+    [Test]
+    public async Task An_unreadable_answer_keeps_the_last_value_and_is_logged_once()
+    {
+        await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
+        agent.Register(Sidecar("web-sidecar-proxy", "web", 21000));
+        ConsulOptions options = FastOptions(agent);
+        options.WaitTime = TimeSpan.FromMilliseconds(200);
+        var log = new CapturedLog();
+        using var client = new ConsulAgentClient(options, log);
+        await using var catalog = new ConsulServiceCatalog(client);
+        await using var leaves = new ConsulLeafSource(client, "web");
+        catalog.WatchService(new ServiceName("web"));
+        await catalog.WaitForFirstAnswersAsync(Timeout());
+        LeafCertificate leaf = await leaves.GetLeafAsync(Timeout());
+        using var metrics = new RoundCounter();
+
+        agent.GarbleAnswers = true;
+        await EventuallyAsync(() => metrics.Count("invalid_response") >= 6, "several unreadable rounds");
+
+        Assert.That(catalog.GetHealthyEndpoints(new ServiceName("web"), "dc1"), Has.Count.EqualTo(1));
+        Assert.That(leaves.Current, Is.SameAs(leaf));
+        Assert.That(log.Count(MeshLogEvents.ConsulInvalidResponse), Is.EqualTo(2), "once per query, not per round");
+    }
+
     internal static TestService Sidecar(string id, string destination, int port, string? datacenter = null) =>
         new(id, destination + "-sidecar-proxy", port)
         {

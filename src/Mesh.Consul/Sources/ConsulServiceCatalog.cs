@@ -120,7 +120,7 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when every watch has its first answer (or failed permanently).</summary>
+    /// <summary>Completes when every service and gateway watch has its first answer; fails with the 403 that stopped one.</summary>
     public async Task WaitForFirstAnswersAsync(CancellationToken cancellationToken)
     {
         Task[] first;
