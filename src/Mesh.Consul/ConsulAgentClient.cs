@@ -44,6 +44,11 @@ public sealed class ConsulAgentClient : IDisposable
             throw new ArgumentException("ConsulOptions.MinimumRetryDelay must be above zero and at most MaximumRetryDelay.", nameof(options));
         }
 
+        if (options.RequestTimeout <= TimeSpan.Zero || options.MinimumRoundInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentException("ConsulOptions.RequestTimeout must be above zero and MinimumRoundInterval zero or more.", nameof(options));
+        }
+
         Options = options;
         Address = ConsulAgentAddress.Parse(options.Address);
         TimeProvider = options.TimeProvider ?? TimeProvider.System;

@@ -67,6 +67,22 @@ public sealed class ConsulOptionsTests
     }
 
     [Test]
+    public void A_wait_beyond_Consuls_maximum_is_refused_with_the_limit()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => new ConsulAgentClient(new ConsulOptions { WaitTime = TimeSpan.FromMinutes(11) }));
+
+        Assert.That(exception!.Message, Does.Contain("WaitTime").And.Contain("10 minutes"));
+    }
+
+    [Test]
+    public void A_zero_request_timeout_is_refused()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => new ConsulAgentClient(new ConsulOptions { RequestTimeout = TimeSpan.Zero }));
+
+        Assert.That(exception!.Message, Does.Contain("RequestTimeout"));
+    }
+
+    [Test]
     public void Missing_token_file_is_a_clear_error()
     {
         var exception = Assert.Throws<IOException>(() => new ConsulAgentClient(new ConsulOptions { TokenFile = "/nonexistent/consul-token" }));
