@@ -33,6 +33,24 @@ public sealed class CatalogTests
     }
 
     [Test]
+    public async Task Without_the_agent_cache_catalog_reads_allow_stale_answers()
+    {
+        await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
+        agent.Register(Sidecar("web-sidecar-proxy", "web", 21000));
+        ConsulOptions options = FastOptions(agent);
+        options.UseAgentCache = false;
+        using var client = new ConsulAgentClient(options);
+        await using var catalog = new ConsulServiceCatalog(client);
+
+        catalog.WatchService(Web);
+        await catalog.WaitForFirstAnswersAsync(Timeout());
+
+        RecordedRequest[] reads = [.. agent.Requests.Where(r => r.PathAndQuery.StartsWith("/v1/health/connect/web", StringComparison.Ordinal))];
+        Assert.That(reads.Select(r => r.PathAndQuery), Has.All.Contains("stale").And.None.Contains("cached"));
+        Assert.That(catalog.GetHealthyEndpoints(Web, "dc1"), Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public async Task An_upstream_in_another_datacenter_is_asked_for_with_dc()
     {
         await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
