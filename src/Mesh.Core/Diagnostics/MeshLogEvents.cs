@@ -192,4 +192,36 @@ public static class MeshLogEvents
 
     /// <summary>An HTTP request on a mesh connection was denied by an L7 intention and answered 403.</summary>
     public const int InProcessRequestDenied = 9006;
+
+    // 10000–10099: Consul agent client.
+
+    /// <summary>A Consul blocking query could not reach the agent; the source keeps its last good value. Logged once per outage.</summary>
+    public const int ConsulAgentUnreachable = 10000;
+
+    /// <summary>The Consul agent did not answer a query in time; the source keeps its last good value. Logged once per outage.</summary>
+    public const int ConsulAgentTimedOut = 10001;
+
+    /// <summary>The Consul agent answered a query with a server error (5xx or 429); the source keeps its last good value. Logged once per outage.</summary>
+    public const int ConsulAgentServerError = 10002;
+
+    /// <summary>The Consul agent refused a query for lack of an ACL permission (403); the source stops and names the permission.</summary>
+    public const int ConsulPermissionDenied = 10003;
+
+    /// <summary>The Consul agent's answer could not be read; the source keeps its last good value. Logged once per outage.</summary>
+    public const int ConsulInvalidResponse = 10004;
+
+    /// <summary>The Consul agent does not know what a query asked for (404); the source keeps its last good value. Logged once per outage.</summary>
+    public const int ConsulNotFound = 10005;
+
+    /// <summary>A Consul query answers again after an outage.</summary>
+    public const int ConsulRecovered = 10006;
+
+    /// <summary>A Consul query returned a changed value.</summary>
+    public const int ConsulValueChanged = 10007;
+
+    /// <summary>A Consul query's index went backwards (agent restart or server snapshot restore) and was reset to 0.</summary>
+    public const int ConsulIndexReset = 10008;
+
+    /// <summary>A Consul catalog entry was skipped because it cannot be dialled (no IP address or port).</summary>
+    public const int ConsulEntrySkipped = 10009;
 }
