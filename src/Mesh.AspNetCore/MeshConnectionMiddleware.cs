@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Mesh.Intentions;
+using Mesh.Tls.Diagnostics;
 using Mesh.Tls.InProcess;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -27,22 +29,35 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
     {
         Socket? socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
         MeshStream stream;
-        try
+        IntentionDecision decision;
+
+        // One span from the handshake to the decision, as the sidecar's and MeshService.AcceptAsync's; it ends before Kestrel
+        // serves requests, so request spans are not children of a connection that may live for hours.
+        using (Activity? activity = TlsActivity.StartInbound(context.RemoteEndPoint, context.LocalEndPoint, mesh.Identity))
         {
-            // The service logs a refused handshake itself (one line, event PeerRejected); given Kestrel's addresses, that line
-            // names the caller. The socket stays Kestrel's: the reset below is done here.
-            stream = await mesh.AuthenticateAsync(new DuplexPipeStream(context.Transport), socket: null, context.RemoteEndPoint, context.LocalEndPoint, context.ConnectionClosed)
-                .ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is MeshConnectionException or OperationCanceledException)
-        {
-            Reset(socket, context);
-            return;
+            try
+            {
+                // The service logs a refused handshake itself (one line, event PeerRejected); given Kestrel's addresses, that
+                // line names the caller. The socket stays Kestrel's: the reset below is done here.
+                stream = await mesh.AuthenticateAsync(new DuplexPipeStream(context.Transport), socket: null, context.RemoteEndPoint, context.LocalEndPoint, context.ConnectionClosed)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MeshConnectionException or OperationCanceledException)
+            {
+                Reset(socket, context);
+                return;
+            }
+
+            decision = mesh.Authorize(stream.Peer);
+            if (decision.Reason != IntentionDecisionReason.MatchedL7IntentionOnConnection)
+            {
+                // An L7 intention lets the connection in and decides per request (UseMeshAuthorization), not here.
+                TlsActivity.Authorized(activity, stream.PeerService, decision);
+            }
         }
 
         await using (stream.ConfigureAwait(false))
         {
-            IntentionDecision decision = mesh.Authorize(stream.Peer);
             if (!decision.IsAllowed && decision.Reason != IntentionDecisionReason.MatchedL7IntentionOnConnection)
             {
                 string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";

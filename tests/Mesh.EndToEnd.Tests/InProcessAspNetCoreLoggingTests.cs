@@ -26,29 +26,8 @@ public sealed class InProcessAspNetCoreLoggingTests
     public async Task A_mesh_endpoint_starts_without_Kestrels_http2_warning_and_logs_a_plain_text_caller_once_with_its_address()
     {
         using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Domain, Datacenter = "dc1" });
-        var intentions = new InMemoryIntentionSource();
-        intentions.Set(new IntentionSet([], IntentionAction.Allow));
         var logs = new CapturedLogs();
-
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Services.AddSingleton<ILoggerFactory>(logs);
-        builder.Services.AddSingleton<ILeafSource>(new InMemoryLeafSource(ca.IssueLeaf(new ServiceIdentity(new ServiceName("counting"), "dc1").ToSpiffeId(Domain))));
-        builder.Services.AddSingleton(ca.TrustBundleSource);
-        builder.Services.AddSingleton<IServiceCatalog>(new InMemoryServiceCatalog());
-        builder.Services.AddSingleton<IIntentionSource>(intentions);
-        builder.Services.AddMesh(o =>
-        {
-            o.Service = "counting";
-            o.Datacenter = "dc1";
-            o.TrustDomain = Domain.Name;
-            // Leaf and bundle sources are registered above, so no CA client is created.
-            o.CertificateAuthorityAddress = new Uri("http://127.0.0.1:1");
-            o.Token = "unused";
-        });
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseMesh()));
-        await using WebApplication server = builder.Build();
-        server.MapGet("/", () => "never served in plain text");
-        await server.StartAsync();
+        await using WebApplication server = await StartMeshEndpointAsync(ca, logs);
         try
         {
             Assert.That(logs.Events.Where(e => e.Message.Contains("HTTP/2", StringComparison.Ordinal)).Select(e => $"{e.Category}: {e.Message}"), Is.Empty,
@@ -80,5 +59,58 @@ public sealed class InProcessAspNetCoreLoggingTests
         {
             await server.StopAsync();
         }
+    }
+
+    [Test]
+    public async Task A_caller_refused_by_a_mesh_endpoint_is_one_inbound_span_ending_in_error()
+    {
+        using var spans = new Diagnostics.SpanCollector();
+        using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Domain, Datacenter = "dc1" });
+        await using WebApplication server = await StartMeshEndpointAsync(ca, new CapturedLogs());
+        try
+        {
+            int port = new Uri(server.Urls.Single()).Port;
+            using var caller = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await caller.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+            await caller.SendAsync("GET / HTTP/1.1\r\nHost: counting\r\n\r\n"u8.ToArray());
+
+            IReadOnlyList<System.Diagnostics.Activity> inbound = await spans.WaitForAsync(
+                MeshActivitySources.InboundConnection, s => s.GetTagItem("server.port") as int? == port);
+            Assert.That(inbound, Has.Count.EqualTo(1), "one span per connection");
+            Assert.That(inbound[0].Status, Is.EqualTo(System.Diagnostics.ActivityStatusCode.Error));
+            Assert.That(inbound[0].GetTagItem("mesh.destination.service"), Is.EqualTo("counting"));
+            Assert.That(inbound[0].GetTagItem("network.peer.port"), Is.EqualTo(((IPEndPoint)caller.LocalEndPoint!).Port));
+        }
+        finally
+        {
+            await server.StopAsync();
+        }
+    }
+
+    // A UseMesh() endpoint of "counting" on a free loopback port, every intention allowing, its log in `logs`.
+    private static async Task<WebApplication> StartMeshEndpointAsync(MeshCertificateAuthority ca, CapturedLogs logs)
+    {
+        var intentions = new InMemoryIntentionSource();
+        intentions.Set(new IntentionSet([], IntentionAction.Allow));
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddSingleton<ILeafSource>(new InMemoryLeafSource(ca.IssueLeaf(new ServiceIdentity(new ServiceName("counting"), "dc1").ToSpiffeId(Domain))));
+        builder.Services.AddSingleton(ca.TrustBundleSource);
+        builder.Services.AddSingleton<IServiceCatalog>(new InMemoryServiceCatalog());
+        builder.Services.AddSingleton<IIntentionSource>(intentions);
+        builder.Services.AddMesh(o =>
+        {
+            o.Service = "counting";
+            o.Datacenter = "dc1";
+            o.TrustDomain = Domain.Name;
+            // Leaf and bundle sources are registered above, so no CA client is created.
+            o.CertificateAuthorityAddress = new Uri("http://127.0.0.1:1");
+            o.Token = "unused";
+        });
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseMesh()));
+        WebApplication server = builder.Build();
+        server.MapGet("/", () => "never served in plain text");
+        await server.StartAsync();
+        return server;
     }
 }

@@ -13,6 +13,7 @@ public sealed class LogEventUsageTests
         typeof(Mesh.Sni.Gateway.MeshGateway).Assembly,
         typeof(Mesh.Tls.Sidecar.MeshSidecar).Assembly,
         typeof(Mesh.AspNetCore.IMeshPeerFeature).Assembly,
+        typeof(Mesh.Consul.ConsulControlPlane).Assembly,
     ];
 
     [Test]
