@@ -48,7 +48,7 @@ public sealed class DeadAppBehindLiveSidecarTests
 
         for (int i = 0; i < 10; i++)
         {
-            Assert.That(await CallAsync(upstream, "warm" + i), Is.EqualTo("warm" + i));
+            Assert.That(await UpstreamCall.SendAsync(upstream, "warm" + i), Is.EqualTo("warm" + i));
         }
 
         Assert.That(appA.Served, Is.Positive, "both instances serve before the fault");
@@ -62,7 +62,7 @@ public sealed class DeadAppBehindLiveSidecarTests
         int servedByB = appB.Served;
         for (int i = 0; i < 20; i++)
         {
-            Assert.That(await CallAsync(upstream, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
+            Assert.That(await UpstreamCall.SendAsync(upstream, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
         }
 
         Assert.That(appB.Served - servedByB, Is.EqualTo(20), "the live instance served every call");
@@ -76,7 +76,7 @@ public sealed class DeadAppBehindLiveSidecarTests
         int servedByA = appA.Served;
         for (int i = 0; i < 100 && appA.Served == servedByA; i++)
         {
-            Assert.That(await CallAsync(upstream, "up" + i), Is.EqualTo("up" + i));
+            Assert.That(await UpstreamCall.SendAsync(upstream, "up" + i), Is.EqualTo("up" + i));
             await Task.Delay(20);
         }
 
@@ -97,7 +97,7 @@ public sealed class DeadAppBehindLiveSidecarTests
 
         for (int i = 0; i < 6; i++)
         {
-            Assert.That(await CallAsync(mesh.UpstreamToDc2, "warm" + i), Is.EqualTo("warm" + i));
+            Assert.That(await UpstreamCall.SendAsync(mesh.UpstreamToDc2, "warm" + i), Is.EqualTo("warm" + i));
         }
 
         Assert.That(appA.Served, Is.Positive, "the dc2 gateway spreads calls over the instances before the fault");
@@ -107,7 +107,7 @@ public sealed class DeadAppBehindLiveSidecarTests
         int served = appA.Served;
         for (int i = 0; i < 20; i++)
         {
-            Assert.That(await CallAsync(mesh.UpstreamToDc2, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
+            Assert.That(await UpstreamCall.SendAsync(mesh.UpstreamToDc2, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
         }
 
         Assert.That(appA.Served, Is.EqualTo(served), "no call went to the dead app");
@@ -129,31 +129,6 @@ public sealed class DeadAppBehindLiveSidecarTests
         var sidecar = new MeshSidecar(options, leaf, mesh.Ca.TrustBundleSource, mesh.Catalog, mesh.Intentions, mesh.Logs);
         await sidecar.StartAsync();
         return sidecar;
-    }
-
-    private static async Task<string> CallAsync(IPEndPoint upstream, string message)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(upstream, timeout.Token);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(message), timeout.Token);
-        socket.Shutdown(SocketShutdown.Send);
-        using var received = new MemoryStream();
-        byte[] buffer = new byte[1024];
-        try
-        {
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (SocketException e)
-        {
-            return $"(reset after {received.Length} bytes: {e.SocketErrorCode})";
-        }
-
-        return Encoding.ASCII.GetString(received.ToArray());
     }
 
     private static async Task ConnectAsync(IPEndPoint endPoint)

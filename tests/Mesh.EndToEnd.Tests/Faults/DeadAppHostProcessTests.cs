@@ -57,7 +57,7 @@ public sealed class DeadAppHostProcessTests
         await WaitForListener(upstreamEndPoint);
         for (int i = 0; i < 6; i++)
         {
-            Assert.That(await CallAsync(upstreamEndPoint, "warm" + i), Is.EqualTo("warm" + i), dashboard.Output);
+            Assert.That(await UpstreamCall.SendAsync(upstreamEndPoint, "warm" + i), Is.EqualTo("warm" + i), dashboard.Output);
         }
 
         Assert.That(appA.Served, Is.Positive, "both instances serve before the fault");
@@ -69,7 +69,7 @@ public sealed class DeadAppHostProcessTests
         int servedByB = appB.Served;
         for (int i = 0; i < 20; i++)
         {
-            Assert.That(await CallAsync(upstreamEndPoint, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
+            Assert.That(await UpstreamCall.SendAsync(upstreamEndPoint, "down" + i), Is.EqualTo("down" + i), $"call {i} while one app is dead");
         }
 
         Assert.That(appB.Served - servedByB, Is.EqualTo(20));
@@ -95,30 +95,5 @@ public sealed class DeadAppHostProcessTests
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static async Task<string> CallAsync(IPEndPoint upstream, string message)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(upstream, timeout.Token);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(message), timeout.Token);
-        socket.Shutdown(SocketShutdown.Send);
-        using var received = new MemoryStream();
-        byte[] buffer = new byte[1024];
-        try
-        {
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (SocketException e)
-        {
-            return $"(reset after {received.Length} bytes: {e.SocketErrorCode})";
-        }
-
-        return Encoding.ASCII.GetString(received.ToArray());
     }
 }
