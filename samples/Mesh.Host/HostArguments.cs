@@ -20,6 +20,7 @@ internal sealed class HostArguments
           --datacenter DC   gateway: the datacenter it serves
           --service ID      sidecar: the service instance ID (or name) it fronts
           --token TOKEN     sidecar: the token the CA requires for the service's certificates (or MESH_TOKEN)
+          --ca-wait SECONDS sidecar: how long start-up waits for an unreachable CA, retrying, before it gives up (default 120)
           --data-dir DIR    ca: where the CA keeps its state (default: .mesh-ca beside the control-plane file)
           --health IP:PORT  where /health/live and /health/ready answer (the CA answers on its own address)
           --verbose         log at Debug, and print the stack trace of a start-up failure
@@ -38,7 +39,7 @@ internal sealed class HostArguments
           6  the CA could not be reached and the role gave up
         """;
 
-    private static readonly string[] ValueOptions = ["role", "config", "datacenter", "service", "token", "data-dir", "health"];
+    private static readonly string[] ValueOptions = ["role", "config", "datacenter", "service", "token", "ca-wait", "data-dir", "health"];
     private static readonly string[] FlagOptions = ["verbose", "help"];
 
     public string Role { get; private init; } = string.Empty;
@@ -52,6 +53,9 @@ internal sealed class HostArguments
     public string? Token { get; private init; }
 
     public IPEndPoint? Health { get; private init; }
+
+    /// <summary>How long a sidecar's start-up retries an unreachable CA before it gives up: --ca-wait, 120 s by default.</summary>
+    public TimeSpan CaWait { get; private init; }
 
     /// <summary>The CA role's data directory: --data-dir, or the folder <c>.mesh-ca</c> beside the control-plane file.</summary>
     public string DataDirectory { get; private init; } = string.Empty;
@@ -155,6 +159,18 @@ internal sealed class HostArguments
             return null;
         }
 
+        TimeSpan caWait = TimeSpan.FromSeconds(120);
+        if (values.TryGetValue("ca-wait", out string? caWaitText))
+        {
+            if (!int.TryParse(caWaitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int seconds) || seconds < 1)
+            {
+                error = $"--ca-wait '{caWaitText}' is not a whole number of seconds, 1 or more";
+                return null;
+            }
+
+            caWait = TimeSpan.FromSeconds(seconds);
+        }
+
         var parsed = new HostArguments
         {
             Role = role,
@@ -163,6 +179,7 @@ internal sealed class HostArguments
             Service = values.GetValueOrDefault("service"),
             Token = values.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("MESH_TOKEN"),
             Health = health,
+            CaWait = caWait,
             DataDirectory = values.GetValueOrDefault("data-dir")
                 ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config)) ?? ".", ".mesh-ca"),
             Verbose = flags.Contains("verbose"),
@@ -200,6 +217,7 @@ internal sealed class HostArguments
         "service" => "ID",
         "token" => "TOKEN",
         "data-dir" => "DIR",
+        "ca-wait" => "SECONDS",
         "health" => "IP:PORT",
         _ => "VALUE",
     };

@@ -14,6 +14,7 @@ public sealed class HostStartupTests
     private const int ConfigurationError = 3;
     private const int AddressInUse = 4;
     private const int RefusedByCa = 5;
+    private const int CaUnreachable = 6;
 
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);
 
@@ -182,6 +183,13 @@ public sealed class HostStartupTests
     }
 
     [Test]
+    public async Task A_sidecar_whose_ca_stays_unreachable_gives_up_after_its_wait_naming_the_ca()
+    {
+        ExternalProcess host = StartHost("--role", "sidecar", "--config", ConfigPath, "--service", "web-1", "--token", "web-token", "--ca-wait", "2");
+        await AssertFailsAsync(host, CaUnreachable, $"127.0.0.1:{_caPort}", "--ca-wait");
+    }
+
+    [Test]
     public async Task A_sidecar_started_while_the_ca_is_down_keeps_running_and_becomes_ready_once_the_ca_starts()
     {
         int health = MeshHostProcess.FreePort();
@@ -222,7 +230,7 @@ public sealed class HostStartupTests
         ExternalProcess host = StartHost("--help");
         Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.Zero);
         Assert.That(host.Output, Does.Contain("--data-dir").And.Contain("--verbose"));
-        foreach (int code in new[] { UsageError, ConfigurationError, AddressInUse, RefusedByCa })
+        foreach (int code in new[] { UsageError, ConfigurationError, AddressInUse, RefusedByCa, CaUnreachable })
         {
             Assert.That(host.Output, Does.Match($@"(?m)^\s+{code}\s+\S"), $"--help does not document exit code {code}");
         }

@@ -35,9 +35,25 @@ internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments a
 
         _http = new HttpClient { BaseAddress = caAddress, Timeout = Timeout.InfiniteTimeSpan };
         _ca = new MeshCaClient(_http, service.Identity.ToSpiffeId(configuration.TrustDomain), token, loggerFactory.CreateLogger<MeshCaClient>());
-        await _ca.StartAsync(cancellationToken);
         _rotation = new LeafRotationManager(_ca, logger: loggerFactory.CreateLogger<LeafRotationManager>());
-        await _rotation.StartAsync(cancellationToken);
+
+        // The clients retry a CA that is away (each failure one warning line); a permanent refusal ends start-up at once. A CA
+        // that stays away past --ca-wait ends it too, with one line, so a supervisor sees a failed start rather than a hang.
+        using (var caWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            caWait.CancelAfter(arguments.CaWait);
+            try
+            {
+                await _ca.StartAsync(caWait.Token);
+                await _rotation.StartAsync(caWait.Token);
+            }
+            catch (OperationCanceledException) when (caWait.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new HostStartupException(
+                    HostExitCodes.CaUnreachable,
+                    $"the CA at {caAddress} did not answer within {arguments.CaWait.TotalSeconds:0} s (--ca-wait): is the CA role running at the file's CA.Address?");
+            }
+        }
 
         var options = new SidecarOptions
         {
