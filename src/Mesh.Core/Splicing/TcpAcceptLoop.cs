@@ -16,6 +16,9 @@ public static class TcpAcceptLoop
     /// <summary>The longest back-off.</summary>
     public static TimeSpan MaxBackoff { get; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The back-off after <paramref name="backoff"/> when descriptors are still short: twice as long, up to <see cref="MaxBackoff"/>.</summary>
+    internal static TimeSpan NextBackoff(TimeSpan backoff) => backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+
     /// <summary>
     /// Accepts on <paramref name="listener"/> and hands each connection to <paramref name="onAccepted"/>, which owns it from
     /// then on (start the splice there; do not block). Returns when <paramref name="cancellationToken"/> fires or the listener is closed.
@@ -55,7 +58,7 @@ public static class TcpAcceptLoop
                     break;
                 }
 
-                backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+                backoff = NextBackoff(backoff);
                 continue;
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted)

@@ -9,7 +9,7 @@ namespace Mesh.Sni.Gateway;
 /// </summary>
 internal sealed class GatewayConnection
 {
-    public GatewayConnection(long id, int slot, GatewayEventLoop.Listener listener, int downstream)
+    public GatewayConnection(long id, int slot, GatewayListener listener, int downstream)
     {
         Id = id;
         Slot = slot;
@@ -22,7 +22,7 @@ internal sealed class GatewayConnection
     /// <summary>The connection's index in the loop's table; epoll data carries it.</summary>
     public int Slot { get; }
 
-    public GatewayEventLoop.Listener Listener { get; }
+    public GatewayListener Listener { get; }
 
     public int Downstream { get; private set; }
 
@@ -42,15 +42,10 @@ internal sealed class GatewayConnection
 
     public string? Sni { get; set; }
 
-    public IPEndPoint[] Endpoints { get; set; } = [];
+    /// <summary>The route's endpoints not tried yet. A field, not a property: the cursor is a value that advances in place.</summary>
+    public GatewayEndpointCursor Endpoints;
 
-    public int EndpointStart { get; set; }
-
-    public int EndpointsTried { get; set; }
-
-    /// <summary>Whether ejected endpoints are skipped: false when every endpoint of the route is ejected, so all are tried.</summary>
-    public bool SkipEjected { get; set; }
-
+    /// <summary>The endpoint being connected to, or connected.</summary>
     public IPEndPoint? Endpoint { get; set; }
 
     /// <summary>When the ClientHello read or the connect attempt gives up (loop milliseconds).</summary>

@@ -12,8 +12,6 @@ namespace Mesh.Sni.Gateway;
 // A connection's way to its splice: the ClientHello, the route, the endpoints in turn, the replay.
 internal sealed unsafe partial class GatewayEventLoop
 {
-    private const int InitialHelloBuffer = 4096;
-
     private void OnDownstream(GatewayConnection connection, uint flags)
     {
         NoteReadable(connection.Forward, flags);
@@ -75,11 +73,11 @@ internal sealed unsafe partial class GatewayEventLoop
         GatewayConnection.SpliceDirection forward = connection.Forward;
         while (forward.Readable)
         {
-            byte[] buffer = connection.Hello ??= ArrayPool<byte>.Shared.Rent(InitialHelloBuffer);
+            byte[] buffer = connection.Hello ??= GatewayHelloBuffer.Rent();
             int filled = connection.HelloFilled;
             if (filled == buffer.Length)
             {
-                bool grown = _gateway.TryGrowHelloBuffer(ref buffer, connection.Id, connection.Remote);
+                bool grown = _router.TryGrowHello(ref buffer, connection.Id, connection.Remote);
                 connection.Hello = buffer;
                 if (!grown)
                 {
@@ -109,8 +107,7 @@ internal sealed unsafe partial class GatewayEventLoop
 
             if (received == 0)
             {
-                GatewayLog.ClosedBeforeHello(_logger, connection.Id, connection.Remote, filled);
-                _gateway.Count("closed_early");
+                _router.ClosedBeforeHello(connection.Id, connection.Remote, filled);
                 CloseBeforeSplice(connection, reset: false);
                 return;
             }
@@ -122,7 +119,7 @@ internal sealed unsafe partial class GatewayEventLoop
                 forward.Readable = false;
             }
 
-            ClientHelloParseStatus status = _gateway.Inspect(buffer.AsSpan(0, filled), out GatewayRoute? route, out string? sni, out ClientHelloInvalidReason reason);
+            ClientHelloParseStatus status = _router.Inspect(buffer.AsSpan(0, filled), out GatewayRoute? route, out string? sni, out ClientHelloInvalidReason reason);
             switch (status)
             {
                 case ClientHelloParseStatus.NeedMoreData:
@@ -131,7 +128,7 @@ internal sealed unsafe partial class GatewayEventLoop
                     if (GatewayActivity.Enabled)
                     {
                         // The peer's address is decoded from its sockaddr only for a span that is recorded.
-                        GatewayActivity.Routed(connection.Id, connection.Remote, sni, route, _options.Datacenter);
+                        _router.Chosen(connection.Id, connection.Remote, sni, route);
                     }
 
                     connection.Route = route;
@@ -139,7 +136,7 @@ internal sealed unsafe partial class GatewayEventLoop
                     BeginConnect(connection);
                     return;
                 default:
-                    _gateway.RefuseHello(connection.Id, connection.Remote, status, reason, sni);
+                    _router.RefuseHello(connection.Id, connection.Remote, status, reason, sni);
                     CloseBeforeSplice(connection, reset: false);
                     return;
             }
@@ -150,10 +147,7 @@ internal sealed unsafe partial class GatewayEventLoop
     {
         connection.Listener.ReadingHello--;
         connection.Phase = GatewayPhase.Connecting;
-        IPEndPoint[] endpoints = _gateway.Resolve(connection.Route!);
-        connection.Endpoints = endpoints;
-        connection.EndpointStart = endpoints.Length == 0 ? 0 : _gateway.NextStart(endpoints.Length);
-        connection.SkipEjected = _gateway.Outliers.HasAvailable(endpoints);
+        connection.Endpoints = _router.Endpoints(connection.Route!);
         TryNextEndpoint(connection);
     }
 
@@ -167,15 +161,8 @@ internal sealed unsafe partial class GatewayEventLoop
         }
 
         byte* address = stackalloc byte[LinuxSockets.SocketAddressSize];
-        IPEndPoint[] endpoints = connection.Endpoints;
-        while (connection.EndpointsTried < endpoints.Length)
+        while (connection.Endpoints.TryNext(out IPEndPoint? endpoint))
         {
-            IPEndPoint endpoint = endpoints[(connection.EndpointStart + connection.EndpointsTried++) % endpoints.Length];
-            if (connection.SkipEjected && _gateway.Outliers.IsEjected(endpoint))
-            {
-                continue;
-            }
-
             connection.Endpoint = endpoint;
             int family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? LinuxSockets.AfInet6 : LinuxSockets.AfInet;
             int fd = LinuxSockets.Socket(family, LinuxSockets.SockStream | LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec, 0);
@@ -245,8 +232,7 @@ internal sealed unsafe partial class GatewayEventLoop
             return;
         }
 
-        GatewayLog.NoEndpoint(_logger, connection.Id, connection.Remote, connection.Sni!, connection.Route!);
-        _gateway.Count("connect_failed");
+        _router.NoEndpoint(connection.Id, connection.Remote, connection.Sni!, connection.Route!);
         CloseBeforeSplice(connection, reset: false);
     }
 
@@ -295,21 +281,23 @@ internal sealed unsafe partial class GatewayEventLoop
 
     private void Connected(GatewayConnection connection)
     {
-        _gateway.Outliers.ReportSuccess(connection.Endpoint!);
+        _router.EndpointConnected(connection.Endpoint!);
         connection.Phase = GatewayPhase.Splicing;
         connection.LastActivity = _now;
-        if (_logger.IsEnabled(LogLevel.Information))
+        IPEndPoint? inboundLocal = null, outboundLocal = null;
+        EndPoint? remote = null;
+        if (_router.LogsRouted)
         {
             // The local addresses cost a getsockname each: read only for a log line that is written.
-            IPEndPoint? inboundLocal = LinuxSockets.LocalAddress(connection.Downstream);
-            IPEndPoint? outboundLocal = LinuxSockets.LocalAddress(connection.Upstream);
-            GatewayLog.Routed(_logger, connection.Id, connection.Sni!, connection.Route!, connection.Remote, inboundLocal, outboundLocal, connection.Endpoint);
+            inboundLocal = LinuxSockets.LocalAddress(connection.Downstream);
+            outboundLocal = LinuxSockets.LocalAddress(connection.Upstream);
+            remote = connection.Remote;
         }
 
-        _gateway.Count("routed");
+        _router.Routed(connection.Id, connection.Sni!, connection.Route!, remote, inboundLocal, outboundLocal, connection.Endpoint);
 
         // A long-lived spliced connection must not hold the hello's buffer.
-        ArrayPool<byte>.Shared.Return(connection.Hello!);
+        GatewayHelloBuffer.Return(connection.Hello!);
         connection.Hello = null;
         _spliceMetrics.Started();
         ScheduleSweep(IdleDeadline(connection));
@@ -319,12 +307,7 @@ internal sealed unsafe partial class GatewayEventLoop
     /// <summary>Logs a failed connect and closes its socket; a failure of the endpoint (not of this host) counts towards its ejection.</summary>
     private void EndpointFailed(GatewayConnection connection, string error, bool endpointAtFault = true)
     {
-        GatewayLog.EndpointFailed(_logger, connection.Id, connection.Endpoint!, error);
-        if (endpointAtFault)
-        {
-            _gateway.Outliers.ReportFailure(connection.Endpoint!);
-        }
-
+        _router.EndpointFailed(connection.Id, connection.Endpoint!, error, endpointAtFault);
         if (connection.Upstream >= 0)
         {
             LinuxSockets.CloseSocket(connection.Upstream, reset: true);

@@ -27,10 +27,13 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private const int MaxEvents = 256;
     private const ulong WakeTag = 1UL << 63;
     private const ulong ListenerTag = 1UL << 62;
-    private const int AcceptBackoffMs = 100;
 
-    private readonly MeshGateway _gateway;
     private readonly MeshGatewayOptions _options;
+    private readonly GatewayListener[] _listeners;
+    private readonly int[] _listenerFds;
+    private readonly GatewayRouter _router;
+    private readonly GatewayLimits _limits;
+    private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ILogger _spliceLogger;
     private readonly SpliceMetrics _spliceMetrics;
@@ -43,7 +46,6 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private readonly long _idleTimeoutMs;
     private readonly long _drainTimeoutMs;
     private readonly IPEndPoint? _outboundSource;
-    private readonly List<Listener> _listeners = [];
     private readonly List<int> _released = [];
     private readonly Stack<int> _freeSlots = new();
     private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,10 +62,18 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private long _nextSweep = long.MaxValue;
     private bool _disposed;
 
-    public GatewayEventLoop(MeshGateway gateway, MeshGatewayOptions options, ILogger logger, ILogger spliceLogger, SpliceMetrics spliceMetrics)
+    /// <summary>A loop over <paramref name="listeners"/> (bound and listening; their sockets stay the caller's to close).</summary>
+    /// <exception cref="SocketException">The loop's epoll instance or wake-up eventfd cannot be set up.</exception>
+    public GatewayEventLoop(
+        MeshGatewayOptions options, GatewayListener[] listeners, GatewayRouter router, GatewayLimits limits, GatewayMetrics metrics,
+        ILogger logger, ILogger spliceLogger, SpliceMetrics spliceMetrics)
     {
-        _gateway = gateway;
         _options = options;
+        _listeners = listeners;
+        _listenerFds = Array.ConvertAll(listeners, listener => (int)listener.Socket.Handle);
+        _router = router;
+        _limits = limits;
+        _metrics = metrics;
         _logger = logger;
         _spliceLogger = spliceLogger;
         _spliceMetrics = spliceMetrics;
@@ -92,6 +102,19 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
 
             throw new SocketException(errno, "The gateway's wake-up eventfd could not be set up: " + Marshal.GetPInvokeErrorMessage(errno));
         }
+
+        try
+        {
+            foreach (GatewayListener listener in listeners)
+            {
+                AddListener(listener);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>Connections open now (any thread).</summary>
@@ -99,23 +122,6 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
 
     /// <summary>Completes once no listener accepts any more and no connection is left.</summary>
     public Task Drained => _drained.Task;
-
-    /// <summary>Whether the gateway can use the loop: Linux, and the splice's clock is the system's (the loop's deadlines read the system clock).</summary>
-    public static bool CanRun(MeshGatewayOptions options) => LinuxSockets.Available && options.Splice.TimeProvider == TimeProvider.System;
-
-    /// <summary>Adds a bound, listening socket (before <see cref="Start"/>). TCP_NODELAY set on it is inherited by every accepted socket.</summary>
-    public void AddListener(Socket socket)
-    {
-        socket.NoDelay = true;
-        var listener = new Listener(socket, _listeners.Count);
-        if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, listener.Fd, LinuxSockets.EpollIn, ListenerTag | (uint)listener.Index) != 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new SocketException(errno, "The listener could not be added to epoll: " + Marshal.GetPInvokeErrorMessage(errno));
-        }
-
-        _listeners.Add(listener);
-    }
 
     public void Start()
     {
@@ -151,6 +157,21 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         _ = LinuxSplice.Close(_wake);
         _ = LinuxSplice.Close(_epoll);
     }
+
+    /// <summary>Adds a bound, listening socket to the loop. TCP_NODELAY set on it is inherited by every accepted socket.</summary>
+    private void AddListener(GatewayListener listener)
+    {
+        listener.Socket.NoDelay = true;
+        listener.Socket.Blocking = false;
+        if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, Fd(listener), LinuxSockets.EpollIn, ListenerTag | (uint)listener.Index) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new SocketException(errno, "The listener could not be added to epoll: " + Marshal.GetPInvokeErrorMessage(errno));
+        }
+    }
+
+    /// <summary>A listener's descriptor, read once: the loop never touches a listener's socket after it closes.</summary>
+    private int Fd(GatewayListener listener) => _listenerFds[listener.Index];
 
     private static long Milliseconds(TimeSpan value) =>
         value == Timeout.InfiniteTimeSpan ? long.MaxValue : Math.Max(1, (long)Math.Ceiling(value.TotalMilliseconds));
@@ -291,9 +312,9 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         if (_stopRequested && _accepting)
         {
             _accepting = false;
-            foreach (Listener listener in _listeners)
+            foreach (GatewayListener listener in _listeners)
             {
-                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, listener.Fd, 0, 0);
+                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, Fd(listener), 0, 0);
             }
 
             _acceptStopped.TrySetResult();
@@ -304,11 +325,11 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         }
     }
 
-    private void Accept(Listener listener)
+    private void Accept(GatewayListener listener)
     {
         byte* address = stackalloc byte[LinuxSockets.SocketAddressSize];
         int length = LinuxSockets.SocketAddressSize;
-        int fd = LinuxSockets.Accept(listener.Fd, address, &length, LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec);
+        int fd = LinuxSockets.Accept(Fd(listener), address, &length, LinuxSockets.SockNonBlock | LinuxSockets.SockCloExec);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -316,23 +337,24 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
             if (outOfDescriptors || errno is LinuxSockets.ENoBufs or LinuxSockets.ENoMem)
             {
                 // Out of descriptors or memory: the listener is level-triggered and would report the same connection again
-                // at once, so take it out of the loop for a while (as the socket path's accept loop backs off).
-                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, listener.Fd, 0, 0);
-                listener.PausedUntil = _now + AcceptBackoffMs;
+                // at once, so take it out of the loop for the back-off every listener of the mesh takes.
+                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlDel, Fd(listener), 0, 0);
+                int backoffMs = (int)listener.Backoff.TotalMilliseconds;
+                listener.PausedUntil = _now + backoffMs;
+                listener.Backoff = GatewayAcceptBackoff.Next(listener.Backoff);
                 ScheduleSweep(listener.PausedUntil);
                 SocketError error = outOfDescriptors ? SocketError.TooManyOpenSockets : SocketError.NoBufferSpaceAvailable;
-                SpliceLog.AcceptBackoff(_logger, error, listener.LocalEndPoint.ToString(), AcceptBackoffMs);
+                SpliceLog.AcceptBackoff(_logger, error, listener.LocalEndPoint.ToString(), backoffMs);
             }
 
             return;
         }
 
+        listener.Backoff = GatewayAcceptBackoff.Initial;
         var remote = new ReadOnlySpan<byte>(address, Math.Min(length, LinuxSockets.SocketAddressSize));
-        if (listener.Connections >= _options.MaxConnections || listener.ReadingHello >= _options.MaxConcurrentClientHelloReads)
+        if (_limits.Exceeded(listener.Connections, listener.ReadingHello) is { } limit)
         {
-            GatewayLog.LimitReached(_logger, LinuxSockets.ReadAddress(remote), listener.LocalEndPoint,
-                listener.Connections >= _options.MaxConnections ? "MaxConnections" : "MaxConcurrentClientHelloReads");
-            _gateway.Count("limit");
+            _limits.Refused(LinuxSockets.ReadAddress(remote), listener, limit);
             LinuxSockets.CloseSocket(fd, reset: true);
             return;
         }
@@ -353,7 +375,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         listener.Connections++;
         listener.ReadingHello++;
         Volatile.Write(ref _active, _active + 1);
-        _gateway.ActiveChanged(1);
+        _metrics.ActiveChanged(1);
         ScheduleSweep(connection.Deadline);
         if (LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, fd, LinuxSockets.EpollIn | LinuxSockets.EpollRdHup | LinuxSockets.EpollEdge, (ulong)slot << 1) != 0)
         {
@@ -395,8 +417,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
             switch (connection.Phase)
             {
                 case GatewayPhase.ReadingHello:
-                    GatewayLog.HelloTimeout(_logger, connection.Id, connection.Remote, _options.ClientHelloTimeout, connection.HelloFilled);
-                    _gateway.Count("timeout");
+                    _router.HelloTimedOut(connection.Id, connection.Remote, connection.HelloFilled);
                     CloseBeforeSplice(connection, reset: false);
                     break;
                 case GatewayPhase.Connecting:
@@ -414,7 +435,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
             }
         }
 
-        foreach (Listener listener in _listeners)
+        foreach (GatewayListener listener in _listeners)
         {
             if (listener.PausedUntil == 0)
             {
@@ -424,7 +445,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
             if (listener.PausedUntil <= _now && _accepting)
             {
                 listener.PausedUntil = 0;
-                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, listener.Fd, LinuxSockets.EpollIn, ListenerTag | (uint)listener.Index);
+                _ = LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, Fd(listener), LinuxSockets.EpollIn, ListenerTag | (uint)listener.Index);
             }
             else if (_accepting)
             {
@@ -464,7 +485,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     {
         if (connection.Hello is { } hello)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(hello);
+            GatewayHelloBuffer.Return(hello);
             connection.Hello = null;
         }
 
@@ -477,34 +498,10 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         _slots[connection.Slot] = null;
         _released.Add(connection.Slot);
         Volatile.Write(ref _active, _active - 1);
-        _gateway.ActiveChanged(-1);
+        _metrics.ActiveChanged(-1);
         if (!_accepting && _active == 0)
         {
             _drained.TrySetResult();
         }
-    }
-
-    /// <summary>A listener of the loop: its socket's descriptor (the socket is the gateway's) and its counts, read and written by the loop only.</summary>
-    internal sealed class Listener
-    {
-        public Listener(Socket socket, int index)
-        {
-            Fd = (int)socket.Handle;
-            Index = index;
-            LocalEndPoint = socket.LocalEndPoint!;
-        }
-
-        public int Fd { get; }
-
-        public int Index { get; }
-
-        public EndPoint LocalEndPoint { get; }
-
-        public int Connections { get; set; }
-
-        public int ReadingHello { get; set; }
-
-        /// <summary>When a listener taken out of the loop for lack of descriptors comes back (0: it is in).</summary>
-        public long PausedUntil { get; set; }
     }
 }
