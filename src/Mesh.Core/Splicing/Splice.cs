@@ -4,6 +4,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Mesh.Interop.Linux;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Splicing;
@@ -378,7 +380,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 if (step != Step.Wait)
                 {
                     ValueTask<bool> burst = step == Step.Begin ? BeginAsync(destination, forward)
-                        : PumpOf(forward).Copy ? CopyBurstAsync(source, destination, forward)
+                        : PumpOf(forward).Copy || !OperatingSystem.IsLinux() ? CopyBurstAsync(source, destination, forward)
                         : KernelBurstAsync(source, destination, forward);
                     if (!burst.IsCompleted)
                     {
@@ -576,6 +578,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
     /// pooled buffer and sent with SendAsync, which waits. Returns false once the direction has ended.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [SupportedOSPlatform("linux")]
     private async ValueTask<bool> KernelBurstAsync(Socket source, Socket destination, bool forward)
     {
         KernelPipe pipe = default;
@@ -616,12 +619,12 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                     case KernelStep.SourceFailed:
                         KernelPipePool.Return(pipe, empty: true);
                         pipe = default;
-                        Fail(forward, new SocketException((int)ErrnoToSocketError(errno)));
+                        Fail(forward, new SocketException((int)Errno.ToSocketError(errno)));
                         return false;
                     case KernelStep.DestinationFailed:
                         KernelPipePool.Return(pipe, empty: false);
                         pipe = default;
-                        Fail(!forward, new SocketException((int)ErrnoToSocketError(errno)));
+                        Fail(!forward, new SocketException((int)Errno.ToSocketError(errno)));
                         return false;
                     case KernelStep.Unsupported:
                         if (pending > 0)
@@ -657,6 +660,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         return false;
     }
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [SupportedOSPlatform("linux")]
     private async ValueTask SendFromPipeAsync(KernelPipe pipe, int pending, Socket destination, bool forward)
     {
         byte[] buffer = SpliceBuffers.Pool.Rent(pending);
@@ -672,6 +676,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         }
     }
 
+    [SupportedOSPlatform("linux")]
     private static unsafe void DrainPipe(KernelPipe pipe, Span<byte> into)
     {
         fixed (byte* start = into)
@@ -679,7 +684,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
             int done = 0;
             while (done < into.Length)
             {
-                nint read = LinuxSplice.Read(pipe.ReadFd, start + done, (nuint)(into.Length - done));
+                nint read = LibC.Read(pipe.ReadFd, start + done, (nuint)(into.Length - done));
                 if (read > 0)
                 {
                     done += (int)read;
@@ -687,7 +692,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 }
 
                 int errno = Marshal.GetLastPInvokeError();
-                if (read < 0 && errno == LinuxSplice.EIntr)
+                if (read < 0 && errno == Errno.EIntr)
                 {
                     continue;
                 }
@@ -698,6 +703,7 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
         }
     }
 
+    [SupportedOSPlatform("linux")]
     private static KernelStep SpliceBurst(SafeSocketHandle sourceHandle, SafeSocketHandle destinationHandle, KernelPipe pipe, out long moved, out int pending, out int errno)
     {
         moved = 0;
@@ -711,10 +717,10 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
             destinationHandle.DangerousAddRef(ref destinationAdded);
             int sourceFd = (int)sourceHandle.DangerousGetHandle();
             int destinationFd = (int)destinationHandle.DangerousGetHandle();
-            const uint Flags = LinuxSplice.SpliceMove | LinuxSplice.SpliceNonBlock;
+            const uint Flags = LibC.SpliceMove | LibC.SpliceNonBlock;
             while (true)
             {
-                nint read = LinuxSplice.Splice(sourceFd, 0, pipe.WriteFd, 0, KernelPipePool.PipeSize, Flags);
+                nint read = LibC.Splice(sourceFd, 0, pipe.WriteFd, 0, KernelPipePool.PipeSize, Flags);
                 if (read == 0)
                 {
                     return KernelStep.SourceEnded;
@@ -723,20 +729,20 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                 if (read < 0)
                 {
                     errno = Marshal.GetLastPInvokeError();
-                    if (errno == LinuxSplice.EIntr)
+                    if (errno == Errno.EIntr)
                     {
                         continue;
                     }
 
-                    return errno == LinuxSplice.EAgain ? KernelStep.SourceDrained
-                        : LinuxSplice.MeansUnsupported(errno) && moved == 0 ? KernelStep.Unsupported
+                    return errno == Errno.EAgain ? KernelStep.SourceDrained
+                        : Errno.MeansUnsupported(errno) && moved == 0 ? KernelStep.Unsupported
                         : KernelStep.SourceFailed;
                 }
 
                 pending = (int)read;
                 while (pending > 0)
                 {
-                    nint written = LinuxSplice.Splice(pipe.ReadFd, 0, destinationFd, 0, (nuint)pending, Flags);
+                    nint written = LibC.Splice(pipe.ReadFd, 0, destinationFd, 0, (nuint)pending, Flags);
                     if (written > 0)
                     {
                         pending -= (int)written;
@@ -745,13 +751,13 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
                     }
 
                     errno = Marshal.GetLastPInvokeError();
-                    if (errno == LinuxSplice.EIntr)
+                    if (errno == Errno.EIntr)
                     {
                         continue;
                     }
 
-                    return errno == LinuxSplice.EAgain ? KernelStep.DestinationFull
-                        : LinuxSplice.MeansUnsupported(errno) ? KernelStep.Unsupported
+                    return errno == Errno.EAgain ? KernelStep.DestinationFull
+                        : Errno.MeansUnsupported(errno) ? KernelStep.Unsupported
                         : KernelStep.DestinationFailed;
                 }
 
@@ -779,16 +785,6 @@ internal sealed class Splice : TaskCompletionSource<SpliceResult>
             }
         }
     }
-
-    private static SocketError ErrnoToSocketError(int errno) => errno switch
-    {
-        LinuxSplice.EConnReset => SocketError.ConnectionReset,
-        LinuxSplice.EPipe => SocketError.Shutdown,
-        LinuxSplice.EConnAborted => SocketError.ConnectionAborted,
-        LinuxSplice.ENotConn => SocketError.NotConnected,
-        LinuxSplice.ETimedOut => SocketError.TimedOut,
-        _ => SocketError.SocketError,
-    };
 
     // ---- Stream side (TLS-terminating hops): the copy loop, with a TLS half-close.
 

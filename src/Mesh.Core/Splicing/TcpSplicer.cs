@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,6 +28,7 @@ public sealed class TcpSplicer
     }
 
     /// <summary>Whether this system has the kernel path (Linux).</summary>
+    [SupportedOSPlatformGuard("linux")]
     public static bool KernelPathAvailable => OperatingSystem.IsLinux();
 
     internal ILogger Logger { get; }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using Mesh.ControlPlane;
 using Mesh.Diagnostics;
 using Mesh.Endpoints;
@@ -82,7 +83,7 @@ public sealed class MeshGateway : IAsyncDisposable
     }
 
     /// <summary>The connections the gateway holds now.</summary>
-    public int ActiveConnections => _loop?.Active ?? _group.Active;
+    public int ActiveConnections => OperatingSystem.IsLinux() && _loop is { } loop ? loop.Active : _group.Active;
 
     /// <summary>Builds the routes, binds every listen address and starts accepting.</summary>
     /// <exception cref="SocketException">An address cannot be bound.</exception>
@@ -91,7 +92,7 @@ public sealed class MeshGateway : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         RebuildRoutes();
         _catalogSubscription = ChangeToken.OnChange(_catalog.GetChangeToken, RebuildRoutes);
-        if (GatewayEventLoop.CanRun(_options))
+        if (OperatingSystem.IsLinux() && GatewayEventLoop.CanRun(_options))
         {
             StartEventLoop();
             return Task.CompletedTask;
@@ -116,7 +117,7 @@ public sealed class MeshGateway : IAsyncDisposable
     {
         _catalogSubscription?.Dispose();
         GatewayLog.Draining(_logger, _options.Datacenter, ActiveConnections);
-        if (_loop is { } loop)
+        if (OperatingSystem.IsLinux() && _loop is { } loop)
         {
             await loop.StopAcceptingAsync().ConfigureAwait(false);
             CloseListeners();
@@ -132,7 +133,7 @@ public sealed class MeshGateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _catalogSubscription?.Dispose();
-        if (_loop is { } loop)
+        if (OperatingSystem.IsLinux() && _loop is { } loop)
         {
             await loop.AbortAsync().ConfigureAwait(false);
             CloseListeners();
@@ -160,6 +161,7 @@ public sealed class MeshGateway : IAsyncDisposable
 
     internal void Count(string result) => _connections.Add(1, new KeyValuePair<string, object?>(MeshMetrics.ResultTag, result));
 
+    [SupportedOSPlatform("linux")]
     private void StartEventLoop()
     {
         var loop = new GatewayEventLoop(this, _options, _logger, _splicer.Logger, _splicer.Metrics);
