@@ -50,7 +50,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
         options.Validate();
-        return new Splice(this, a, b, null, null, prefix, options).Start(cancellationToken);
+        return new SocketPairSplice(this, a, b, prefix, options).Start(cancellationToken);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public sealed class TcpSplicer
         options ??= SpliceOptions.Default;
         options.Validate();
         bTransport?.Socket.NoDelay = true;
-        return new Splice(this, a, null, b, bTransport, prefix, options).Start(cancellationToken);
+        return new StreamSplice(this, a, b, bTransport, prefix, options).Start(cancellationToken);
     }
 
     /// <summary>
@@ -94,7 +94,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
         options.Validate();
-        return new Splice(this, a, null, null, null, prefix, options, b).Start(cancellationToken);
+        return new PipeSplice(this, a, b, prefix, options).Start(cancellationToken);
     }
 
     internal static void ReportKernelPathUnavailable(ILogger logger, int errno)
