@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.Versioning;
+using Mesh.Interop.Linux;
 
 namespace Mesh.Splicing;
 
@@ -31,6 +33,7 @@ internal static unsafe class KernelPipePool
     public static int Pooled => Volatile.Read(ref s_pooledCount);
 
     /// <summary>Lends a pipe, or fails (errno 0: the in-use cap; otherwise the pipe2 error).</summary>
+    [SupportedOSPlatform("linux")]
     public static bool TryRent(out KernelPipe pipe, out int errno)
     {
         errno = 0;
@@ -52,7 +55,7 @@ internal static unsafe class KernelPipePool
         }
 
         int* fds = stackalloc int[2];
-        if (LinuxSplice.Pipe2(fds, LinuxSplice.ONonBlock | LinuxSplice.OCloExec) != 0)
+        if (LibC.Pipe2(fds, LibC.ONonBlock | LibC.OCloExec) != 0)
         {
             errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
             lock (s_lock)
@@ -65,12 +68,13 @@ internal static unsafe class KernelPipePool
         }
 
         // A larger pipe moves more per splice call; the kernel may refuse (pipe-max-size, per-user pipe budget), which is fine.
-        _ = LinuxSplice.Fcntl(fds[1], LinuxSplice.FSetPipeSize, PipeSize);
+        _ = LibC.Fcntl(fds[1], LibC.FSetPipeSize, PipeSize);
         pipe = new KernelPipe(fds[0], fds[1]);
         return true;
     }
 
     /// <summary>Takes back a lent pipe. <paramref name="empty"/> false closes it: bytes left in a pipe belong to no one.</summary>
+    [SupportedOSPlatform("linux")]
     public static void Return(KernelPipe pipe, bool empty)
     {
         if (!pipe.IsValid)
@@ -94,6 +98,12 @@ internal static unsafe class KernelPipePool
     /// <summary>Closes every pooled pipe (shutdown, and tests counting descriptors).</summary>
     public static void Clear()
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            // Pipes exist only on Linux: nothing was ever pooled.
+            return;
+        }
+
         while (true)
         {
             KernelPipe pipe;
@@ -113,9 +123,10 @@ internal static unsafe class KernelPipePool
     }
 
     [SuppressMessage("Style", "IDE0058", Justification = "close(2) errors leave nothing to do.")]
+    [SupportedOSPlatform("linux")]
     private static void CloseBoth(KernelPipe pipe)
     {
-        LinuxSplice.Close(pipe.ReadFd);
-        LinuxSplice.Close(pipe.WriteFd);
+        LibC.Close(pipe.ReadFd);
+        LibC.Close(pipe.WriteFd);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,6 +28,7 @@ public sealed class TcpSplicer
     }
 
     /// <summary>Whether this system has the kernel path (Linux).</summary>
+    [SupportedOSPlatformGuard("linux")]
     public static bool KernelPathAvailable => OperatingSystem.IsLinux();
 
     internal ILogger Logger { get; }
@@ -48,7 +50,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
         options.Validate();
-        return new Splice(this, a, b, null, null, prefix, options).Start(cancellationToken);
+        return new SocketPairSplice(this, a, b, prefix, options).Start(cancellationToken);
     }
 
     /// <summary>
@@ -71,7 +73,7 @@ public sealed class TcpSplicer
         options ??= SpliceOptions.Default;
         options.Validate();
         bTransport?.Socket.NoDelay = true;
-        return new Splice(this, a, null, b, bTransport, prefix, options).Start(cancellationToken);
+        return new StreamSplice(this, a, b, bTransport, prefix, options).Start(cancellationToken);
     }
 
     /// <summary>
@@ -92,7 +94,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
         options.Validate();
-        return new Splice(this, a, null, null, null, prefix, options, b).Start(cancellationToken);
+        return new PipeSplice(this, a, b, prefix, options).Start(cancellationToken);
     }
 
     internal static void ReportKernelPathUnavailable(ILogger logger, int errno)

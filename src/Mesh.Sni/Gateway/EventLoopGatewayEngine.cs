@@ -1,9 +1,12 @@
+using System.Runtime.Versioning;
+
 namespace Mesh.Sni.Gateway;
 
 /// <summary>
 /// The gateway's engine on Linux: its connections run on <see cref="GatewayEventLoop"/>'s thread; this holds the lifecycle
 /// around it (the loop is unsafe code, which cannot await) and closes the listeners once the loop no longer waits on them.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class EventLoopGatewayEngine(GatewayEventLoop loop, GatewayListener[] listeners) : IGatewayEngine
 {
     public int Active => loop.Active;

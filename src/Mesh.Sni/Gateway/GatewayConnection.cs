@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.Versioning;
 using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;
@@ -7,6 +8,7 @@ namespace Mesh.Sni.Gateway;
 /// One connection of the gateway's event loop, from accept to close: its two descriptors, the ClientHello read so far, the
 /// endpoints still to try and the two directions of the splice. Touched only by the loop's thread.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class GatewayConnection
 {
     public GatewayConnection(long id, int slot, GatewayListener listener, int downstream)

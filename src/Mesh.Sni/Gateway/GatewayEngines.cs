@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
@@ -16,8 +17,9 @@ namespace Mesh.Sni.Gateway;
 internal static class GatewayEngines
 {
     /// <summary>Whether <paramref name="options"/> run the gateway on its event loop rather than on the socket engine.</summary>
+    [SupportedOSPlatformGuard("linux")]
     public static bool UsesEventLoop(MeshGatewayOptions options) =>
-        LinuxSockets.Available && options.Splice.TimeProvider == TimeProvider.System;
+        OperatingSystem.IsLinux() && LinuxSockets.Available && options.Splice.TimeProvider == TimeProvider.System;
 
     /// <summary>The engine for <paramref name="options"/>, over listeners already bound; it owns them from then on.</summary>
     public static IGatewayEngine Create(

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Mesh.Interop.Linux;
 using Mesh.Sni.ClientHello;
 using Mesh.Sni.Diagnostics;
 using Mesh.Splicing;
@@ -95,7 +96,7 @@ internal sealed unsafe partial class GatewayEventLoop
 
             if (received < 0)
             {
-                if (Marshal.GetLastPInvokeError() == LinuxSplice.EAgain)
+                if (Marshal.GetLastPInvokeError() == Errno.EAgain)
                 {
                     forward.Readable = false;
                     return;
@@ -187,7 +188,7 @@ internal sealed unsafe partial class GatewayEventLoop
             }
 
             if (LinuxSockets.Connect(fd, address, LinuxSockets.WriteAddress(endpoint, address)) != 0
-                && Marshal.GetLastPInvokeError() is int errno and not LinuxSockets.EInProgress)
+                && Marshal.GetLastPInvokeError() is int errno and not Errno.EInProgress)
             {
                 EndpointFailed(connection, Marshal.GetPInvokeErrorMessage(errno));
                 LinuxSockets.CloseSocket(fd, reset: false);
@@ -269,7 +270,7 @@ internal sealed unsafe partial class GatewayEventLoop
             if (sent < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                error = errno == LinuxSplice.EAgain ? 0 : errno;
+                error = errno == Errno.EAgain ? 0 : errno;
                 return false;
             }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Mesh.Interop.Linux;
 using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;
@@ -102,7 +103,7 @@ internal sealed unsafe partial class GatewayEventLoop
         if (sent < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno != LinuxSplice.EAgain)
+            if (errno != Errno.EAgain)
             {
                 Reset(connection, forward ? SpliceEnd.ResetByB : SpliceEnd.ResetByA);
                 return false;
@@ -142,10 +143,10 @@ internal sealed unsafe partial class GatewayEventLoop
             direction.Pipe = pipe;
         }
 
-        nint received = LinuxSplice.Splice(source, 0, direction.Pipe.WriteFd, 0, (nuint)_chunk, LinuxSplice.SpliceMove | LinuxSplice.SpliceNonBlock);
+        nint received = LibC.Splice(source, 0, direction.Pipe.WriteFd, 0, (nuint)_chunk, LibC.SpliceMove | LibC.SpliceNonBlock);
         if (received <= 0)
         {
-            if (received < 0 && LinuxSplice.MeansUnsupported(Marshal.GetLastPInvokeError()))
+            if (received < 0 && Errno.MeansUnsupported(Marshal.GetLastPInvokeError()))
             {
                 TcpSplicer.ReportKernelPathUnavailable(_spliceLogger, Marshal.GetLastPInvokeError());
                 direction.Kernel = false;
@@ -170,7 +171,7 @@ internal sealed unsafe partial class GatewayEventLoop
             return true;
         }
 
-        if (Marshal.GetLastPInvokeError() == LinuxSplice.EAgain)
+        if (Marshal.GetLastPInvokeError() == Errno.EAgain)
         {
             return true;
         }
@@ -210,14 +211,14 @@ internal sealed unsafe partial class GatewayEventLoop
         }
         else
         {
-            sent = LinuxSplice.Splice(direction.Pipe.ReadFd, 0, destination, 0, (nuint)direction.InPipe, LinuxSplice.SpliceMove | LinuxSplice.SpliceNonBlock);
+            sent = LibC.Splice(direction.Pipe.ReadFd, 0, destination, 0, (nuint)direction.InPipe, LibC.SpliceMove | LibC.SpliceNonBlock);
             if (sent > 0)
             {
                 direction.InPipe -= (int)sent;
             }
         }
 
-        if (sent < 0 && Marshal.GetLastPInvokeError() != LinuxSplice.EAgain)
+        if (sent < 0 && Marshal.GetLastPInvokeError() != Errno.EAgain)
         {
             Reset(connection, forward ? SpliceEnd.ResetByB : SpliceEnd.ResetByA);
             return false;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Mesh.Interop.Linux;
 using Mesh.Shared;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
@@ -22,6 +24,7 @@ namespace Mesh.Sni.Gateway;
 /// one buffer (for a few kilobytes a copy costs less than splice(2) through a pipe); a direction whose read fills the whole
 /// buffer is carrying a stream and moves on through a kernel pipe from then on.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed unsafe partial class GatewayEventLoop : IDisposable
 {
     private const int MaxEvents = 256;
@@ -94,10 +97,10 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         if (_wake < 0 || LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, _wake, LinuxSockets.EpollIn, WakeTag) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            _ = LinuxSplice.Close(_epoll);
+            _ = LibC.Close(_epoll);
             if (_wake >= 0)
             {
-                _ = LinuxSplice.Close(_wake);
+                _ = LibC.Close(_wake);
             }
 
             throw new SocketException(errno, "The gateway's wake-up eventfd could not be set up: " + Marshal.GetPInvokeErrorMessage(errno));
@@ -154,8 +157,8 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         }
 
         _disposed = true;
-        _ = LinuxSplice.Close(_wake);
-        _ = LinuxSplice.Close(_epoll);
+        _ = LibC.Close(_wake);
+        _ = LibC.Close(_epoll);
     }
 
     /// <summary>Adds a bound, listening socket to the loop. TCP_NODELAY set on it is inherited by every accepted socket.</summary>
@@ -308,7 +311,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private void OnWake()
     {
         ulong value;
-        _ = LinuxSplice.Read(_wake, (byte*)&value, sizeof(ulong));
+        _ = LibC.Read(_wake, (byte*)&value, sizeof(ulong));
         if (_stopRequested && _accepting)
         {
             _accepting = false;
@@ -333,8 +336,8 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            bool outOfDescriptors = errno is LinuxSplice.EMFile or LinuxSplice.ENFile;
-            if (outOfDescriptors || errno is LinuxSockets.ENoBufs or LinuxSockets.ENoMem)
+            bool outOfDescriptors = errno is Errno.EMFile or Errno.ENFile;
+            if (outOfDescriptors || errno is Errno.ENoBufs or Errno.ENoMem)
             {
                 // Out of descriptors or memory: the listener is level-triggered and would report the same connection again
                 // at once, so take it out of the loop for the back-off every listener of the mesh takes.

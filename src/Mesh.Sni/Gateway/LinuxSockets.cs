@@ -3,15 +3,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Mesh.Splicing;
+using System.Runtime.Versioning;
 
 namespace Mesh.Sni.Gateway;
 
 /// <summary>
-/// The libc calls of the gateway's event loop (Linux only) beyond the splicer's (<see cref="LinuxSplice"/>): epoll, sockets
+/// The libc calls of the gateway's event loop (Linux only) beyond the splicer's (<see cref="Mesh.Interop.Linux.LibC"/>): epoll, sockets
 /// created non-blocking (no <c>fcntl</c> afterwards), and socket addresses written and read in place. Blittable signatures: no
 /// marshalling.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static unsafe partial class LinuxSockets
 {
     private const string LibC = "libc";
@@ -44,9 +45,6 @@ internal static unsafe partial class LinuxSockets
     /// <summary>Anything that says the peer has ended or failed: the source must be read until it tells which.</summary>
     public const uint EpollEnded = EpollRdHup | EpollHup | EpollErr;
 
-    public const int EInProgress = 115;
-    public const int ENoMem = 12;
-    public const int ENoBufs = 105;
 
     /// <summary>The largest socket address (sockaddr_in6).</summary>
     public const int SocketAddressSize = 28;
@@ -205,6 +203,6 @@ internal static unsafe partial class LinuxSockets
             _ = SetSockOpt(fd, SolSocket, SoLinger, linger, 2 * sizeof(int));
         }
 
-        _ = LinuxSplice.Close(fd);
+        _ = Mesh.Interop.Linux.LibC.Close(fd);
     }
 }

@@ -1,0 +1,185 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Mesh.Splicing;
+
+/// <summary>
+/// A splice of a socket with a stream (TLS-terminating hops): the copy loop, with a TLS half-close. The transport under the
+/// stream, when given, carries B's FIN and reset and tells an end with <c>close_notify</c> from a truncation.
+/// </summary>
+internal sealed class StreamSplice : Splice
+{
+    private readonly Stream _bStream;
+    private readonly SocketTransportStream? _bTransport;
+
+    public StreamSplice(TcpSplicer owner, Socket a, Stream b, SocketTransportStream? bTransport, ReadOnlyMemory<byte> prefix, SpliceOptions options)
+        : base(owner, a, prefix, options)
+    {
+        _bStream = b;
+        _bTransport = bTransport;
+    }
+
+    protected override void StartDirections() => _ = RunDirectionsAsync(CopySocketToStreamAsync(), CopyStreamToSocketAsync());
+
+    protected override void DisposeSideB()
+    {
+        _bStream.Dispose();
+        _bTransport?.Dispose();
+    }
+
+    protected override void AbortSideB()
+    {
+        if (_bTransport is not null)
+        {
+            Reset(_bTransport.Socket);
+        }
+
+        try
+        {
+            _bStream.Dispose();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        {
+            // The stream was failing already; the reset above is what its peer sees.
+        }
+    }
+
+    private async Task CopySocketToStreamAsync()
+    {
+        Stream b = _bStream;
+        byte[]? buffer = null;
+        bool sourceFailing = false;
+        try
+        {
+            if (!Prefix.IsEmpty)
+            {
+                await b.WriteAsync(Prefix).ConfigureAwait(false);
+                Moved(Prefix.Length, forward: true);
+            }
+
+            while (true)
+            {
+                sourceFailing = true;
+                _ = await A.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                buffer = SpliceBuffers.Pool.Rent(BufferSize);
+                while (true)
+                {
+                    sourceFailing = true;
+                    int read = A.Receive(buffer.AsSpan(0, BufferSize), SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        Fail(sideA: true, new SocketException((int)error));
+                        return;
+                    }
+
+                    sourceFailing = false;
+                    if (read == 0)
+                    {
+                        await HalfCloseStreamAsync(b).ConfigureAwait(false);
+                        return;
+                    }
+
+                    await b.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                    Moved(read, forward: true);
+                }
+
+                sourceFailing = false;
+                await b.FlushAsync().ConfigureAwait(false);
+                SpliceBuffers.Pool.Return(buffer);
+                buffer = null;
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(sideA: sourceFailing, e);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                SpliceBuffers.Pool.Return(buffer);
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask HalfCloseStreamAsync(Stream b)
+    {
+        await b.FlushAsync().ConfigureAwait(false);
+
+        // TLS 1.3 half-close (RFC 8446 §6.1): close_notify closes our write side only, then the TCP FIN. Over TLS 1.2 the
+        // peer answers close_notify by closing too (RFC 5246 §7.2.1): there is no half-close to keep there.
+        if (b is SslStream tls)
+        {
+            await tls.ShutdownAsync().ConfigureAwait(false);
+        }
+
+        if (_bTransport is not null)
+        {
+            HalfClose(_bTransport.Socket, destinationIsA: false);
+        }
+        else
+        {
+            DirectionFinished();
+        }
+    }
+
+    private async Task CopyStreamToSocketAsync()
+    {
+        Stream b = _bStream;
+        byte[]? buffer = null;
+        bool sourceFailing = false;
+        try
+        {
+            while (true)
+            {
+                sourceFailing = true;
+
+                // SslStream (since .NET 6) passes a zero-byte read through when it holds no decrypted bytes.
+                _ = await b.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                buffer = SpliceBuffers.Pool.Rent(BufferSize);
+                int read = await b.ReadAsync(buffer.AsMemory(0, BufferSize)).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    if (b is SslStream && _bTransport is { ReachedEnd: true } && Options.TruncatedTlsEnd == TruncatedTlsEndPolicy.Reset)
+                    {
+                        // SslStream returned 0 because the transport did, not because of a close_notify: a truncation.
+                        Abort(SpliceEnd.TruncatedByB, new IOException("Side B's TLS stream ended without close_notify."));
+                        return;
+                    }
+
+                    HalfClose(A, destinationIsA: true);
+                    return;
+                }
+
+                sourceFailing = false;
+                ReadOnlyMemory<byte> rest = buffer.AsMemory(0, read);
+                while (!rest.IsEmpty)
+                {
+                    rest = rest[await A.SendAsync(rest, SocketFlags.None).ConfigureAwait(false)..];
+                }
+
+                Moved(read, forward: false);
+                SpliceBuffers.Pool.Return(buffer);
+                buffer = null;
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(sideA: !sourceFailing, e);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                SpliceBuffers.Pool.Return(buffer);
+            }
+        }
+    }
+}
