@@ -63,6 +63,21 @@ public sealed class HostRoleTests
         Assert.That(sidecar.Output, Does.Contain("service:write"));
     }
 
+    [TestCase("--service", "web", "not as a connect-proxy")]
+    [TestCase("--service", "nope", "'nope'")]
+    [TestCase("--sidecar-for", "nope", "for service ID 'nope'")]
+    public async Task A_sidecar_whose_registration_is_missing_or_not_a_proxy_exits_with_the_configuration_code(string option, string id, string message)
+    {
+        await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
+        RegisterWebWithSidecar(agent, HostProcess.FreePort(), HostProcess.FreePort());
+
+        using HostProcess sidecar = HostProcess.Start("--role", "sidecar", "--consul", agent.Address, option, id);
+        int exitCode = await sidecar.WaitForExitAsync();
+
+        Assert.That(exitCode, Is.EqualTo(3), sidecar.Output);
+        Assert.That(sidecar.Output, Does.Contain(message));
+    }
+
     [Test]
     public async Task A_gateway_for_a_registered_mesh_gateway_listens_on_its_LAN_and_WAN_addresses_and_becomes_ready()
     {

@@ -18,6 +18,16 @@ internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         string proxyId = arguments.Service ?? await FindSidecarAsync(arguments.SidecarFor!, cancellationToken);
+        try
+        {
+            // Once, to fail at start on a wrong ID; the watching source then follows the registration.
+            _ = await ConsulProxyConfigurationSource.ReadAsync(consul.Client, proxyId, cancellationToken);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw HostStartupException.Configuration(ex.Message);
+        }
+
         ConsulProxyConfiguration proxy = await consul.GetProxyConfiguration(proxyId).GetConfigurationAsync(cancellationToken);
         ConsulLeafSource leaves = consul.GetLeafSource(proxy.DestinationService.Name);
         consul.Intentions.Watch(proxy.DestinationService);
