@@ -119,6 +119,20 @@ public sealed class HostRoleTests
         Assert.That(host.Output, Does.Contain(message));
     }
 
+    [Test]
+    public async Task A_sidecar_whose_token_cannot_read_intentions_exits_refused_instead_of_denying_every_caller()
+    {
+        await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
+        RegisterWebWithSidecar(agent, HostProcess.FreePort(), HostProcess.FreePort());
+        agent.Forbid("/v1/connect/intentions/match");
+
+        using HostProcess sidecar = HostProcess.Start("--role", "sidecar", "--consul", agent.Address, "--sidecar-for", "web");
+        int exitCode = await sidecar.WaitForExitAsync();
+
+        Assert.That(exitCode, Is.EqualTo(RefusedExitCode), sidecar.Output);
+        Assert.That(sidecar.Output, Does.Contain("intentions:read"));
+    }
+
     private static void RegisterWebWithSidecar(ConsulTestAgent agent, int appPort, int publicPort)
     {
         agent.Register(new TestService("web", "web", appPort));

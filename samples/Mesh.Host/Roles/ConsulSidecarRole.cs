@@ -81,6 +81,8 @@ internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments
         }
 
         await consul.Catalog.WaitForFirstAnswersAsync(cancellationToken);
+        // Before the first intentions every caller would be denied: ready means they are in (a 403 ends the start here).
+        await consul.Intentions.GetIntentionsAsync(cancellationToken);
         _sidecar = new MeshSidecar(options, leaves, consul.TrustBundle, consul.Catalog, consul.Intentions, loggerFactory);
         await _sidecar.StartAsync(cancellationToken);
         MeshSidecar sidecar = _sidecar;
