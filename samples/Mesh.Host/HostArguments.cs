@@ -3,24 +3,33 @@ using System.Net;
 namespace Mesh.Host;
 
 /// <summary>
-/// The command line of the host: which role to run, from which control-plane file. Parsing is strict: an unknown option, a
+/// The command line of the host: which role to run, from which control plane (a control-plane file, or a Consul agent with
+/// --consul). Parsing is strict: an unknown option, a
 /// missing value or a value given twice is an error (with the closest option suggested), never silently ignored.
 /// </summary>
 internal sealed class HostArguments
 {
     public const string Usage = """
-        Mesh.Host: runs one role of a Mesh service mesh from a control-plane file.
+        Mesh.Host: runs one role of a Mesh service mesh from a control-plane file, or as the data plane of a Consul cluster.
 
         usage: Mesh.Host --role ca|gateway|sidecar --config FILE [options]
+               Mesh.Host --role sidecar --consul [ADDR] --sidecar-for SERVICE-ID [options]
+               Mesh.Host --role gateway --consul [ADDR] --service GATEWAY-ID [options]
 
           --role ca         the mesh CA: signs CSRs over HTTP at the file's CA.Address, serves the roots
           --role gateway    a mesh gateway of --datacenter: routes TLS by SNI, never decrypts
           --role sidecar    the sidecar of --service: upstream listeners, mTLS public listener, intentions
           --config FILE     the control-plane file (JSON); reloaded when it changes
           --datacenter DC   gateway: the datacenter it serves
-          --service ID      sidecar: the service instance ID (or name) it fronts
-          --token TOKEN     sidecar: the token the CA requires for the service's certificates (or MESH_TOKEN)
-          --ca-wait SECONDS sidecar: how long start-up waits for an unreachable CA, retrying, before it gives up (default 120)
+          --service ID      sidecar: the service instance ID (or name) it fronts; with --consul, the proxy's own service ID;
+                            gateway with --consul: the mesh-gateway service ID registered with the agent
+          --token TOKEN     sidecar: the token the CA requires for the service's certificates (or MESH_TOKEN);
+                            with --consul: the Consul ACL token (or CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE)
+          --consul [ADDR]   read leaf, roots, catalog, intentions and the registration from the local Consul agent instead of
+                            a file: ADDR as CONSUL_HTTP_ADDR takes it (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500); TLS,
+                            namespace and partition from Consul's CONSUL_* variables
+          --sidecar-for ID  sidecar with --consul: the service instance whose registered connect-proxy to run
+          --ca-wait SECONDS sidecar (file): how long start-up waits for an unreachable CA, retrying, before it gives up (default 120)
           --data-dir DIR    ca: where the CA keeps its state (default: .mesh-ca beside the control-plane file)
           --health IP:PORT  where /health/live and /health/ready answer (the CA answers on its own address)
           --verbose         log at Debug, and print the stack trace of a start-up failure
@@ -33,14 +42,19 @@ internal sealed class HostArguments
           0  stopped normally, or --help
           1  an unexpected failure (--verbose shows the stack trace)
           2  usage: an unknown option, a missing or malformed value
-          3  configuration: the control-plane file is unreadable or invalid, or lacks the datacenter, service, CA or token
+          3  configuration: the control-plane file is unreadable or invalid, or lacks the datacenter, service, CA or token;
+             or the Consul agent has no such registration
           4  an address the role listens on (CA, gateway, sidecar public or upstream listener, health) is in use
-          5  the CA refused the certificate request for good (wrong token, a request it never signs)
+          5  refused for good: the CA refused the certificate request (wrong token, a request it never signs), or the Consul
+             agent answered 403 (the token lacks the ACL permission the line names)
           6  the CA could not be reached and the role gave up
         """;
 
-    private static readonly string[] ValueOptions = ["role", "config", "datacenter", "service", "token", "ca-wait", "data-dir", "health"];
+    private static readonly string[] ValueOptions = ["role", "config", "datacenter", "service", "token", "ca-wait", "data-dir", "health", "sidecar-for"];
     private static readonly string[] FlagOptions = ["verbose", "help"];
+
+    // Options whose value may be left out: --consul alone means Consul's own default address (CONSUL_HTTP_ADDR).
+    private static readonly string[] OptionalValueOptions = ["consul"];
 
     public string Role { get; private init; } = string.Empty;
 
@@ -51,6 +65,18 @@ internal sealed class HostArguments
     public string? Service { get; private init; }
 
     public string? Token { get; private init; }
+
+    /// <summary>Whether the control plane is a Consul agent (--consul) rather than a control-plane file.</summary>
+    public bool UsesConsul { get; private init; }
+
+    /// <summary>The agent's address given to --consul; null for CONSUL_HTTP_ADDR or Consul's default.</summary>
+    public string? ConsulAddress { get; private init; }
+
+    /// <summary>The Consul ACL token given to --token with --consul; null for CONSUL_HTTP_TOKEN(_FILE).</summary>
+    public string? ConsulToken { get; private init; }
+
+    /// <summary>The service instance whose sidecar registration the Consul sidecar runs (--sidecar-for).</summary>
+    public string? SidecarFor { get; private init; }
 
     public IPEndPoint? Health { get; private init; }
 
@@ -92,6 +118,25 @@ internal sealed class HostArguments
             {
                 inlineValue = name[(equals + 1)..];
                 name = name[..equals];
+            }
+
+            if (OptionalValueOptions.Contains(name))
+            {
+                string optional = inlineValue
+                    ?? (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : string.Empty);
+                if (inlineValue is not null && inlineValue.Length == 0)
+                {
+                    error = $"--{name}= needs a value, or leave out the '=': --{name} [{Placeholder(name)}]";
+                    return null;
+                }
+
+                if (!values.TryAdd(name, optional))
+                {
+                    error = $"--{name} is given twice";
+                    return null;
+                }
+
+                continue;
             }
 
             if (FlagOptions.Contains(name))
@@ -146,9 +191,29 @@ internal sealed class HostArguments
             return null;
         }
 
-        if (!values.TryGetValue("config", out string? config))
+        bool consul = values.TryGetValue("consul", out string? consulAddress);
+        values.TryGetValue("config", out string? config);
+        if (consul && config is not null)
         {
-            error = "--config is required: --config FILE, the control-plane file";
+            error = "--config and --consul are alternatives: the control plane is either a file or a Consul agent";
+            return null;
+        }
+
+        if (consul && role == "ca")
+        {
+            error = "--role ca has no --consul: with Consul, the Consul servers are the CA";
+            return null;
+        }
+
+        if (!consul && config is null)
+        {
+            error = "--config is required: --config FILE, the control-plane file (or --consul [ADDR] for a Consul agent)";
+            return null;
+        }
+
+        if (!consul && values.ContainsKey("sidecar-for"))
+        {
+            error = "--sidecar-for reads the sidecar's registration from a Consul agent: add --consul [ADDR]";
             return null;
         }
 
@@ -174,21 +239,28 @@ internal sealed class HostArguments
         var parsed = new HostArguments
         {
             Role = role,
-            ConfigPath = config,
+            ConfigPath = config ?? string.Empty,
+            UsesConsul = consul,
+            ConsulAddress = string.IsNullOrEmpty(consulAddress) ? null : consulAddress,
+            ConsulToken = consul ? values.GetValueOrDefault("token") : null,
+            SidecarFor = values.GetValueOrDefault("sidecar-for"),
             Datacenter = values.GetValueOrDefault("datacenter"),
             Service = values.GetValueOrDefault("service"),
-            Token = values.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("MESH_TOKEN"),
+            Token = consul ? null : values.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("MESH_TOKEN"),
             Health = health,
             CaWait = caWait,
             DataDirectory = values.GetValueOrDefault("data-dir")
-                ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config)) ?? ".", ".mesh-ca"),
+                ?? (config is null ? string.Empty : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config)) ?? ".", ".mesh-ca")),
             Verbose = flags.Contains("verbose"),
         };
 
         error = role switch
         {
-            "gateway" when parsed.Datacenter is null => "--datacenter is required for the gateway role",
-            "sidecar" when parsed.Service is null => "--service is required for the sidecar role",
+            "gateway" when consul && parsed.Service is null => "--service is required for the gateway role with --consul: the mesh-gateway service ID registered with the agent",
+            "gateway" when !consul && parsed.Datacenter is null => "--datacenter is required for the gateway role",
+            "sidecar" when consul && parsed.Service is null && parsed.SidecarFor is null => "--sidecar-for SERVICE-ID (or --service PROXY-ID) is required for the sidecar role with --consul",
+            "sidecar" when consul && parsed.Service is not null && parsed.SidecarFor is not null => "--sidecar-for and --service name the same proxy two ways: give one",
+            "sidecar" when !consul && parsed.Service is null => "--service is required for the sidecar role",
             _ => null,
         };
         return error is null ? parsed : null;
@@ -219,6 +291,8 @@ internal sealed class HostArguments
         "data-dir" => "DIR",
         "ca-wait" => "SECONDS",
         "health" => "IP:PORT",
+        "consul" => "ADDR",
+        "sidecar-for" => "SERVICE-ID",
         _ => "VALUE",
     };
 
@@ -227,7 +301,7 @@ internal sealed class HostArguments
     {
         string? best = null;
         int bestDistance = int.MaxValue;
-        foreach (string known in ValueOptions.Concat(FlagOptions))
+        foreach (string known in ValueOptions.Concat(OptionalValueOptions).Concat(FlagOptions))
         {
             int distance = EditDistance(name, known);
             if (distance < bestDistance)

@@ -1,12 +1,14 @@
 using System.Net;
 using Mesh.AspNetCore;
+using Mesh.Consul;
 using Mesh.ControlPlane.File;
 using Mesh.Host;
 using Mesh.Host.Roles;
 using Mesh.Tls.Authority;
 using Mesh.Tls.Authority.Api;
 
-// One role of the mesh per process: the CA, a mesh gateway or a sidecar, all described by one control-plane file.
+// One role of the mesh per process: the CA, a mesh gateway or a sidecar, all described by one control-plane file; or a sidecar
+// or a mesh gateway of a Consul cluster (--consul), described by their registrations with the local agent.
 // Every start-up failure ends in one line on stderr and an exit code documented in --help (HostExitCodes), never an unhandled
 // exception: an operator reads what to fix, a supervisor branches on the code.
 HostArguments? arguments = HostArguments.Parse(args, out string? error);
@@ -38,18 +40,40 @@ if (arguments.Role == "gateway")
     }
 }
 
-ControlPlaneConfiguration configuration;
-try
+ControlPlaneConfiguration? configuration = null;
+ConsulOptions? consulOptions = null;
+if (arguments.UsesConsul)
 {
-    configuration = ControlPlaneConfiguration.Load(arguments.ConfigPath);
+    try
+    {
+        // Consul's own variables (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT, ...), then the command line.
+        consulOptions = ConsulOptions.FromEnvironment();
+        consulOptions.Address = arguments.ConsulAddress ?? consulOptions.Address;
+        if (arguments.ConsulToken is not null)
+        {
+            (consulOptions.Token, consulOptions.TokenFile) = (arguments.ConsulToken, null);
+        }
+    }
+    catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"Mesh.Host: the Consul settings are invalid: {ex.Message.ReplaceLineEndings(" ")}");
+        return HostExitCodes.Configuration;
+    }
 }
-catch (ControlPlaneFileException ex)
+else
 {
-    Console.Error.WriteLine($"Mesh.Host: {ex.Message.ReplaceLineEndings(" ")}");
-    return HostExitCodes.Configuration;
+    try
+    {
+        configuration = ControlPlaneConfiguration.Load(arguments.ConfigPath);
+    }
+    catch (ControlPlaneFileException ex)
+    {
+        Console.Error.WriteLine($"Mesh.Host: {ex.Message.ReplaceLineEndings(" ")}");
+        return HostExitCodes.Configuration;
+    }
 }
 
-if (arguments.Role == "ca" && configuration.CertificateAuthorityAddress is null)
+if (arguments.Role == "ca" && configuration!.CertificateAuthorityAddress is null)
 {
     Console.Error.WriteLine($"Mesh.Host: the control-plane file {arguments.ConfigPath} has no CA.Address for the CA role to listen on.");
     return HostExitCodes.Configuration;
@@ -77,13 +101,20 @@ else
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 builder.Services.AddSingleton(arguments);
 builder.Services.AddSingleton<Readiness>();
-builder.Services.AddSingleton(sp => ControlPlaneFile.Open(arguments.ConfigPath, TimeSpan.FromSeconds(1), logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.ControlPlane")));
+if (consulOptions is not null)
+{
+    builder.Services.AddSingleton(sp => new ConsulControlPlane(consulOptions, sp.GetRequiredService<ILoggerFactory>()));
+}
+else
+{
+    builder.Services.AddSingleton(sp => ControlPlaneFile.Open(arguments.ConfigPath, TimeSpan.FromSeconds(1), logger: sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.ControlPlane")));
+}
 
 IPEndPoint? listen = arguments.Health;
 switch (arguments.Role)
 {
     case "ca":
-        if (configuration.CertificateAuthorityAddress is not { } caAddress)
+        if (configuration!.CertificateAuthorityAddress is not { } caAddress)
         {
             Console.Error.WriteLine("Mesh.Host: the control-plane file has no CA.Address for the CA role to listen on.");
             return 1;
@@ -96,8 +127,14 @@ switch (arguments.Role)
             sp.GetRequiredService<ControlPlaneFile>(),
             logger: sp.GetRequiredService<ILogger<CertificateAuthorityApi>>()));
         break;
+    case "gateway" when arguments.UsesConsul:
+        builder.Services.AddHostedService<ConsulGatewayRole>();
+        break;
     case "gateway":
         builder.Services.AddHostedService<GatewayRole>();
+        break;
+    case "sidecar" when arguments.UsesConsul:
+        builder.Services.AddHostedService<ConsulSidecarRole>();
         break;
     case "sidecar":
         builder.Services.AddHostedService<SidecarRole>();
@@ -130,7 +167,11 @@ try
     }
 
     app.Lifetime.ApplicationStopping.Register(readiness.MarkDraining);
-    _ = app.Services.GetRequiredService<ControlPlaneFile>();
+    if (!arguments.UsesConsul)
+    {
+        _ = app.Services.GetRequiredService<ControlPlaneFile>();
+    }
+
     await app.StartAsync();
 }
 catch (Exception ex)

@@ -1,4 +1,5 @@
 using System.Net;
+using Mesh.Consul;
 using Mesh.ControlPlane.File;
 using Mesh.Tls.Authority;
 
@@ -10,7 +11,7 @@ namespace Mesh.Host;
 /// </summary>
 internal static class StartupFailure
 {
-    public static int Report(Exception exception, HostArguments arguments, ControlPlaneConfiguration configuration, IPEndPoint? kestrelAddress)
+    public static int Report(Exception exception, HostArguments arguments, ControlPlaneConfiguration? configuration, IPEndPoint? kestrelAddress)
     {
         (int exitCode, string message) = Describe(exception, arguments, configuration, kestrelAddress);
         Console.Error.WriteLine($"Mesh.Host: {OneLine(message)}");
@@ -22,13 +23,13 @@ internal static class StartupFailure
         return exitCode;
     }
 
-    private static (int ExitCode, string Message) Describe(Exception exception, HostArguments arguments, ControlPlaneConfiguration configuration, IPEndPoint? kestrelAddress)
+    private static (int ExitCode, string Message) Describe(Exception exception, HostArguments arguments, ControlPlaneConfiguration? configuration, IPEndPoint? kestrelAddress)
     {
         // Host.StartAsync wraps the failures of several services in one AggregateException, and a library may wrap the CA's
         // refusal or a file error: the innermost failure the operator can act on is the one to report.
         for (Exception? inner = exception; inner is not null; inner = inner is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : inner.InnerException)
         {
-            if (inner is HostStartupException or ControlPlaneFileException or CertificateSigningException)
+            if (inner is HostStartupException or ControlPlaneFileException or CertificateSigningException or ConsulPermissionDeniedException)
             {
                 exception = inner;
                 break;
@@ -48,8 +49,11 @@ internal static class StartupFailure
                 return (HostExitCodes.Configuration, file.Message);
             case CertificateSigningException refused:
                 return (HostExitCodes.RefusedByCa, $"{refused.Message} ({refused.Error}; retrying cannot help: check --token and the file's CA.Tokens)");
+            case ConsulPermissionDeniedException denied:
+                // A 403 is an ACL decision: retrying with the same token cannot help, so it ends like the CA's refusal.
+                return (HostExitCodes.RefusedByCa, $"the Consul agent refused: {denied.Message} (give the token the permission, or pass another with --token or CONSUL_HTTP_TOKEN)");
             case HttpRequestException unreachable:
-                return (HostExitCodes.CaUnreachable, $"the CA at {configuration.CertificateAuthorityAddress} cannot be reached: {unreachable.Message}");
+                return (HostExitCodes.CaUnreachable, $"the CA at {configuration?.CertificateAuthorityAddress} cannot be reached: {unreachable.Message}");
             case OperationCanceledException:
                 return (HostExitCodes.Success, "stopped before start-up completed");
         }
@@ -74,8 +78,14 @@ internal static class StartupFailure
     private static string KestrelRole(HostArguments arguments) =>
         arguments.Role == "ca" ? "the CA" : $"the {arguments.Role}'s health endpoint (--health)";
 
-    private static IEnumerable<(string What, IPEndPoint Address)> RoleListeners(HostArguments arguments, ControlPlaneConfiguration configuration)
+    private static IEnumerable<(string What, IPEndPoint Address)> RoleListeners(HostArguments arguments, ControlPlaneConfiguration? configuration)
     {
+        if (configuration is null)
+        {
+            // With Consul the listeners come from the agent's registrations; the role names its own address when it can.
+            yield break;
+        }
+
         if (arguments.Role == "gateway")
         {
             foreach (Mesh.ControlPlane.MeshGatewayEndpoint gateway in configuration.MeshGateways.Where(g => g.Datacenter == arguments.Datacenter).Take(1))

@@ -66,6 +66,28 @@ public sealed class ConsulControlPlane : IAsyncDisposable
     }
 
     /// <summary>
+    /// The datacenters the cluster knows (<c>GET /v1/catalog/datacenters</c>, once): a mesh gateway watches the gateways of each
+    /// remote one for its wildcard routes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The agent could not be asked or gave no list.</exception>
+    public async Task<IReadOnlyList<string>> GetDatacentersAsync(CancellationToken cancellationToken)
+    {
+        Client.ConsulResponse response;
+        try
+        {
+            response = await Client.SendAsync(Mesh.Consul.Client.ConsulRequest.Get("/v1/catalog/datacenters", "none"), null, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Mesh.Consul.Client.ConsulRequestException exception)
+        {
+            throw new InvalidOperationException($"Cannot list the datacenters of the Consul agent at {Client.AgentAddress}: {exception.Message}", exception);
+        }
+
+        List<string>? datacenters = System.Text.Json.JsonSerializer.Deserialize(response.Body, Json.ConsulJsonContext.Default.ListString);
+        return datacenters?.Where(static d => !string.IsNullOrEmpty(d)).ToArray()
+            ?? throw new InvalidOperationException($"The Consul agent at {Client.AgentAddress} answered no datacenter list.");
+    }
+
+    /// <summary>
     /// Waits for what a workload needs before it can serve: the first leaf of <paramref name="service"/> and the first roots.
     /// </summary>
     /// <exception cref="ConsulPermissionDeniedException">The token lacks a permission (the message names it).</exception>

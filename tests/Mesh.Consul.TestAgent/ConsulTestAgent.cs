@@ -97,6 +97,9 @@ public sealed class ConsulTestAgent : IAsyncDisposable
     /// <summary>When set, every successful answer's body is replaced by bytes that are not JSON (a broken proxy in front of the agent).</summary>
     public bool GarbleAnswers { get; set; }
 
+    /// <summary>The datacenters <c>/v1/catalog/datacenters</c> lists besides this agent's own (the WAN-federated ones).</summary>
+    public IList<string> OtherDatacenters { get; } = [];
+
     /// <summary>The leaf lifetime; the CA's default when null.</summary>
     public TimeSpan? LeafTtl { get; set; }
 
@@ -410,6 +413,9 @@ public sealed class ConsulTestAgent : IAsyncDisposable
                 break;
             case "POST" when path == "/v1/agent/connect/authorize":
                 await AuthorizeAsync(context).ConfigureAwait(false);
+                break;
+            case "GET" when path == "/v1/catalog/datacenters":
+                await Json(context, Datacenters(), null).ConfigureAwait(false);
                 break;
             case "GET" when path == "/v1/agent/services":
                 await Json(context, AgentServices(), null).ConfigureAwait(false);
@@ -765,6 +771,21 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         string destinationNamespace = context.Request.Headers["X-Consul-Namespace"].FirstOrDefault() ?? "default";
         (bool authorized, string reason) = Authorize(parts[ns + 1], parts[svc + 1], destinationNamespace, target);
         await Json(context, new JsonObject { ["Authorized"] = authorized, ["Reason"] = reason }, null).ConfigureAwait(false);
+    }
+
+    // GET /v1/catalog/datacenters: a plain array of names, the agent's own first (Consul sorts by round-trip time).
+    private JsonArray Datacenters()
+    {
+        var list = new JsonArray(JsonValue.Create(Datacenter));
+        lock (_lock)
+        {
+            foreach (string datacenter in OtherDatacenters)
+            {
+                list.Add(JsonValue.Create(datacenter));
+            }
+        }
+
+        return list;
     }
 
     private JsonObject AgentServices()

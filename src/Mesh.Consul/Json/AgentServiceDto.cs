@@ -25,4 +25,6 @@ internal sealed class AgentServiceDto
     public string? Datacenter { get; set; }
 
     public string? ContentHash { get; set; }
+
+    public Dictionary<string, ServiceAddressDto?>? TaggedAddresses { get; set; }
 }

@@ -10,6 +10,7 @@ namespace Mesh.Consul.Json;
 [JsonSerializable(typeof(AgentServiceDto))]
 [JsonSerializable(typeof(Dictionary<string, AgentServiceDto?>))]
 [JsonSerializable(typeof(Dictionary<string, List<string>?>))]
+[JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(AuthorizeRequestDto))]
 [JsonSerializable(typeof(AuthorizeResponseDto))]
 internal sealed partial class ConsulJsonContext : JsonSerializerContext;

@@ -93,6 +93,37 @@ public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// Reads a proxy's registration once, failing at once where the watching source would wait for it to appear: what a host
+    /// checks at start, so that a wrong ID is a clear error rather than a sidecar that never becomes ready.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No such service, or not a <c>connect-proxy</c>; the message says which.</exception>
+    /// <exception cref="ConsulPermissionDeniedException">The token cannot read the registration.</exception>
+    public static async Task<ConsulProxyConfiguration> ReadAsync(ConsulAgentClient client, string proxyServiceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentException.ThrowIfNullOrWhiteSpace(proxyServiceId);
+        try
+        {
+            ConsulResponse response = await client.SendAsync(
+                ConsulRequest.Get("/v1/agent/service/" + Uri.EscapeDataString(proxyServiceId), $"service:read on the proxy service registered as \"{proxyServiceId}\""),
+                null, null, cancellationToken).ConfigureAwait(false);
+            return Parse(response, proxyServiceId).Configuration;
+        }
+        catch (ConsulRequestException exception) when (exception.FailureClass == ConsulFailureClass.NotFound)
+        {
+            throw new InvalidOperationException($"No service '{proxyServiceId}' is registered on the Consul agent at {client.AgentAddress}; name the proxy's service ID (or use -sidecar-for the service).", exception);
+        }
+        catch (ConsulRequestException exception)
+        {
+            throw new InvalidOperationException($"Cannot read the registration of '{proxyServiceId}' from the Consul agent at {client.AgentAddress}: {exception.Message}", exception);
+        }
+        catch (Exception exception) when (exception is FormatException or JsonException)
+        {
+            throw new InvalidOperationException(exception.Message, exception);
+        }
+    }
+
     internal static ProxyValue Parse(ConsulResponse response, string proxyServiceId)
     {
         AgentServiceDto dto = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.AgentServiceDto)

@@ -34,6 +34,13 @@ public sealed class MeshOptions : IValidatableObject
     /// </summary>
     public string? ControlPlaneFile { get; set; }
 
+    /// <summary>
+    /// Builds the leaf, trust bundle, catalog and intention sources in place of the control-plane file and the CA, such as from a
+    /// Consul agent (Mesh.Consul's <c>UseConsul</c>). Called once, when the <see cref="MeshService"/> is created; the trust domain
+    /// then comes from the first leaf unless <see cref="TrustDomain"/> is set. Null (the default) uses the file and the CA.
+    /// </summary>
+    public Func<IServiceProvider, MeshControlPlaneSources>? ControlPlaneSources { get; set; }
+
     /// <summary>How often the control-plane file is checked for changes (1 s).</summary>
     public TimeSpan ControlPlanePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -99,19 +106,19 @@ public sealed class MeshOptions : IValidatableObject
                 [nameof(CertificateAuthorityAddress)]));
         }
 
-        if (ControlPlaneFile is null && CertificateAuthorityAddress is null)
+        if (ControlPlaneFile is null && CertificateAuthorityAddress is null && ControlPlaneSources is null)
         {
             results.Add(new ValidationResult(
                 "MeshOptions: set ControlPlaneFile (catalog, intentions and CA address), or CertificateAuthorityAddress with Token and register IServiceCatalog and IIntentionSource.",
                 [nameof(ControlPlaneFile), nameof(CertificateAuthorityAddress)]));
         }
 
-        if (ControlPlaneFile is null && TrustDomain is null)
+        if (ControlPlaneFile is null && TrustDomain is null && ControlPlaneSources is null)
         {
             results.Add(new ValidationResult("MeshOptions.TrustDomain is required when no ControlPlaneFile gives it.", [nameof(TrustDomain)]));
         }
 
-        if (ControlPlaneFile is null && CertificateAuthorityAddress is not null && string.IsNullOrEmpty(Token))
+        if (ControlPlaneFile is null && CertificateAuthorityAddress is not null && ControlPlaneSources is null && string.IsNullOrEmpty(Token))
         {
             results.Add(new ValidationResult("MeshOptions.Token is required: the CA signs this service's CSRs only with its token.", [nameof(Token)]));
         }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Mesh.ControlPlane;
 using Mesh.Endpoints;
@@ -37,7 +38,8 @@ public sealed class MeshService : IAsyncDisposable
 {
     private readonly MeshOptions _options;
     private readonly ServiceIdentity _identity;
-    private readonly TrustDomain _trustDomain;
+    // Boxed so that a trust domain learned from the first leaf is published atomically.
+    private StrongBox<TrustDomain>? _trustDomain;
     private readonly ILeafSource _leaves;
     private readonly ITrustBundleSource _bundles;
     private readonly IServiceCatalog _catalog;
@@ -84,15 +86,16 @@ public sealed class MeshService : IAsyncDisposable
         TimeProvider? timeProvider,
         Func<CancellationToken, Task>? bootstrap,
         List<IAsyncDisposable> owned,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        bool trustDomainFromLeaf = false)
     {
         ArgumentNullException.ThrowIfNull(leaves);
         ArgumentNullException.ThrowIfNull(bundles);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(intentions);
         _options = options;
-        _trustDomain = trustDomain ?? TrustDomain.Parse(options.TrustDomain
-            ?? throw new OptionsValidationException(nameof(MeshOptions), typeof(MeshOptions), ["MeshOptions.TrustDomain is required when no control-plane file gives it."]));
+        _trustDomain = trustDomain is { } known ? new(known) : trustDomainFromLeaf ? null : new(TrustDomain.Parse(options.TrustDomain
+            ?? throw new OptionsValidationException(nameof(MeshOptions), typeof(MeshOptions), ["MeshOptions.TrustDomain is required when no control-plane file gives it."])));
         _identity = new ServiceIdentity(options.ServiceName, options.Datacenter!);
         _leaves = leaves;
         _bundles = bundles;
@@ -114,10 +117,12 @@ public sealed class MeshService : IAsyncDisposable
     public ServiceIdentity Identity => _identity;
 
     /// <summary>The mesh's trust domain.</summary>
-    public TrustDomain TrustDomain => _trustDomain;
+    /// <exception cref="InvalidOperationException">The trust domain comes from the first leaf, and <see cref="Ready"/> has not completed.</exception>
+    public TrustDomain TrustDomain => Volatile.Read(ref _trustDomain)?.Value
+        ?? throw new InvalidOperationException("The trust domain is known once the first leaf is in: await MeshService.Ready first (or set MeshOptions.TrustDomain).");
 
     /// <summary>The service's SPIFFE ID, the one in its leaf certificate.</summary>
-    public SpiffeId SpiffeId => _identity.ToSpiffeId(_trustDomain);
+    public SpiffeId SpiffeId => _identity.ToSpiffeId(TrustDomain);
 
     /// <summary>Whether the first leaf and trust bundle are in hand.</summary>
     public bool IsReady => _ready.Task.IsCompletedSuccessfully;
@@ -150,8 +155,10 @@ public sealed class MeshService : IAsyncDisposable
                 await _bootstrap(cancellationToken).ConfigureAwait(false);
             }
 
-            await _leaves.GetLeafAsync(cancellationToken).ConfigureAwait(false);
+            LeafCertificate leaf = await _leaves.GetLeafAsync(cancellationToken).ConfigureAwait(false);
             await _bundles.GetBundleAsync(cancellationToken).ConfigureAwait(false);
+            // A control plane that issues the leaf itself (a Consul agent) names the trust domain in the leaf's SPIFFE ID.
+            Interlocked.CompareExchange(ref _trustDomain, new StrongBox<TrustDomain>(leaf.Id.TrustDomain), null);
             _ready.TrySetResult();
             InProcessLog.Ready(_logger, _identity, SpiffeId);
         }
@@ -247,8 +254,8 @@ public sealed class MeshService : IAsyncDisposable
         }
 
         // SNI is the destination's Consul name; the server is checked by the SPIFFE ID in its certificate, never by the SNI.
-        string sni = ConsulSniName.ForService(destination, dc, _trustDomain, subset).ToString();
-        var expected = PeerAuthorizer.Service(new ServiceIdentity(destination, dc), _trustDomain);
+        string sni = ConsulSniName.ForService(destination, dc, TrustDomain, subset).ToString();
+        var expected = PeerAuthorizer.Service(new ServiceIdentity(destination, dc), TrustDomain);
         var tls = new SslStream(new SocketTransportStream(socket), leaveInnerStreamOpen: false);
         MeshTlsHandshake check = _tls.CreateClientHandshake(sni, expected);
         long started = Stopwatch.GetTimestamp();

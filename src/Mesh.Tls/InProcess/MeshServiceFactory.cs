@@ -27,6 +27,20 @@ internal static class MeshServiceFactory
         TimeProvider time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         IMeterFactory? meterFactory = services.GetService<IMeterFactory>();
         var owned = new List<IAsyncDisposable>();
+        if (options.ControlPlaneSources is { } external)
+        {
+            // The sources come from another control plane (e.g. a Consul agent), which also issues the leaf: no file, no CSR.
+            MeshControlPlaneSources sources = external(services)
+                ?? throw new InvalidOperationException("MeshOptions.ControlPlaneSources returned null; return the leaf, bundle, catalog and intention sources.");
+            if (sources.Owner is not null)
+            {
+                owned.Add(sources.Owner);
+            }
+
+            TrustDomain? configured = options.TrustDomain is null ? null : TrustDomain.Parse(options.TrustDomain);
+            return new MeshService(options, configured, sources.Leaves, sources.Bundles, sources.Catalog, sources.Intentions, loggerFactory, time, null, owned, meterFactory, trustDomainFromLeaf: configured is null);
+        }
+
 
         ControlPlaneFile? file = options.ControlPlaneFile is null
             ? null
