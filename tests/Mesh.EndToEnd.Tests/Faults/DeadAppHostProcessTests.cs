@@ -65,7 +65,9 @@ public sealed class DeadAppHostProcessTests
         await appA.KillAsync();
         Assert.That(await MeshHostProcess.WaitForStatusAsync(readyA, 503, a, TimeSpan.FromSeconds(10)), Is.EqualTo(503), "the dead app's sidecar is not ready");
         Assert.That(await MeshHostProcess.StatusAsync($"http://127.0.0.1:{healthA}/health/live"), Is.EqualTo(200), "but alive");
-        Assert.That(a.Output, Does.Contain("fails its check"));
+        Assert.That(await a.WaitForOutputAsync("fails its check", TimeSpan.FromSeconds(5)), Is.True, "the sidecar logs why: " + a.Output);
+        Assert.That(await RefusesConnectionsAsync(new IPEndPoint(IPAddress.Loopback, sidecarA)), Is.True,
+            "the dead app's sidecar refuses new connections before any handshake");
         int servedByB = appB.Served;
         for (int i = 0; i < 20; i++)
         {
@@ -78,6 +80,27 @@ public sealed class DeadAppHostProcessTests
         Assert.That(await MeshHostProcess.WaitForStatusAsync(readyA, 200, a, TimeSpan.FromSeconds(10)), Is.EqualTo(200), "ready again once the app is back");
         await WaitForListener(new IPEndPoint(IPAddress.Loopback, sidecarA));
         Assert.That(a.HasExited || b.HasExited || dashboard.HasExited, Is.False);
+    }
+
+    // Readiness turns 503 as the check fails; the listener closes right after. Waits (up to 5 s) until a connect is refused.
+    private static async Task<bool> RefusesConnectionsAsync(IPEndPoint endPoint)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(endPoint);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
     }
 
     private static async Task WaitForListener(IPEndPoint endPoint)
