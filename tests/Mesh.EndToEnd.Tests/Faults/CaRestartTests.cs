@@ -80,7 +80,8 @@ public sealed partial class CaRestartTests
 
             HostProcess secondCa = StartCa();
             await secondCa.WaitReadyAsync(ca);
-            Assert.That(secondCa.Output, Does.Contain("Loaded the CA root"), "the restarted CA loads its root from the data directory");
+            Assert.That(await secondCa.WaitForOutputAsync("Loaded the CA root", TimeSpan.FromSeconds(5)), Is.True,
+                "the restarted CA loads its root from the data directory");
 
             // Let the sidecars' root watches reconnect to the restarted CA and read its roots.
             for (int i = 0; i < 30; i++)

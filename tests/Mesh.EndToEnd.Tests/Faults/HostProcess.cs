@@ -25,6 +25,9 @@ internal sealed class HostProcess : IDisposable
 
     public static int FreePort() => MeshHostProcess.FreePort();
 
+    /// <summary>Waits (up to <paramref name="timeout"/>) for <paramref name="text"/> in the output: a pipe delivers lines late.</summary>
+    public Task<bool> WaitForOutputAsync(string text, TimeSpan timeout) => _process.WaitForOutputAsync(text, timeout);
+
     /// <summary>Polls the host's /health/ready until it answers 200; fails with the host's output if it exits or never gets there.</summary>
     public Task WaitReadyAsync(IPEndPoint health) => MeshHostProcess.WaitReadyAsync(_process, Name, health);
 
