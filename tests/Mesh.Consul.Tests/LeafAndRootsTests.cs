@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
-using Mesh.ControlPlane;
 using Mesh.Consul.TestAgent;
+using Mesh.ControlPlane;
 using Microsoft.Extensions.Primitives;
 using static Mesh.Consul.Tests.ConsulTestContext;
 

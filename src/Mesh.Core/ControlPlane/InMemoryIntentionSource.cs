@@ -1,7 +1,6 @@
 using Mesh.Intentions;
-using Microsoft.Extensions.Primitives;
-
 using Mesh.Shared;
+using Microsoft.Extensions.Primitives;
 
 namespace Mesh.ControlPlane;
 

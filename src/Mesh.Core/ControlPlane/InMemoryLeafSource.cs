@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Primitives;
-
 using Mesh.Shared;
+using Microsoft.Extensions.Primitives;
 
 namespace Mesh.ControlPlane;
 

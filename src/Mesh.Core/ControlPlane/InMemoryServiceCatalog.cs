@@ -1,8 +1,7 @@
 using System.Collections.Frozen;
 using Mesh.Identity;
-using Microsoft.Extensions.Primitives;
-
 using Mesh.Shared;
+using Microsoft.Extensions.Primitives;
 
 namespace Mesh.ControlPlane;
 

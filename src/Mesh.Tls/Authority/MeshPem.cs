@@ -56,18 +56,18 @@ public static class MeshPem
             switch (label)
             {
                 case "EC PRIVATE KEY":
-                {
-                    var ec = ECDsa.Create();
-                    ec.ImportECPrivateKey(der, out _);
-                    return ec;
-                }
+                    {
+                        var ec = ECDsa.Create();
+                        ec.ImportECPrivateKey(der, out _);
+                        return ec;
+                    }
 
                 case "RSA PRIVATE KEY":
-                {
-                    var rsa = RSA.Create();
-                    rsa.ImportRSAPrivateKey(der, out _);
-                    return rsa;
-                }
+                    {
+                        var rsa = RSA.Create();
+                        rsa.ImportRSAPrivateKey(der, out _);
+                        return rsa;
+                    }
 
                 case "PRIVATE KEY":
                     return ImportPkcs8(der);

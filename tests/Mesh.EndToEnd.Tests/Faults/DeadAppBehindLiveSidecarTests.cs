@@ -3,8 +3,8 @@ using System.Net.Sockets;
 using System.Text;
 using Mesh.ControlPlane;
 using Mesh.Diagnostics;
-using Mesh.EndToEnd.Tests.Support;
 using Mesh.Endpoints;
+using Mesh.EndToEnd.Tests.Support;
 using Mesh.Identity;
 using Mesh.Tls.Sidecar;
 

@@ -1,7 +1,7 @@
 using Mesh.ControlPlane;
 using Mesh.ControlPlane.File;
-using Mesh.Identity;
 using Mesh.EndToEnd.Tests.Support;
+using Mesh.Identity;
 using Mesh.Tls.Authority;
 using Mesh.Tls.InProcess;
 using Microsoft.Extensions.DependencyInjection;

@@ -162,7 +162,10 @@ public sealed class SvidValidatorTests
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
         using MeshCertificateAuthority ca = new(new MeshCaOptions
         {
-            TrustDomain = TrustDomain.Parse(Td), SigningRateLimit = 0, MinimumLeafTtl = TimeSpan.FromMinutes(1), LeafTtl = TimeSpan.FromHours(1),
+            TrustDomain = TrustDomain.Parse(Td),
+            SigningRateLimit = 0,
+            MinimumLeafTtl = TimeSpan.FromMinutes(1),
+            LeafTtl = TimeSpan.FromHours(1),
         }, time);
         var validator = new SvidValidator(ca.TrustBundleSource, time, new SvidValidatorOptions { CacheCapacity = 2 });
         LeafCertificate leaf = ca.IssueLeaf(SpiffeId.Parse(WebId));

@@ -1,10 +1,9 @@
 using Mesh.Identity;
 using Mesh.Intentions;
+using Mesh.Shared;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
-
-using Mesh.Shared;
 
 namespace Mesh.ControlPlane.File;
 

@@ -6,12 +6,11 @@ using System.Text;
 using System.Text.Json;
 using Mesh.ControlPlane;
 using Mesh.Identity;
+using Mesh.Shared;
 using Mesh.Tls.Rotation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
-
-using Mesh.Shared;
 
 namespace Mesh.Tls.Authority.Api;
 
