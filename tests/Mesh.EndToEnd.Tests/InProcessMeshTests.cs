@@ -78,6 +78,30 @@ public sealed class InProcessMeshTests
     }
 
     [Test]
+    public async Task An_accepted_connection_is_logged_under_one_connection_id_so_the_ids_of_consecutive_connections_have_no_gaps()
+    {
+        await using var mesh = await TwoDatacenterMesh.StartAsync(AllowDashboardToWeb);
+        (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
+        await using var __ = listener;
+        MeshService dashboard = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), mesh.DashboardLeaf);
+
+        // One process holds both ends: each dial draws an ID, then the accept of that same connection draws the next one. An
+        // ID drawn and never logged would show as a gap an operator cannot explain.
+        var ids = new List<long>();
+        for (int i = 0; i < 2; i++)
+        {
+            await using MeshStream client = await dashboard.DialAsync("web");
+            await using MeshStream server = await listener.AcceptAsync();
+            ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.InProcessDialed, e => !ids.Contains(Id(e)))));
+            ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.InProcessAccepted, e => !ids.Contains(Id(e)))));
+        }
+
+        Assert.That(ids, Is.EqualTo(Enumerable.Range((int)ids[0], 4).Select(i => (long)i)), "dial, accept, dial, accept: one ID each");
+
+        static long Id(LogEvent e) => long.Parse(e["ConnectionId"]!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Test]
     public async Task A_sidecar_fronted_caller_reaches_an_in_process_service()
     {
         await using var mesh = await TwoDatacenterMesh.StartAsync(AllowDashboardToWeb);

@@ -96,6 +96,29 @@ public sealed class MeshTlsFactory
     }
 
     /// <summary>
+    /// Runs the server side of a mutual TLS handshake within <paramref name="timeout"/> and returns how it ended as a value: the
+    /// caller's validated SVID, or the failure with the rule the certificate broke. Failures a caller can cause (a refused
+    /// certificate, plain text, a closed connection, a timeout) are results, not exceptions.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No leaf is available yet.</exception>
+    internal async ValueTask<ServerHandshakeResult> HandshakeAsServerAsync(SslStream stream, PeerAuthorizer authorizer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        MeshTlsHandshake handshake = CreateServerHandshake(authorizer);
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            await stream.AuthenticateAsServerAsync(handshake.ServerOptions!, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            return new ServerHandshakeResult(handshake.Result, handshake.PeerChecked, ex);
+        }
+
+        return new ServerHandshakeResult(handshake.Result, handshake.PeerChecked, null);
+    }
+
+    /// <summary>
     /// Dials mutual TLS and returns the validated server. In TLS 1.3 the server may still refuse this client's certificate after this
     /// returns: that refusal surfaces on the first read.
     /// </summary>
