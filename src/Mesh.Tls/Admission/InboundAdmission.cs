@@ -78,13 +78,13 @@ internal sealed class InboundAdmission
         {
             _metrics?.Handshake(TlsMetrics.Server, succeeded: false, started);
             // The rule the caller's certificate broke when one was judged; else why the handshake itself failed.
-            bool judged = check.Status != SvidValidationStatus.Valid && check.PeerId.IsValid || check.Detail is not null;
-            string reason = judged
+            bool refused = handshake.CertificateJudged && !check.IsValid;
+            string reason = refused
                 ? check.ToString()
                 : error is OperationCanceledException ? $"no handshake within {_handshakeTimeout.TotalSeconds:0.#} s" : error.Message;
             InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
             TlsActivity.HandshakeFailed(activity, error, check, reason);
-            InboundAdmissionStatus status = handshake.CertificateJudged && !check.IsValid
+            InboundAdmissionStatus status = refused
                 ? InboundAdmissionStatus.Unauthenticated
                 : InboundAdmissionStatus.HandshakeFailed;
             return new InboundAdmissionResult(status, id, tls, check, default, reason, error);

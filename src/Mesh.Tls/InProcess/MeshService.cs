@@ -108,7 +108,8 @@ public sealed class MeshService : IAsyncDisposable
         _metrics = TlsMetrics.For(meterFactory);
         var evaluator = new IntentionEvaluator(source, meterFactory: meterFactory);
         _intentions = evaluator;
-        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: _loggerFactory.CreateLogger<SvidValidator>()) { Metrics = _metrics });
+        // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider) { Metrics = _metrics });
         _admission = new InboundAdmission(_tls, evaluator, _identity.Service, options.HandshakeTimeout, _metrics, _logger);
         _bootstrap = bootstrap;
         _owned = owned;

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Mesh.ControlPlane;
@@ -82,17 +83,18 @@ public sealed class MeshTlsFactory
     public async ValueTask<SvidValidationResult> AuthenticateAsServerAsync(SslStream stream, PeerAuthorizer authorizer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        MeshTlsHandshake handshake = CreateServerHandshake(authorizer);
-        try
+        ServerHandshakeResult handshake = await HandshakeAsServerAsync(stream, authorizer, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        if (handshake.Error is { } error)
         {
-            await stream.AuthenticateAsServerAsync(handshake.ServerOptions!, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AuthenticationException ex) when (handshake.PeerChecked && !handshake.Result.IsValid)
-        {
-            throw new PeerAuthenticationException(handshake.Result, ex);
+            if (error is AuthenticationException && handshake.CertificateJudged && !handshake.Validation.IsValid)
+            {
+                throw new PeerAuthenticationException(handshake.Validation, error);
+            }
+
+            ExceptionDispatchInfo.Throw(error);
         }
 
-        return handshake.Result;
+        return handshake.Validation;
     }
 
     /// <summary>
@@ -107,12 +109,18 @@ public sealed class MeshTlsFactory
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(timeout);
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                deadline.CancelAfter(timeout);
+            }
+
             await stream.AuthenticateAsServerAsync(handshake.ServerOptions!, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {
-            return new ServerHandshakeResult(handshake.Result, handshake.PeerChecked, ex);
+            // Failed before the caller's certificate was judged (plain text, a timeout, a closed connection): no rule was broken,
+            // and the result says nothing more than that there is no certificate.
+            return new ServerHandshakeResult(handshake.PeerChecked ? handshake.Result : NotJudged, handshake.PeerChecked, ex);
         }
 
         return new ServerHandshakeResult(handshake.Result, handshake.PeerChecked, null);
@@ -139,6 +147,8 @@ public sealed class MeshTlsFactory
 
         return handshake.Result;
     }
+
+    private static SvidValidationResult NotJudged => new(SvidValidationStatus.NoCertificate, default);
 
     private MeshTlsHandshake NewHandshake(PeerAuthorizer authorizer, out X509ChainPolicy policy)
     {

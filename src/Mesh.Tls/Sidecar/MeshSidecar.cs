@@ -75,7 +75,8 @@ public sealed class MeshSidecar : IAsyncDisposable
         _bundles = bundles;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<MeshSidecar>();
-        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: loggerFactory.CreateLogger<SvidValidator>()));
+        // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider));
         _admission = new InboundAdmission(_tls, evaluator, options.Service.Service, options.HandshakeTimeout, metrics: null, _logger);
         _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
         _time = timeProvider ?? TimeProvider.System;
