@@ -1,4 +1,3 @@
-using System.Net;
 using Mesh.Diagnostics;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;

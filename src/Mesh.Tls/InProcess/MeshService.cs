@@ -423,36 +423,30 @@ public sealed class MeshService : IAsyncDisposable
         }
 
         var stream = new MeshStream(admission.Tls, socket, admission.Peer, null, local, remote);
-        switch (admission.Status)
+        if (admission.IsAdmitted)
         {
-            case InboundAdmissionStatus.Admitted or InboundAdmissionStatus.AdmittedForL7 or InboundAdmissionStatus.Authenticated:
-                if (admission.Status != InboundAdmissionStatus.Authenticated && _logger.IsEnabled(LogLevel.Debug))
-                {
+            if (admission.Status != InboundAdmissionStatus.Authenticated && _logger.IsEnabled(LogLevel.Debug))
+            {
 #pragma warning disable CA1873 // Guarded by IsEnabled above.
-                    InProcessLog.Accepted(_logger, admission.ConnectionId, admission.Peer, admission.Decision.ToString(), remote, local);
+                InProcessLog.Accepted(_logger, admission.ConnectionId, admission.Peer, admission.Decision.ToString(), remote, local);
 #pragma warning restore CA1873
-                }
+            }
 
-                return stream;
-
-            case InboundAdmissionStatus.Denied:
-                stream.Abort();
-                throw new MeshConnectionException(MeshConnectionError.DeniedByIntention, null, $"Caller {admission.Peer} denied: {admission.Reason}") { Peer = admission.Peer };
-
-            default:
-                if (socket is not null)
-                {
-                    OutboundConnector.Close(socket, reset: true);
-                }
-
-                await admission.Tls.DisposeAsync().ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-                throw new MeshConnectionException(MeshConnectionError.HandshakeFailed, null,
-                    $"Caller {remote?.ToString() ?? "(stream)"} refused during the mTLS handshake: {admission.Reason}", admission.Error)
-                {
-                    Peer = admission.Peer,
-                };
+            return stream;
         }
+
+        stream.Abort();
+        if (admission.Status == InboundAdmissionStatus.Denied)
+        {
+            throw new MeshConnectionException(MeshConnectionError.DeniedByIntention, null, $"Caller {admission.Peer} denied: {admission.Reason}") { Peer = admission.Peer };
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new MeshConnectionException(MeshConnectionError.HandshakeFailed, null,
+            $"Caller {remote?.ToString() ?? "(stream)"} refused during the mTLS handshake: {admission.Reason}", admission.Error)
+        {
+            Peer = admission.Peer,
+        };
     }
 
     private bool Knows(ServiceName destination, string datacenter)
