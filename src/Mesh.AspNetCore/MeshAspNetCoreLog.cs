@@ -1,4 +1,3 @@
-using System.Net;
 using Mesh.Diagnostics;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;
@@ -7,10 +6,6 @@ namespace Mesh.AspNetCore;
 
 internal static partial class MeshAspNetCoreLog
 {
-    [LoggerMessage(EventId = MeshLogEvents.AuthorizationDenied, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} from {Peer} denied and reset: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote}")]
-    public static partial void ConnectionDenied(ILogger logger, string connectionId, SpiffeId peer, string decision, string intentionId, int precedence, EndPoint? inboundRemote);
-
     [LoggerMessage(EventId = MeshLogEvents.InProcessRequestDenied, Level = LogLevel.Warning,
         Message = "Request {Method} {Target} from {Peer} denied (403): {Decision}; intention ID {IntentionId}, precedence {Precedence}")]
     public static partial void RequestDenied(ILogger logger, string method, string target, SpiffeId peer, string decision, string intentionId, int precedence);

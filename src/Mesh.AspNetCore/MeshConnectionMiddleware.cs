@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Mesh.Intentions;
+using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.InProcess;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
-using Microsoft.Extensions.Logging;
 
 namespace Mesh.AspNetCore;
 
@@ -18,7 +18,7 @@ namespace Mesh.AspNetCore;
 /// refused or denied caller as the sidecar does; an allowed caller's identity becomes the <see cref="IMeshPeerFeature"/>.
 /// A connection whose intention has HTTP permissions is let in; <c>UseMeshAuthorization()</c> decides each of its requests.
 /// </summary>
-internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshService mesh, ILogger logger)
+internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshService mesh)
 {
     // RFC 9113 §3.4: the client connection preface of HTTP/2 with prior knowledge.
     private static readonly byte[] Http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
@@ -28,8 +28,7 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
     public async Task OnConnectionAsync(ConnectionContext context)
     {
         Socket? socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
-        MeshStream stream;
-        IntentionDecision decision;
+        InboundAdmissionResult admission;
 
         // One span from the handshake to the decision, as the sidecar's and MeshService.AcceptAsync's; it ends before Kestrel
         // serves requests, so request spans are not children of a connection that may live for hours.
@@ -37,35 +36,28 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
         {
             try
             {
-                // The service logs a refused handshake itself (one line, event PeerRejected); given Kestrel's addresses, that
-                // line names the caller. The socket stays Kestrel's: the reset below is done here.
-                stream = await mesh.AuthenticateAsync(new DuplexPipeStream(context.Transport), socket: null, context.RemoteEndPoint, context.LocalEndPoint, context.ConnectionClosed)
-                    .ConfigureAwait(false);
+                // The admission logs and traces a refusal or a denial itself (one line each, with Kestrel's addresses); the
+                // socket stays Kestrel's: the reset below is done here.
+                admission = await mesh.AdmitAsync(new DuplexPipeStream(context.Transport), context.RemoteEndPoint, context.LocalEndPoint,
+                    InboundAdmissionMode.HttpConnection, activity, context.ConnectionClosed).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MeshConnectionException or OperationCanceledException)
+            catch (OperationCanceledException)
             {
                 Reset(socket, context);
                 return;
-            }
-
-            decision = mesh.Authorize(stream.Peer);
-            if (decision.Reason != IntentionDecisionReason.MatchedL7IntentionOnConnection)
-            {
-                // An L7 intention lets the connection in and decides per request (UseMeshAuthorization), not here.
-                TlsActivity.Authorized(activity, stream.PeerService, decision);
             }
         }
 
+        var stream = new MeshStream(admission.Tls, null, admission.Peer, null, context.LocalEndPoint, context.RemoteEndPoint);
         await using (stream.ConfigureAwait(false))
         {
-            if (!decision.IsAllowed && decision.Reason != IntentionDecisionReason.MatchedL7IntentionOnConnection)
+            if (!admission.IsAdmitted)
             {
-                string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-                MeshAspNetCoreLog.ConnectionDenied(logger, context.ConnectionId, stream.Peer, reason, decision.IntentionIdForLog, decision.Precedence, context.RemoteEndPoint);
                 Reset(socket, context);
                 return;
             }
 
+            IntentionDecision decision = admission.Decision;
             var pipe = new StreamDuplexPipe(stream);
             await using (pipe.ConfigureAwait(false))
             {

@@ -2,8 +2,6 @@ using Mesh.AspNetCore;
 using Mesh.Tls.InProcess;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Microsoft.AspNetCore.Hosting;
 
@@ -20,7 +18,6 @@ public static class MeshListenOptionsExtensions
         ArgumentNullException.ThrowIfNull(listenOptions);
         MeshService mesh = listenOptions.ApplicationServices.GetService<MeshService>()
             ?? throw new InvalidOperationException("ListenOptions.UseMesh() needs the in-process mesh: call services.AddMesh(...) first.");
-        ILogger logger = listenOptions.ApplicationServices.GetService<ILoggerFactory>()?.CreateLogger("Mesh.AspNetCore.MeshConnection") ?? NullLogger.Instance;
         // Kestrel's default is already HTTP/1.1 and HTTP/2; assigning it anyway marks the protocols as chosen explicitly, and on an
         // endpoint Kestrel does not secure itself (the mesh TLS ends in this middleware, not in UseHttps) Kestrel then warns at
         // every start that HTTP/2 is disabled. It is not: the middleware detects the HTTP/2 preface inside the mesh TLS and hands
@@ -33,7 +30,7 @@ public static class MeshListenOptionsExtensions
         // The connection is TLS to Kestrel (so h2 can be chosen without ALPN), while mesh callers address services as
         // http://name/: HTTP/2 requests carry :scheme http, which Kestrel must accept on this TLS connection.
         listenOptions.KestrelServerOptions.AllowAlternateSchemes = true;
-        listenOptions.Use(next => new MeshConnectionMiddleware(next, mesh, logger).OnConnectionAsync);
+        listenOptions.Use(next => new MeshConnectionMiddleware(next, mesh).OnConnectionAsync);
         return listenOptions;
     }
 }

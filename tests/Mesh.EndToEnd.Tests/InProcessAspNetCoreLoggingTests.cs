@@ -87,6 +87,42 @@ public sealed class InProcessAspNetCoreLoggingTests
         }
     }
 
+    [Test]
+    public async Task A_caller_with_a_certificate_from_another_ca_is_logged_once_by_a_mesh_endpoint()
+    {
+        using var ca = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Domain, Datacenter = "dc1" });
+        using var otherCa = new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Domain, Datacenter = "dc1" });
+        var logs = new CapturedLogs();
+        await using WebApplication server = await StartMeshEndpointAsync(ca, logs);
+        try
+        {
+            int port = new Uri(server.Urls.Single()).Port;
+            var impostor = new Tls.MutualTls.MeshTlsFactory(
+                new InMemoryLeafSource(otherCa.IssueLeaf(new ServiceIdentity(new ServiceName("web"), "dc1").ToSpiffeId(Domain))),
+                new Tls.Validation.SvidValidator(ca.TrustBundleSource));
+            using var caller = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await caller.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+            await using var tls = new System.Net.Security.SslStream(new NetworkStream(caller, ownsSocket: false));
+
+            // In TLS 1.3 the server judges this certificate after the caller's handshake ends: the refusal arrives on a read.
+            Assert.That(async () =>
+            {
+                await impostor.AuthenticateAsClientAsync(tls, "counting", Tls.Validation.PeerAuthorizer.AnyValid, CancellationToken.None);
+                await tls.WriteAsync("GET / HTTP/1.1\r\nHost: counting\r\n\r\n"u8.ToArray());
+                while (await tls.ReadAsync(new byte[256]) > 0)
+                {
+                }
+            }, Throws.InstanceOf<IOException>().Or.InstanceOf<System.Security.Authentication.AuthenticationException>());
+
+            await logs.WaitForAsync(MeshLogEvents.PeerRejected, e => e["Reason"] is not null && e["Reason"]!.Contains("Untrusted", StringComparison.Ordinal));
+            Assert.That(logs.WithId(MeshLogEvents.PeerRejected).Select(e => e.Message), Has.Exactly(1).Items, "one line per refused caller");
+        }
+        finally
+        {
+            await server.StopAsync();
+        }
+    }
+
     // A UseMesh() endpoint of "counting" on a free loopback port, every intention allowing, its log in `logs`.
     private static async Task<WebApplication> StartMeshEndpointAsync(MeshCertificateAuthority ca, CapturedLogs logs)
     {

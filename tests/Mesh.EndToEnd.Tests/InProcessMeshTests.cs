@@ -78,6 +78,30 @@ public sealed class InProcessMeshTests
     }
 
     [Test]
+    public async Task An_accepted_connection_is_logged_under_one_connection_id_so_the_ids_of_consecutive_connections_have_no_gaps()
+    {
+        await using var mesh = await TwoDatacenterMesh.StartAsync(AllowDashboardToWeb);
+        (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
+        await using var __ = listener;
+        MeshService dashboard = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), mesh.DashboardLeaf);
+
+        // One process holds both ends: each dial draws an ID, then the accept of that same connection draws the next one. An
+        // ID drawn and never logged would show as a gap an operator cannot explain.
+        var ids = new List<long>();
+        for (int i = 0; i < 2; i++)
+        {
+            await using MeshStream client = await dashboard.DialAsync("web");
+            await using MeshStream server = await listener.AcceptAsync();
+            ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.InProcessDialed, e => !ids.Contains(Id(e)))));
+            ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.InProcessAccepted, e => !ids.Contains(Id(e)))));
+        }
+
+        Assert.That(ids, Is.EqualTo(Enumerable.Range((int)ids[0], 4).Select(i => (long)i)), "dial, accept, dial, accept: one ID each");
+
+        static long Id(LogEvent e) => long.Parse(e["ConnectionId"]!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Test]
     public async Task A_sidecar_fronted_caller_reaches_an_in_process_service()
     {
         await using var mesh = await TwoDatacenterMesh.StartAsync(AllowDashboardToWeb);
@@ -150,6 +174,44 @@ public sealed class InProcessMeshTests
             Assert.That(subset!.Error, Is.EqualTo(MeshConnectionError.NoHealthyEndpoint));
             Assert.That(subset.Message, Does.Contain("v2.billing@dc1"));
         });
+    }
+
+    [Test]
+    public async Task A_plain_text_caller_is_refused_with_the_handshakes_own_error_not_a_certificate_rule()
+    {
+        await using var mesh = await TwoDatacenterMesh.StartAsync(AllowDashboardToWeb);
+        (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
+        await using var __ = listener;
+
+        using var caller = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await caller.ConnectAsync(listener.LocalEndPoint);
+        await caller.SendAsync("GET / HTTP/1.1\r\nHost: web\r\n\r\n"u8.ToArray());
+
+        // No certificate was ever judged: the operator must read why the TLS handshake failed, not a certificate rule.
+        LogEvent refused = await mesh.Logs.WaitForAsync(MeshLogEvents.PeerRejected);
+        Assert.That(refused["Reason"], Does.Not.StartWith(nameof(Tls.Validation.SvidValidationStatus.NoCertificate)), refused.Message);
+    }
+
+    [Test]
+    public async Task A_caller_whose_certificate_is_refused_is_logged_once()
+    {
+        await using var mesh = await TwoDatacenterMesh.StartAsync(AllowDashboardToWeb);
+        (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
+        await using var __ = listener;
+        using var otherCa = new Tls.Authority.MeshCertificateAuthority(new Tls.Authority.MeshCaOptions { TrustDomain = TwoDatacenterMesh.TrustDomain, Datacenter = "dc1" });
+        var impostorLeaf = new InMemoryLeafSource(otherCa.IssueLeaf(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1").ToSpiffeId(TwoDatacenterMesh.TrustDomain)));
+        MeshService impostor = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), impostorLeaf);
+
+        Assert.ThrowsAsync<MeshConnectionException>(async () =>
+        {
+            await using MeshStream stream = await impostor.DialAsync("web");
+            _ = await stream.ReadAsync(new byte[1]);
+        });
+
+        // The certificate is judged inside the handshake and the refusal logged after it: once the line naming the rule is
+        // written, every line about this refusal is.
+        await mesh.Logs.WaitForAsync(MeshLogEvents.PeerRejected, e => e["Reason"] is not null && e["Reason"]!.Contains("Untrusted", StringComparison.Ordinal));
+        Assert.That(mesh.Logs.WithId(MeshLogEvents.PeerRejected).Select(e => e.Message), Has.Exactly(1).Items, "one line per refused caller");
     }
 
     [Test]

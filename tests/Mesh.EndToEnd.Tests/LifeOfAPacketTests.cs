@@ -110,6 +110,7 @@ public sealed class LifeOfAPacketTests
             Throws.InstanceOf<IOException>().Or.InstanceOf<AuthenticationException>());
         LogEvent refused = await mesh.Logs.WaitForAsync(MeshLogEvents.PeerRejected, e => e["Reason"] is not null);
         Assert.That(refused["Reason"], Does.Contain("Untrusted"));
+        Assert.That(mesh.Logs.WithId(MeshLogEvents.PeerRejected).Select(e => e.Message), Has.Exactly(1).Items, "one line per refused caller");
         Assert.That(mesh.CountingDc1App.Peers, Is.Empty);
     }
 

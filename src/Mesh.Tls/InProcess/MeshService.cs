@@ -13,6 +13,7 @@ using Mesh.Intentions;
 using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
+using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
 using Mesh.Tls.Sidecar;
@@ -44,6 +45,7 @@ public sealed class MeshService : IAsyncDisposable
     private readonly ITrustBundleSource _bundles;
     private readonly IServiceCatalog _catalog;
     private readonly IntentionEvaluator _intentions;
+    private readonly InboundAdmission _admission;
     private readonly MeshTlsFactory _tls;
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory;
@@ -107,8 +109,11 @@ public sealed class MeshService : IAsyncDisposable
             : intentions;
         // The evaluator counts decisions (mesh.authz.decisions); this class writes the log lines, with the connection's details.
         _metrics = TlsMetrics.For(meterFactory);
-        _intentions = new IntentionEvaluator(source, meterFactory: meterFactory);
-        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: _loggerFactory.CreateLogger<SvidValidator>()) { Metrics = _metrics });
+        var evaluator = new IntentionEvaluator(source, meterFactory: meterFactory);
+        _intentions = evaluator;
+        // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider) { Metrics = _metrics });
+        _admission = new InboundAdmission(_tls, evaluator, _identity.Service, options.HandshakeTimeout, _metrics, _logger);
         _bootstrap = bootstrap;
         _owned = owned;
     }
@@ -299,7 +304,7 @@ public sealed class MeshService : IAsyncDisposable
     public ValueTask<MeshStream> AuthenticateAsync(Stream transport, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        return AuthenticateAsync(transport, null, null, null, cancellationToken);
+        return AcceptCoreAsync(transport, null, null, null, InboundAdmissionMode.AuthenticateOnly, TlsActivity.CurrentInbound, cancellationToken);
     }
 
     /// <summary>Decides whether the authenticated caller <paramref name="peer"/> may open a connection to this service (L4).</summary>
@@ -308,8 +313,7 @@ public sealed class MeshService : IAsyncDisposable
     /// (<see cref="IntentionDecisionReason.MatchedL7IntentionOnConnection"/>); an HTTP server lets such a connection in and decides
     /// each request with <see cref="AuthorizeHttp{TRequest}"/>.
     /// </remarks>
-    public IntentionDecision Authorize(SpiffeId peer) =>
-        ServiceIdentity.TryFromSpiffeId(peer, out ServiceIdentity source) ? _intentions.Authorize(source.Service, _identity.Service) : default;
+    public IntentionDecision Authorize(SpiffeId peer) => _admission.Authorize(peer);
 
     /// <summary>Decides whether the authenticated caller <paramref name="peer"/> may make this HTTP request (L7 intentions).</summary>
     public IntentionDecision AuthorizeHttp<TRequest>(SpiffeId peer, ref TRequest request)
@@ -341,8 +345,8 @@ public sealed class MeshService : IAsyncDisposable
         }
 
         using Activity? activity = TlsActivity.StartInbound(remote, local, _identity);
-        MeshStream stream = await AuthenticateAsync(new SocketTransportStream(socket), socket, remote, local, cancellationToken).ConfigureAwait(false);
-        return AuthorizeConnection(stream, remote, local);
+        return await AcceptCoreAsync(new SocketTransportStream(socket), socket, remote, local, InboundAdmissionMode.Connection, activity, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -353,8 +357,7 @@ public sealed class MeshService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(transport);
         using Activity? activity = TlsActivity.StartInbound(null, null, _identity);
-        MeshStream stream = await AuthenticateAsync(transport, null, null, null, cancellationToken).ConfigureAwait(false);
-        return AuthorizeConnection(stream, null, null);
+        return await AcceptCoreAsync(transport, null, null, null, InboundAdmissionMode.Connection, activity, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Listens for mesh mTLS callers on <paramref name="endPoint"/> (port 0 picks one); accept them with <see cref="MeshListener.AcceptAsync"/>.</summary>
@@ -390,72 +393,68 @@ public sealed class MeshService : IAsyncDisposable
         InProcessLog.Stopped(_logger, _identity);
     }
 
-    internal async ValueTask<MeshStream> AuthenticateAsync(Stream transport, Socket? socket, EndPoint? remote, EndPoint? local, CancellationToken cancellationToken)
+    /// <summary>
+    /// Admits an inbound connection (handshake, SVID, intentions as <paramref name="mode"/> says), logged and traced once by
+    /// <see cref="InboundAdmission"/>; the caller decides what a refusal does to its transport. Waits for the first leaf.
+    /// </summary>
+    internal async ValueTask<InboundAdmissionResult> AdmitAsync(
+        Stream transport, EndPoint? remote, EndPoint? local, InboundAdmissionMode mode, Activity? activity, CancellationToken cancellationToken)
     {
-        long id = ConnectionIds.Next();
-        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
-        MeshTlsHandshake check = _tls.CreateServerHandshake(PeerAuthorizer.AnyValid);
-        long started = Stopwatch.GetTimestamp();
+        if (!IsReady)
+        {
+            await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _admission.AdmitAsync(transport, remote, local, mode, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The in-process side of admission: an admitted caller becomes a MeshStream; a refused or denied one is reset (as the
+    // sidecar does, so it never takes the refusal for a clean end of stream) and the refusal becomes an exception.
+    private async ValueTask<MeshStream> AcceptCoreAsync(
+        Stream transport, Socket? socket, EndPoint? remote, EndPoint? local, InboundAdmissionMode mode, Activity? activity, CancellationToken cancellationToken)
+    {
+        InboundAdmissionResult admission;
         try
         {
-            if (!IsReady)
-            {
-                await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.HandshakeTimeout);
-            await tls.AuthenticateAsServerAsync(check.ServerOptions!, timeout.Token).ConfigureAwait(false);
+            admission = await AdmitAsync(transport, remote, local, mode, activity, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
+        catch
         {
-            _metrics.Handshake(TlsMetrics.Server, succeeded: false, started);
-            string reason = check.Result.Status != SvidValidationStatus.Valid && check.Result.PeerId.IsValid || check.Result.Detail is not null
-                ? check.Result.ToString()
-                : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
-            InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
-            TlsActivity.HandshakeFailed(TlsActivity.CurrentInbound, ex, check.Result, reason);
             if (socket is not null)
             {
                 OutboundConnector.Close(socket, reset: true);
             }
 
-            await tls.DisposeAsync().ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new MeshConnectionException(MeshConnectionError.HandshakeFailed, null, $"Caller {remote?.ToString() ?? "(stream)"} refused during the mTLS handshake: {reason}", ex)
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var stream = new MeshStream(admission.Tls, socket, admission.Peer, null, local, remote);
+        if (admission.IsAdmitted)
+        {
+            if (admission.Status != InboundAdmissionStatus.Authenticated && _logger.IsEnabled(LogLevel.Debug))
             {
-                Peer = check.Result.PeerId,
-            };
-        }
-
-        _metrics.Handshake(TlsMetrics.Server, succeeded: true, started);
-        TlsActivity.Handshaken(TlsActivity.CurrentInbound, tls, check.Result.PeerId);
-        return new MeshStream(tls, socket, check.Result.PeerId, null, local, remote);
-    }
-
-    private MeshStream AuthorizeConnection(MeshStream stream, EndPoint? remote, EndPoint? local)
-    {
-        long id = ConnectionIds.Next();
-        IntentionDecision decision = Authorize(stream.Peer);
-        TlsActivity.Authorized(TlsActivity.CurrentInbound, stream.PeerService, decision);
-        if (!decision.IsAllowed)
-        {
-            string reason = stream.PeerService.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-            InboundConnectionLog.Denied(_logger, id, stream.Peer, reason, decision.IntentionIdForLog, decision.Precedence, remote, local);
-            // A reset, as the sidecar: the caller's first read fails rather than seeing a clean end of stream.
-            stream.Abort();
-            throw new MeshConnectionException(MeshConnectionError.DeniedByIntention, null, $"Caller {stream.Peer} denied: {reason}") { Peer = stream.Peer };
-        }
-
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
 #pragma warning disable CA1873 // Guarded by IsEnabled above.
-            InProcessLog.Accepted(_logger, id, stream.Peer, decision.ToString(), remote, local);
+                InProcessLog.Accepted(_logger, admission.ConnectionId, admission.Peer, admission.Decision.ToString(), remote, local);
+#pragma warning restore CA1873
+            }
+
+            return stream;
         }
 
-        return stream;
-    }
+        stream.Abort();
+        if (admission.Status == InboundAdmissionStatus.Denied)
+        {
+            throw new MeshConnectionException(MeshConnectionError.DeniedByIntention, null, $"Caller {admission.Peer} denied: {admission.Reason}") { Peer = admission.Peer };
+        }
 
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new MeshConnectionException(MeshConnectionError.HandshakeFailed, null,
+            $"Caller {remote?.ToString() ?? "(stream)"} refused during the mTLS handshake: {admission.Reason}", admission.Error)
+        {
+            Peer = admission.Peer,
+        };
+    }
 
     private bool Knows(ServiceName destination, string datacenter)
     {

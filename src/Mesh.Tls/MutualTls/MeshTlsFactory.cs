@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Mesh.ControlPlane;
@@ -82,17 +83,47 @@ public sealed class MeshTlsFactory
     public async ValueTask<SvidValidationResult> AuthenticateAsServerAsync(SslStream stream, PeerAuthorizer authorizer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ServerHandshakeResult handshake = await HandshakeAsServerAsync(stream, authorizer, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        if (handshake.Error is { } error)
+        {
+            if (error is AuthenticationException && handshake.CertificateJudged && !handshake.Validation.IsValid)
+            {
+                throw new PeerAuthenticationException(handshake.Validation, error);
+            }
+
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        return handshake.Validation;
+    }
+
+    /// <summary>
+    /// Runs the server side of a mutual TLS handshake within <paramref name="timeout"/> and returns how it ended as a value: the
+    /// caller's validated SVID, or the failure with the rule the certificate broke. Failures a caller can cause (a refused
+    /// certificate, plain text, a closed connection, a timeout) are results, not exceptions.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No leaf is available yet.</exception>
+    internal async ValueTask<ServerHandshakeResult> HandshakeAsServerAsync(SslStream stream, PeerAuthorizer authorizer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         MeshTlsHandshake handshake = CreateServerHandshake(authorizer);
         try
         {
-            await stream.AuthenticateAsServerAsync(handshake.ServerOptions!, cancellationToken).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                deadline.CancelAfter(timeout);
+            }
+
+            await stream.AuthenticateAsServerAsync(handshake.ServerOptions!, deadline.Token).ConfigureAwait(false);
         }
-        catch (AuthenticationException ex) when (handshake.PeerChecked && !handshake.Result.IsValid)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {
-            throw new PeerAuthenticationException(handshake.Result, ex);
+            // Failed before the caller's certificate was judged (plain text, a timeout, a closed connection): no rule was broken,
+            // and the result says nothing more than that there is no certificate.
+            return new ServerHandshakeResult(handshake.PeerChecked ? handshake.Result : NotJudged, handshake.PeerChecked, ex);
         }
 
-        return handshake.Result;
+        return new ServerHandshakeResult(handshake.Result, handshake.PeerChecked, null);
     }
 
     /// <summary>
@@ -116,6 +147,8 @@ public sealed class MeshTlsFactory
 
         return handshake.Result;
     }
+
+    private static SvidValidationResult NotJudged => new(SvidValidationStatus.NoCertificate, default);
 
     private MeshTlsHandshake NewHandshake(PeerAuthorizer authorizer, out X509ChainPolicy policy)
     {

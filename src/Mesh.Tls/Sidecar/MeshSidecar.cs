@@ -10,6 +10,7 @@ using Mesh.Intentions;
 using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
+using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
 using Mesh.Tls.Validation;
@@ -33,7 +34,7 @@ public sealed class MeshSidecar : IAsyncDisposable
 {
     private readonly SidecarOptions _options;
     private readonly IServiceCatalog _catalog;
-    private readonly IntentionEvaluator _intentions;
+    private readonly InboundAdmission _admission;
     private readonly ILeafSource _leaves;
     private readonly ITrustBundleSource _bundles;
     private readonly MeshTlsFactory _tls;
@@ -69,12 +70,14 @@ public sealed class MeshSidecar : IAsyncDisposable
         _options = options;
         _catalog = catalog;
         // The evaluator counts decisions (mesh.authz.decisions); the sidecar writes the log line itself, with the connection's details.
-        _intentions = new IntentionEvaluator(intentions);
+        var evaluator = new IntentionEvaluator(intentions);
         _leaves = leaves;
         _bundles = bundles;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<MeshSidecar>();
-        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider, logger: loggerFactory.CreateLogger<SvidValidator>()));
+        // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
+        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider));
+        _admission = new InboundAdmission(_tls, evaluator, options.Service.Service, options.HandshakeTimeout, metrics: null, _logger);
         _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
         _time = timeProvider ?? TimeProvider.System;
         _rotation = new EndpointRotation(new EndpointOutlierDetector("sidecar", options.OutlierDetection, _time, loggerFactory.CreateLogger<EndpointOutlierDetector>()));
@@ -211,14 +214,12 @@ public sealed class MeshSidecar : IAsyncDisposable
         _ = TcpAcceptLoop.RunAsync(socket, s => _ = HandleInboundAsync(s), _logger, null, _group.Stopping);
     }
 
+    // The public listener's side of admission: the handshake, the SVID and the intentions are InboundAdmission's; this reset
+    // or splices to the local application.
     private async Task HandleInboundAsync(Socket socket)
     {
-        long id = ConnectionIds.Next();
         _group.Enter();
-        EndPoint? remote = null;
-        EndPoint? local = null;
-        var transport = new SocketTransportStream(socket);
-        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        SslStream? tls = null;
         bool handedOver = false;
         Activity? activity = TlsActivity.StartInbound(socket, _options.Service);
         try
@@ -229,41 +230,21 @@ public sealed class MeshSidecar : IAsyncDisposable
                 return;
             }
 
-            remote = socket.RemoteEndPoint;
-            local = socket.LocalEndPoint;
+            EndPoint? remote = socket.RemoteEndPoint;
+            EndPoint? local = socket.LocalEndPoint;
             socket.NoDelay = true;
-            MeshTlsHandshake check = _tls.CreateServerHandshake(PeerAuthorizer.AnyValid);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_group.Stopping))
+            var transport = new SocketTransportStream(socket);
+            InboundAdmissionResult admission = await _admission.AdmitAsync(transport, remote, local, InboundAdmissionMode.Connection, activity, _group.Stopping)
+                .ConfigureAwait(false);
+            tls = admission.Tls;
+            if (!admission.IsAdmitted)
             {
-                timeout.CancelAfter(_options.HandshakeTimeout);
-                try
-                {
-                    await tls.AuthenticateAsServerAsync(check.ServerOptions!, timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
-                {
-                    string reason = check.Result.Status != SvidValidationStatus.Valid && check.Result.PeerId.IsValid || check.Result.Detail is not null
-                        ? check.Result.ToString()
-                        : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : ex.Message;
-                    InboundConnectionLog.HandshakeRefused(_logger, id, remote, reason);
-                    TlsActivity.HandshakeFailed(activity, ex, check.Result, reason);
-                    return;
-                }
-            }
-
-            SpiffeId peer = check.Result.PeerId;
-            IntentionDecision decision = ServiceIdentity.TryFromSpiffeId(peer, out ServiceIdentity source)
-                ? _intentions.Authorize(source.Service, _options.Service.Service)
-                : default;
-            TlsActivity.Handshaken(activity, tls, peer);
-            TlsActivity.Authorized(activity, source, decision);
-            if (!decision.IsAllowed)
-            {
-                string reason = source.IsValid ? decision.ToString() : "DENY: the peer is not a service identity";
-                InboundConnectionLog.Denied(_logger, id, peer, reason, decision.IntentionIdForLog, decision.Precedence, remote, local);
                 return;
             }
 
+            long id = admission.ConnectionId;
+            SpiffeId peer = admission.Peer;
+            IntentionDecision decision = admission.Decision;
             (Socket? app, Exception? error) = await OutboundConnector.TryConnectAsync(
                 _options.LocalApplication!, null, _options.LocalApplicationConnectTimeout, _group.Stopping).ConfigureAwait(false);
             if (app is null)
@@ -290,7 +271,10 @@ public sealed class MeshSidecar : IAsyncDisposable
             {
                 // Refused, denied or failed: a reset, so the caller never takes the refusal for a clean end of stream.
                 OutboundConnector.Close(socket, reset: true);
-                await tls.DisposeAsync().ConfigureAwait(false);
+                if (tls is not null)
+                {
+                    await tls.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             activity?.Stop();

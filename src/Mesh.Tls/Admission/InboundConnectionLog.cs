@@ -3,7 +3,7 @@ using Mesh.Diagnostics;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Tls.MutualTls;
+namespace Mesh.Tls.Admission;
 
 /// <summary>
 /// The log lines of an inbound mesh connection that is refused, the same from a sidecar and from an in-process service so an
