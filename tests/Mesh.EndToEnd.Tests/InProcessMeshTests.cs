@@ -199,8 +199,7 @@ public sealed class InProcessMeshTests
         (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
         await using var __ = listener;
         using var otherCa = new Tls.Authority.MeshCertificateAuthority(new Tls.Authority.MeshCaOptions { TrustDomain = TwoDatacenterMesh.TrustDomain, Datacenter = "dc1" });
-        var impostorLeaf = new InMemoryLeafSource(otherCa.IssueLeaf(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1").ToSpiffeId(TwoDatacenterMesh.TrustDomain)));
-        MeshService impostor = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), impostorLeaf);
+        MeshService impostor = await StartImpostorDashboardAsync(mesh, otherCa);
 
         Assert.ThrowsAsync<MeshConnectionException>(async () =>
         {
@@ -221,8 +220,7 @@ public sealed class InProcessMeshTests
         (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
         await using var __ = listener;
         using var otherCa = new Tls.Authority.MeshCertificateAuthority(new Tls.Authority.MeshCaOptions { TrustDomain = TwoDatacenterMesh.TrustDomain, Datacenter = "dc1" });
-        var impostorLeaf = new InMemoryLeafSource(otherCa.IssueLeaf(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1").ToSpiffeId(TwoDatacenterMesh.TrustDomain)));
-        MeshService impostor = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), impostorLeaf);
+        MeshService impostor = await StartImpostorDashboardAsync(mesh, otherCa);
 
         MeshConnectionException? refused = Assert.ThrowsAsync<MeshConnectionException>(async () =>
         {
@@ -379,5 +377,12 @@ public sealed class InProcessMeshTests
 
         await send;
         return received.ToArray();
+    }
+
+    // "dashboard" as its name says, but with a leaf from a CA the mesh does not trust.
+    private static Task<MeshService> StartImpostorDashboardAsync(TwoDatacenterMesh mesh, Tls.Authority.MeshCertificateAuthority otherCa)
+    {
+        var dashboard = new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1");
+        return mesh.StartInProcess(dashboard, new InMemoryLeafSource(otherCa.IssueLeaf(dashboard.ToSpiffeId(TwoDatacenterMesh.TrustDomain))));
     }
 }

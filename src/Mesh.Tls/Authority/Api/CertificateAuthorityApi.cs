@@ -42,7 +42,7 @@ public sealed class CertificateAuthorityApi : IDisposable
 
     /// <summary>Creates the API over a CA with a fixed token list.</summary>
     /// <param name="ca">The CA that signs.</param>
-    /// <param name="tokens">The tokens and what each allows; <see cref="UpdateTokens"/> replaces them.</param>
+    /// <param name="tokens">The tokens and what each allows.</param>
     /// <param name="leafTtl">The TTL of issued leaves; the CA's default when null.</param>
     /// <param name="timeProvider">The clock of the failed-authorization limit; the system clock when null.</param>
     /// <param name="logger">Receives refused requests and token changes.</param>
@@ -76,16 +76,6 @@ public sealed class CertificateAuthorityApi : IDisposable
 
     /// <summary>A token that fires when the roots change, for blocking queries.</summary>
     public IChangeToken GetRootsChangeToken() => _ca.TrustBundleSource.GetChangeToken();
-
-    /// <summary>
-    /// Replaces the tokens: from the next request on, only the new list is honoured. The log names each entry added, removed or
-    /// replaced (event <c>CaTokensChanged</c>), never a token.
-    /// </summary>
-    public void UpdateTokens(IReadOnlyList<CertificateAuthorityToken> tokens)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        Swap(tokens, Volatile.Read(ref _settings).LeafTtl);
-    }
 
     /// <summary>Stops following the control-plane file.</summary>
     public void Dispose() => _fileSubscription?.Dispose();
