@@ -73,6 +73,26 @@ public sealed partial class ConsulTestAgent
         }
     }
 
+    /// <summary>Removes <paramref name="other"/>'s datacenter from this agent's federation (<c>consul force-leave -wan</c>), both ways.</summary>
+    public void LeaveWan(ConsulTestAgent other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (ConsulTestAgent member in Members().Where(m => !ReferenceEquals(m, other)))
+        {
+            lock (member._lock)
+            {
+                member._federation.Remove(other);
+                member.Signal();
+            }
+        }
+
+        lock (other._lock)
+        {
+            other._federation.Clear();
+            other.Signal();
+        }
+    }
+
     private IEnumerable<ConsulTestAgent> Members()
     {
         lock (_lock)
