@@ -413,6 +413,11 @@ public sealed partial class ConsulTestAgent : IAsyncDisposable
     {
         HttpRequest request = context.Request;
         string path = request.Path.Value ?? "/";
+        if (await TryWriteApiAsync(context, path).ConfigureAwait(false))
+        {
+            return;
+        }
+
         const string Leaf = "/v1/agent/connect/ca/leaf/";
         const string HealthConnect = "/v1/health/connect/";
         const string HealthService = "/v1/health/service/";

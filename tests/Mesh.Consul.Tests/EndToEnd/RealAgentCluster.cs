@@ -19,10 +19,13 @@ internal sealed class RealAgentCluster : ConsulCluster
     private string _datacenter = string.Empty;
     private string _trustDomain = string.Empty;
 
-    private RealAgentCluster(string address, string? token)
+    private readonly IAsyncDisposable? _agent;
+
+    private RealAgentCluster(string address, string? token, IAsyncDisposable? agent)
     {
         _address = address;
         Token = token;
+        _agent = agent;
     }
 
     public override string LocalDatacenter => _datacenter;
@@ -43,7 +46,10 @@ internal sealed class RealAgentCluster : ConsulCluster
         "a single consul agent -dev is one datacenter; a datacenter that joins needs a second agent federated over the WAN (the test agents cover it)";
 
     /// <summary>Connects to the agent named as <c>CONSUL_HTTP_ADDR</c> names it and reads its datacenter and trust domain.</summary>
-    public static async Task<RealAgentCluster> ConnectAsync(string address, string? token)
+    /// <param name="address">The agent's address.</param>
+    /// <param name="token">The ACL token, if any.</param>
+    /// <param name="agent">An agent the cluster owns and disposes last (a test agent standing in for the real one).</param>
+    public static async Task<RealAgentCluster> ConnectAsync(string address, string? token, IAsyncDisposable? agent = null)
     {
         // CONSUL_HTTP_ADDR may omit the scheme; CONSUL_HTTP_SSL=true then means https, as the consul CLI reads it.
         if (!address.Contains("://", StringComparison.Ordinal))
@@ -57,7 +63,7 @@ internal sealed class RealAgentCluster : ConsulCluster
             Assert.Ignore($"CONSUL_HTTP_ADDR is the unix socket {address}; these tests talk to the agent over HTTP: give http://127.0.0.1:8500.");
         }
 
-        var cluster = new RealAgentCluster(address, string.IsNullOrWhiteSpace(token) ? null : token);
+        var cluster = new RealAgentCluster(address, string.IsNullOrWhiteSpace(token) ? null : token, agent);
         using (HttpResponseMessage self = await cluster.SendAsync(string.Empty, HttpMethod.Get, "/v1/agent/self"))
         {
             JsonNode config = (await self.Content.ReadFromJsonAsync<JsonNode>())!["Config"]!;
@@ -189,5 +195,9 @@ internal sealed class RealAgentCluster : ConsulCluster
         }
 
         await base.DisposeAsync();
+        if (_agent is not null)
+        {
+            await _agent.DisposeAsync();
+        }
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using Mesh.Consul.TestAgent;
 
 namespace Mesh.Consul.Tests.EndToEnd;
 
@@ -297,5 +298,18 @@ public sealed class RealAgentTests : TwoDatacenterTests
         }
 
         return await RealAgentCluster.ConnectAsync(address, Environment.GetEnvironmentVariable("CONSUL_HTTP_TOKEN"));
+    }
+}
+
+/// <summary>
+/// The real-agent fixture's own path (one datacenter without gateways; services, intentions and the root rotation through the
+/// agent's write API) run against a test agent, so that it is exercised where no Consul agent is installed.
+/// </summary>
+public sealed class AgentApiTests : TwoDatacenterTests
+{
+    private protected override async Task<ConsulCluster> CreateClusterAsync()
+    {
+        ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
+        return await RealAgentCluster.ConnectAsync(agent.Address, null, agent);
     }
 }
