@@ -23,7 +23,7 @@ namespace Mesh.Consul.TestAgent;
 /// headers (<c>X-Consul-Index</c>, <c>X-Consul-ContentHash</c>, <c>X-Cache</c>, <c>Age</c>) and blocking semantics, a real CA behind
 /// the leaf endpoint (the agent generates each leaf's key, as Consul's agent does), and fault knobs.
 /// </summary>
-public sealed class ConsulTestAgent : IAsyncDisposable
+public sealed partial class ConsulTestAgent : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, TestService> _services = new(StringComparer.Ordinal);
@@ -259,6 +259,20 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         lock (_lock)
         {
             Ca.RotateRoot();
+        }
+
+        // The primary's new root reaches every federated datacenter, whose agents renew their leaves under it (Consul replicates
+        // the roots to secondary datacenters).
+        foreach (ConsulTestAgent agent in SharingTheCa())
+        {
+            agent.RenewUnderNewRoot();
+        }
+    }
+
+    private void RenewUnderNewRoot()
+    {
+        lock (_lock)
+        {
             Bump("roots");
             foreach (string service in _leaves.Keys.ToList())
             {
@@ -383,6 +397,24 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         if (forbidden)
         {
             await Text(context, 403, "Permission denied").ConfigureAwait(false);
+            return;
+        }
+
+        if (FederatedPeer(request.Query["dc"].FirstOrDefault()) is { } peer)
+        {
+            await peer.AnswerForwardedAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await RouteAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task RouteAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        string path = request.Path.Value ?? "/";
+        if (await TryWriteApiAsync(context, path).ConfigureAwait(false))
+        {
             return;
         }
 
@@ -779,7 +811,7 @@ public sealed class ConsulTestAgent : IAsyncDisposable
         var list = new JsonArray(JsonValue.Create(Datacenter));
         lock (_lock)
         {
-            foreach (string datacenter in OtherDatacenters)
+            foreach (string datacenter in OtherDatacenters.Concat(FederatedDatacentersLocked()).Distinct(StringComparer.Ordinal))
             {
                 list.Add(JsonValue.Create(datacenter));
             }

@@ -28,7 +28,10 @@ internal sealed class HostProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static HostProcess Start(params string[] arguments)
+    public static HostProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts the host with extra environment variables.</summary>
+    public static HostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "Mesh.Host.dll"), .. arguments])
@@ -43,6 +46,11 @@ internal sealed class HostProcess : IDisposable
         }
 
         info.Environment["DOTNET_gcServer"] = "0";
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("Mesh.Host did not start");
         var host = new HostProcess(process);
         process.OutputDataReceived += (_, e) => host.Append(e.Data);
@@ -91,6 +99,42 @@ internal sealed class HostProcess : IDisposable
         }
 
         Assert.Fail($"Mesh.Host was not ready (exited: {HasExited}):\n{Output}");
+    }
+
+    /// <summary>
+    /// Waits until the output holds a line for which <paramref name="match"/> is true (at least <paramref name="count"/> of them);
+    /// fails with the output after 60 s or when the process exits (a hang, not a speed check).
+    /// </summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, string what, int count = 1)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            string[] lines = [.. Lines.Where(match)];
+            if (lines.Length >= count)
+            {
+                return lines[count - 1];
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(60) || HasExited)
+            {
+                Assert.Fail($"Mesh.Host never logged {what} (exited: {HasExited}):\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The output so far, line by line.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
     }
 
     public static int FreePort()

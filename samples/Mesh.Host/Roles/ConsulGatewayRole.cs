@@ -10,6 +10,8 @@ namespace Mesh.Host.Roles;
 /// </summary>
 internal sealed class ConsulGatewayRole(ConsulControlPlane consul, HostArguments arguments, Readiness readiness, ILoggerFactory loggerFactory) : IHostedService
 {
+    private const string DatacenterRefreshVariable = "MESH_CONSUL_DATACENTER_REFRESH";
+
     private MeshGateway? _gateway;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -27,14 +29,8 @@ internal sealed class ConsulGatewayRole(ConsulControlPlane consul, HostArguments
         await consul.TrustBundle.GetBundleAsync(cancellationToken);
         consul.Catalog.WatchLocalServices();
         consul.Catalog.WatchMeshGateways();
-        // The datacenters are read once: a datacenter federated later needs a restart of the gateway.
-        foreach (string datacenter in await consul.GetDatacentersAsync(cancellationToken))
-        {
-            if (datacenter != self.Datacenter)
-            {
-                consul.Catalog.WatchMeshGateways(datacenter);
-            }
-        }
+        // The federation is followed: a datacenter that joins later gets its wildcard route without a restart.
+        consul.Catalog.WatchFederatedMeshGateways(self.Datacenter, DatacenterRefresh());
 
         await consul.Catalog.WaitForFirstAnswersAsync(cancellationToken);
         var options = new MeshGatewayOptions
@@ -52,6 +48,20 @@ internal sealed class ConsulGatewayRole(ConsulControlPlane consul, HostArguments
         _gateway = new MeshGateway(options, consul.Catalog, loggerFactory);
         await _gateway.StartAsync(cancellationToken);
         readiness.MarkReady();
+    }
+
+    // MESH_CONSUL_DATACENTER_REFRESH (seconds) overrides how often /v1/catalog/datacenters is read again (30 s by default).
+    private static TimeSpan? DatacenterRefresh()
+    {
+        string? text = Environment.GetEnvironmentVariable(DatacenterRefreshVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and <= 3600
+            ? TimeSpan.FromSeconds(seconds)
+            : throw HostStartupException.Configuration($"{DatacenterRefreshVariable} is '{text}'; give the seconds between two reads of the datacenters, above 0 and at most 3600.");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

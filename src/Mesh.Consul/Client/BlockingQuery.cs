@@ -24,14 +24,18 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
     private readonly Func<T, T, bool> _same;
     private readonly Action<T> _onChanged;
     private readonly ILogger _logger;
+    private readonly TimeSpan? _minimumRoundInterval;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<T> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
     private T? _current;
     private long _lastGoodTimestamp = -1;
 
-    public BlockingQuery(ConsulAgentClient client, string name, string kind, ConsulRequest request, bool hashBlocking, Func<ConsulResponse, CancellationToken, ValueTask<T>> parse, Func<T, T, bool> same, Action<T> onChanged, ILogger logger)
+    // minimumRoundInterval: the shortest time between rounds for an endpoint that cannot block and is polled instead
+    // (ConsulOptions.MinimumRoundInterval when null).
+    public BlockingQuery(ConsulAgentClient client, string name, string kind, ConsulRequest request, bool hashBlocking, Func<ConsulResponse, CancellationToken, ValueTask<T>> parse, Func<T, T, bool> same, Action<T> onChanged, ILogger logger, TimeSpan? minimumRoundInterval = null)
     {
+        _minimumRoundInterval = minimumRoundInterval;
         _client = client;
         Name = name;
         Kind = kind;
@@ -157,7 +161,7 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
 
                 // Consul asks clients to rate-limit loops that return at once; the jitter spreads many clients apart.
                 TimeSpan elapsed = time.GetElapsedTime(started);
-                TimeSpan minimum = _client.Options.MinimumRoundInterval;
+                TimeSpan minimum = _minimumRoundInterval ?? _client.Options.MinimumRoundInterval;
                 delay = elapsed >= minimum ? TimeSpan.Zero : minimum - elapsed + Jitter(minimum / 4);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

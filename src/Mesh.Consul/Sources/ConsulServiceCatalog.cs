@@ -23,6 +23,9 @@ namespace Mesh.Consul;
 /// </remarks>
 public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
 {
+    // Consul's own mesh gateways re-read the datacenter list rather than block on it; a joining datacenter waits at most this long.
+    private static readonly TimeSpan DefaultDatacenterRefresh = TimeSpan.FromSeconds(30);
+
     private readonly ConsulAgentClient _client;
     private readonly string _gatewayService;
     private readonly ILogger _logger;
@@ -31,7 +34,9 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
     private readonly Dictionary<(ServiceName Service, string? Datacenter), BlockingQuery<EndpointList>> _services = [];
     private readonly Dictionary<string, BlockingQuery<EndpointList>> _gateways = new(StringComparer.Ordinal);
     private readonly HashSet<ServiceName> _localServices = [];
+    private readonly HashSet<string> _federatedGateways = new(StringComparer.Ordinal);
     private BlockingQuery<ServiceNameList>? _localCatalog;
+    private ConsulDatacenterWatch? _datacenters;
     private bool _disposed;
 
     /// <summary>Creates a catalog that watches nothing yet.</summary>
@@ -93,6 +98,34 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
     }
 
     /// <summary>
+    /// Follows the WAN federation for a mesh gateway's wildcard routes: reads the datacenters the agent knows
+    /// (<c>GET /v1/catalog/datacenters</c>) every <paramref name="refreshInterval"/> and watches the mesh gateways of each one
+    /// other than <paramref name="localDatacenter"/>. A datacenter that joins gets its gateways watched without a restart; one that
+    /// leaves is dropped with its gateways.
+    /// </summary>
+    /// <param name="localDatacenter">The agent's own datacenter, whose gateways are not a remote route.</param>
+    /// <param name="refreshInterval">
+    /// How often the list is read again; 30 s when null. The endpoint cannot block, so a join is seen within one interval.
+    /// </param>
+    public void WatchFederatedMeshGateways(string localDatacenter, TimeSpan? refreshInterval = null)
+    {
+        ServiceName.CheckPart(localDatacenter, "datacenter", nameof(localDatacenter));
+        TimeSpan interval = refreshInterval ?? DefaultDatacenterRefresh;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(refreshInterval));
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_datacenters is not null)
+            {
+                return;
+            }
+
+            _datacenters = new ConsulDatacenterWatch(_client, interval, names => OnDatacentersChanged(localDatacenter, names), _logger);
+            _datacenters.Start();
+        }
+    }
+
+    /// <summary>
     /// Watches every service of the agent's datacenter and the connect endpoints of each, so that <see cref="GetServices"/> lists
     /// the local services a mesh gateway routes to exactly. Services come and go with the catalog.
     /// </summary>
@@ -123,6 +156,18 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
     /// <summary>Completes when every service and gateway watch has its first answer; fails with the 403 that stopped one.</summary>
     public async Task WaitForFirstAnswersAsync(CancellationToken cancellationToken)
     {
+        Task? datacenters;
+        lock (_lock)
+        {
+            datacenters = _datacenters?.FirstValue;
+        }
+
+        if (datacenters is not null)
+        {
+            // The datacenters first: their answer adds the gateway watches waited for below.
+            await datacenters.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         Task[] first;
         lock (_lock)
         {
@@ -139,7 +184,7 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
         {
             lock (_lock)
             {
-                return [.. _services.Values.Select(static q => q.Fault).Concat(_gateways.Values.Select(static q => q.Fault)).Append(_localCatalog?.Fault).OfType<Exception>()];
+                return [.. _services.Values.Select(static q => q.Fault).Concat(_gateways.Values.Select(static q => q.Fault)).Append(_localCatalog?.Fault).Append(_datacenters?.Fault).OfType<Exception>()];
             }
         }
     }
@@ -164,13 +209,20 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
     {
         List<BlockingQuery<EndpointList>> queries;
         BlockingQuery<ServiceNameList>? local;
+        ConsulDatacenterWatch? datacenters;
         lock (_lock)
         {
             _disposed = true;
+            datacenters = _datacenters;
             queries = [.. _services.Values, .. _gateways.Values];
             _services.Clear();
             _gateways.Clear();
             local = _localCatalog;
+        }
+
+        if (datacenters is not null)
+        {
+            await datacenters.DisposeAsync().ConfigureAwait(false);
         }
 
         if (local is not null)
@@ -276,6 +328,46 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
             }
         }
 
+        DisposeLater(removed);
+    }
+
+    private void OnDatacentersChanged(string localDatacenter, IReadOnlyList<string> datacenters)
+    {
+        var wanted = new HashSet<string>(datacenters.Where(d => d != localDatacenter), StringComparer.Ordinal);
+        var removed = new List<BlockingQuery<EndpointList>>();
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            foreach (string gone in _federatedGateways.Where(d => !wanted.Contains(d)).ToList())
+            {
+                _federatedGateways.Remove(gone);
+                if (_gateways.Remove(gone, out BlockingQuery<EndpointList>? query))
+                {
+                    removed.Add(query);
+                }
+            }
+
+            foreach (string joined in wanted)
+            {
+                // A datacenter watched explicitly (WatchMeshGateways) stays the caller's: only those added here leave with the federation.
+                if (!_gateways.ContainsKey(joined) && _federatedGateways.Add(joined))
+                {
+                    BlockingQuery<EndpointList> query = CreateGatewayQuery(joined);
+                    _gateways[joined] = query;
+                    query.Start();
+                }
+            }
+        }
+
+        DisposeLater(removed);
+    }
+
+    private void DisposeLater(List<BlockingQuery<EndpointList>> removed)
+    {
         if (removed.Count > 0)
         {
             Rebuild();
