@@ -6,9 +6,16 @@ using Mesh.Sni.Routing;
 namespace Mesh.Benchmarks.Sni;
 
 /// <summary>Route lookup in a gateway-shaped table of 100,000 routes: exact local services plus a wildcard per remote datacenter.</summary>
+/// <remarks>
+/// The single-name cases keep one name's table lines in the first-level cache. The <c>Rotating*</c> cases look up 10,000
+/// different names in a shuffled order, as a busy gateway does, so each lookup finds its slot, name and value cold; each
+/// reports the time of one lookup.
+/// </remarks>
 public class SniRouteLookupBenchmarks
 {
     internal const string TrustDomain = "11111111-2222-3333-4444-555555555555.consul";
+
+    private const int RotatingNames = 10_000;
 
     private SniRouteTable<int> _table = null!;
     private byte[] _exact = [];
@@ -16,6 +23,9 @@ public class SniRouteLookupBenchmarks
     private byte[] _wildcard = [];
     private byte[] _miss = [];
     private byte[] _chromium = [];
+    private byte[][] _rotatingExact = [];
+    private byte[][] _rotatingWildcard = [];
+    private byte[][] _rotatingMiss = [];
 
     internal static SniRouteTable<int> CreateTable()
     {
@@ -42,6 +52,12 @@ public class SniRouteLookupBenchmarks
         _wildcard = Encoding.ASCII.GetBytes($"counting.default.dc7.internal.{TrustDomain}");
         _miss = Encoding.ASCII.GetBytes($"counting.default.dc1.internal.{TrustDomain}");
         _chromium = SniCorpus.Read("chromium-default");
+
+        // A fixed seed: every run and every version of the table sees the same names in the same order.
+        var random = new Random(20261206);
+        _rotatingExact = Rotating(random, i => $"svc{random.Next(99_000)}.default.dc1.internal.{TrustDomain}");
+        _rotatingWildcard = Rotating(random, i => $"svc{i}.ns{i % 7}.dc{random.Next(1_000) + 2}.internal.{TrustDomain}");
+        _rotatingMiss = Rotating(random, i => $"svc{99_000 + random.Next(900_000)}.default.dc1.internal.{TrustDomain}");
     }
 
     [Benchmark]
@@ -56,6 +72,18 @@ public class SniRouteLookupBenchmarks
     [Benchmark]
     public int Miss() => Lookup(_miss);
 
+    /// <summary>10,000 exact names from the 99,000, shuffled.</summary>
+    [Benchmark(OperationsPerInvoke = RotatingNames)]
+    public int RotatingExact() => LookupAll(_rotatingExact);
+
+    /// <summary>10,000 names of remote services, each under one of the 1,000 datacenter wildcards.</summary>
+    [Benchmark(OperationsPerInvoke = RotatingNames)]
+    public int RotatingWildcard() => LookupAll(_rotatingWildcard);
+
+    /// <summary>10,000 local-looking names no route has: the exact probe and the wildcard suffixes all miss.</summary>
+    [Benchmark(OperationsPerInvoke = RotatingNames)]
+    public int RotatingMiss() => LookupAll(_rotatingMiss);
+
     /// <summary>What a gateway does per connection: parse the hello, then route by its server name.</summary>
     [Benchmark]
     public int ParseChromiumThenRoute()
@@ -65,9 +93,34 @@ public class SniRouteLookupBenchmarks
         return value;
     }
 
+    private static byte[][] Rotating(Random random, Func<int, string> name)
+    {
+        var names = new byte[RotatingNames][];
+        for (int i = 0; i < names.Length; i++)
+        {
+            names[i] = Encoding.ASCII.GetBytes(name(i));
+        }
+
+        random.Shuffle(names);
+        return names;
+    }
+
     private int Lookup(byte[] name)
     {
         _table.Lookup(name, out int value);
         return value;
+    }
+
+    private int LookupAll(byte[][] names)
+    {
+        SniRouteTable<int> table = _table;
+        int sum = 0;
+        foreach (byte[] name in names)
+        {
+            table.Lookup(name, out int value);
+            sum += value;
+        }
+
+        return sum;
     }
 }
