@@ -80,6 +80,8 @@ relay_area() {
   start_sides mesh "$target" haproxy haproxy-splice nginx socat
   # The yardstick: the same load straight to the target, so Mesh's share of loopback shows too.
   SIDES=(direct "${SIDES[@]}") PORT[direct]=$target PIDOF[direct]=$target_pid
+  # One unrecorded second each first: Mesh compiles its hot paths on first use, the peers fill their caches.
+  for side in "${SIDES[@]}" mesh; do python3 "$PEERS_DIR/load.py" blast "${PORT[$side]}" 1 1 >/dev/null; done
   for streams in $STREAMS; do
     for r in $(seq "$ROUNDS"); do
       for side in "${SIDES[@]}"; do
@@ -113,6 +115,8 @@ gateway_area() {
   start backend "$target" openssl s_server -accept "127.0.0.1:$target" -cert "$STATE/certs/server.pem" \
     -key "$STATE/certs/server.key" -tls1_3 -www -quiet
   start_sides mesh-gateway "$target" haproxy-sni nginx-sni
+  # One unrecorded second each first: Mesh compiles its hot paths on first use, the peers fill their caches.
+  for side in "${SIDES[@]}" mesh; do python3 "$PEERS_DIR/load.py" tls "${PORT[$side]}" "$SNI" 1 >/dev/null; done
   for r in $(seq "$ROUNDS"); do
     for side in "${SIDES[@]}"; do
       for s in "$side" mesh; do
@@ -161,8 +165,31 @@ idle_memory_area() {
   done
 }
 
+# Mutual-TLS handshakes per second and server CPU per handshake: a Mesh service (Mesh.HandshakeServer: handshake, SVID
+# validation, intentions) against `openssl s_server -Verify 1` with the same certificates, both driven by `openssl s_time`.
 handshake_area() {
-  die "handshake: not written yet"
+  local r side out count cpu0 cpu1 seconds=${SECONDS_EACH%.*} certs="$STATE/mesh-certs"
+  has openssl openssl || die "the peer and the client are openssl's"
+  peer_available mesh || die "Mesh needs the .NET SDK"
+  start mesh "$((BASE + 1))" dotnet "$(mesh_build benchmarks/peers/Mesh.HandshakeServer)" --listen "127.0.0.1:$((BASE + 1))" --certs "$certs"
+  PORT[mesh]=$((BASE + 1)) PIDOF[mesh]=$PID
+  start s_server "$((BASE + 2))" openssl s_server -accept "127.0.0.1:$((BASE + 2))" -cert "$certs/server.pem" -key "$certs/server.key" \
+    -CAfile "$certs/root.pem" -Verify 1 -verify_return_error -tls1_3 -quiet -www
+  PORT[openssl-s_server]=$((BASE + 2)) PIDOF[openssl-s_server]=$PID
+  for r in warm-up $(seq "$ROUNDS"); do
+    for side in openssl-s_server mesh; do
+      cpu0=$(cpu_seconds "${PIDOF[$side]}")
+      out=$(openssl s_time -connect "127.0.0.1:${PORT[$side]}" -www / -new -tls1_3 -time "$([[ $r == warm-up ]] && echo 1 || echo "$seconds")" \
+        -cert "$certs/client.pem" -key "$certs/client.key" -CAfile "$certs/root.pem" 2>&1)
+      cpu1=$(cpu_seconds "${PIDOF[$side]}")
+      # "N connections in T real seconds, ..."
+      count=$(sed -n 's/^\([0-9]*\) connections in \([0-9]*\) real seconds.*/\1/p' <<<"$out")
+      [[ -n $count && $count -gt 0 ]] || die "s_time against $side completed no handshake: $out"
+      [[ $r == warm-up ]] && continue
+      record mtls-handshake "$r" "$side" handshakes_per_s "$(calc "$count / $seconds")"
+      record mtls-handshake "$r" "$side" server_cpu_us "$(calc "($cpu1 - $cpu0) * 1e6 / $count")"
+    done
+  done
 }
 
 echo "load average at start: $(loadavg)"
