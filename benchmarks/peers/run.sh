@@ -201,5 +201,5 @@ idle-memory) idle_memory_area ;;
 *) die "usage: $0 relay|gateway|handshake|idle-memory [options] (see README.md)" ;;
 esac
 echo "load average at end: $(loadavg)"
-echo "area $AREA, $ROUNDS rounds of ${SECONDS_EACH}s; ratio = Mesh / peer within each round (above 1: Mesh higher)"
+echo "area $AREA, $ROUNDS rounds; ratio = Mesh / peer within each round (above 1: Mesh higher: better for rates, worse for CPU and memory)"
 python3 "$PEERS_DIR/load.py" table "$STATE/results"
