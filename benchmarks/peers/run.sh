@@ -49,19 +49,19 @@ start_sides() {
 }
 
 # Relay throughput: bytes through each relay in SECONDS_EACH, and the relay's CPU per GiB.
-throughput() { # PORT STREAMS -> "bytes seconds"
+throughput() { # PORT STREAMS SECONDS -> "bytes seconds"
   if command -v iperf3 >/dev/null; then
-    iperf3 -c 127.0.0.1 -p "$1" -P "$2" -t "${SECONDS_EACH%.*}" -J |
+    iperf3 -c 127.0.0.1 -p "$1" -P "$2" -t "${3%.*}" -J |
       python3 -c 'import json, sys; s = json.load(sys.stdin)["end"]["sum_received"]; print(s["bytes"], s["seconds"])'
   else
-    python3 "$PEERS_DIR/load.py" blast "$1" "$2" "$SECONDS_EACH"
+    python3 "$PEERS_DIR/load.py" blast "$1" "$2" "$3"
   fi
 }
 
 measure_throughput() { # CASE ROUND SIDE
   local cpu0 cpu1 bytes secs
   cpu0=$(cpu_seconds "${PIDOF[$3]}")
-  read -r bytes secs < <(throughput "${PORT[$3]}" "${1#streams-}")
+  read -r bytes secs < <(throughput "${PORT[$3]}" "${1#streams-}" "$SECONDS_EACH")
   cpu1=$(cpu_seconds "${PIDOF[$3]}")
   record "$1" "$2" "$3" gbit_per_s "$(calc "$bytes * 8 / $secs / 1e9")"
   # Straight to the target there is no relay whose CPU to count.
@@ -81,7 +81,7 @@ relay_area() {
   # The yardstick: the same load straight to the target, so Mesh's share of loopback shows too.
   SIDES=(direct "${SIDES[@]}") PORT[direct]=$target PIDOF[direct]=$target_pid
   # One unrecorded second each first: Mesh compiles its hot paths on first use, the peers fill their caches.
-  for side in "${SIDES[@]}" mesh; do python3 "$PEERS_DIR/load.py" blast "${PORT[$side]}" 1 1 >/dev/null; done
+  for side in "${SIDES[@]}" mesh; do throughput "${PORT[$side]}" 1 1 >/dev/null; done
   for streams in $STREAMS; do
     for r in $(seq "$ROUNDS"); do
       for side in "${SIDES[@]}"; do
