@@ -132,7 +132,9 @@ public sealed class SniRouteTable<TValue>
 
         // Longest suffix first, and only the suffix lengths some wildcard has: a gateway's wildcards (one per remote
         // datacenter) share a handful of lengths, so a name costs a few byte checks and usually one more hash. The wildcard
-        // stands for at least one non-empty label, so the suffix must start after a dot that is not the first byte.
+        // stands for at least one non-empty label, so the suffix must start after a dot that is not the first byte. (Hashing
+        // from the end of the name, so that each suffix's hash falls out of the name's, was measured slower on exact names
+        // and no faster on wildcard ones: the exact lookup's filter already saves what matters, a cold slot.)
         int[] lengths = _wildcardLengths;
         for (int i = 0; i < lengths.Length; i++)
         {
