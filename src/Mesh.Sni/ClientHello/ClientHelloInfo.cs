@@ -22,6 +22,7 @@ public ref struct ClientHelloInfo
     internal ReadOnlySpan<byte> _serverName;
     internal ServerNameBuffer _serverNameCopy;
     internal bool _serverNameCopied;
+    internal int _serverNameOffset;
     internal int _serverNameLength;
     internal bool _hasServerName;
 

@@ -26,17 +26,6 @@ internal struct ExtensionTypeSet
     private ulong _filter;
     private bool _large;
 
-    /// <summary>
-    /// The position (1-based) of the pre_shared_key extension among the extensions; written only when the walk meets it, so
-    /// read it only when <see cref="HasPreSharedKey"/>.
-    /// </summary>
-    internal int PreSharedKeyPosition;
-
-    /// <summary>Whether pre_shared_key (41) has been added.</summary>
-    internal readonly bool HasPreSharedKey => (_low & (1UL << PreSharedKeyType)) != 0;
-
-    internal const ushort PreSharedKeyType = 41;
-
     /// <summary>Empties the set; the list slots need no clearing, only the first <c>_count</c> are read.</summary>
     internal void Reset()
     {
