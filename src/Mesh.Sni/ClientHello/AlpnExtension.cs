@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>The application_layer_protocol_negotiation extension (RFC 7301 §3.1).</summary>
+[SkipLocalsInit]
 internal static class AlpnExtension
 {
     /// <summary>Checks an ALPN extension and remembers where its list is.</summary>
@@ -20,6 +22,7 @@ internal static class AlpnExtension
     /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
     /// <param name="hello">Receives the list's offset, length and count.</param>
     /// <returns>The broken rule, or none.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
     internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
     {
         if (data.Length < 2)

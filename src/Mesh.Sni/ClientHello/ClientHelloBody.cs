@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
@@ -6,6 +7,7 @@ namespace Mesh.Sni.ClientHello;
 /// The ClientHello message grammar, read from the whole handshake message as one span: the parser hands it the message where
 /// it lies in the input when it is contiguous there, and a gathered copy of its fragments when it is not.
 /// </summary>
+[SkipLocalsInit]
 internal static class ClientHelloBody
 {
     /// <summary>Checks the ClientHello fields and hands the extensions block to <see cref="ClientHelloExtensions"/>.</summary>
@@ -81,7 +83,7 @@ internal static class ClientHelloBody
             return ClientHelloInvalidReason.CipherSuitesOddLength;
         }
 
-        hello._cipherSuiteCount = cipherSuitesLength / 2;
+        hello._cipherSuiteCount = cipherSuitesLength >> 1;
         p += cipherSuitesLength;
 
         // opaque legacy_compression_methods<1..2^8-1>;

@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>The extensions block of a ClientHello: each extension's frame, the uniqueness of types and the place of pre_shared_key.</summary>
+[SkipLocalsInit]
 internal static class ClientHelloExtensions
 {
     /// <summary>Walks the extensions, parsing the ones a gateway needs and refusing a repeated type.</summary>
@@ -25,11 +27,14 @@ internal static class ClientHelloExtensions
     /// <returns>The broken rule, or none.</returns>
     internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> block, int blockOffset, ref ClientHelloInfo hello)
     {
-        // Not zeroed ([SkipLocalsInit] on the module): the set writes each list slot before reading it.
+        // Registered types below 64 (server_name 0 to key_share 51, most of any hello) take one exact bit of a local, which
+        // stays in a register; the others go to the set, not zeroed ([SkipLocalsInit]): it writes each slot before reading it.
+        // The loop keeps no count (the extensions are the bits set plus the set's types): every value it carries round is one
+        // register fewer to spill beside the calls to the extensions' parsers.
+        ulong seenLow = 0;
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
-        int count = 0;
-        int preSharedKeyPosition = 0;
+        int preSharedKeyEnd = -1;
 
         int i = 0;
         while (i < block.Length)
@@ -40,51 +45,63 @@ internal static class ClientHelloExtensions
             }
 
             uint header = BinaryPrimitives.ReadUInt32BigEndian(block[i..]);
-            ushort type = (ushort)(header >> 16);
+            int type = (int)(header >> 16);
             int length = (int)(header & 0xffff);
-            i += 4;
-            if (block.Length - i < length)
+            int data = i + 4;
+            i = data + length;
+            if (i > block.Length)
             {
                 return ClientHelloInvalidReason.ExtensionOverrun;
             }
 
-            if (!seen.TryAdd(type))
+            if (type < 64)
+            {
+                ulong bit = 1UL << type;
+                if ((seenLow & bit) != 0)
+                {
+                    return ClientHelloInvalidReason.DuplicateExtension;
+                }
+
+                seenLow |= bit;
+            }
+            else if (!seen.TryAdd((ushort)type))
             {
                 return ClientHelloInvalidReason.DuplicateExtension;
             }
 
-            count++;
-            ClientHelloInvalidReason reason = type switch
+            ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
+            switch (type)
             {
-                TlsWire.ExtensionServerName => ServerNameExtension.Parse(block.Slice(i, length), blockOffset + i, ref hello),
-                TlsWire.ExtensionAlpn => AlpnExtension.Parse(block.Slice(i, length), blockOffset + i, ref hello),
-                TlsWire.ExtensionSupportedVersions => SupportedVersionsExtension.Parse(block.Slice(i, length), blockOffset + i, ref hello),
-                _ => ClientHelloInvalidReason.None,
-            };
+                case TlsWire.ExtensionServerName:
+                    reason = ServerNameExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    break;
+                case TlsWire.ExtensionAlpn:
+                    reason = AlpnExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    break;
+                case TlsWire.ExtensionSupportedVersions:
+                    reason = SupportedVersionsExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    break;
+                case TlsWire.ExtensionPreSharedKey:
+                    preSharedKeyEnd = i;
+                    break;
+                case TlsWire.ExtensionEncryptedClientHello:
+                    hello._hasEncryptedClientHello = true;
+                    break;
+            }
 
             if (reason != ClientHelloInvalidReason.None)
             {
                 return reason;
             }
-
-            if (type == TlsWire.ExtensionPreSharedKey)
-            {
-                preSharedKeyPosition = count;
-            }
-            else if (type == TlsWire.ExtensionEncryptedClientHello)
-            {
-                hello._hasEncryptedClientHello = true;
-            }
-
-            i += length;
         }
 
-        if (preSharedKeyPosition != 0 && preSharedKeyPosition != count)
+        // pre_shared_key is last when it ends the block; the check waits for the walk, so any other fault outranks it.
+        if (preSharedKeyEnd >= 0 && preSharedKeyEnd != block.Length)
         {
             return ClientHelloInvalidReason.PreSharedKeyNotLast;
         }
 
-        hello._extensionCount = count;
+        hello._extensionCount = BitOperations.PopCount(seenLow) + seen.Count;
         return ClientHelloInvalidReason.None;
     }
 }

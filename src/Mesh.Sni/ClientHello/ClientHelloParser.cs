@@ -71,20 +71,25 @@ public static class ClientHelloParser
         return ParseRecords(input, ref hello, maxHandshakeLength);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)] // the usual hello does not pay for the cursor's frame
+    [MethodImpl(MethodImplOptions.NoInlining)] // the usual hello does not pay for the cursors' frame
     private static ClientHelloParseStatus ParseRecords(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        Unsafe.SkipInit(out ByteCursor cursor);
-        cursor.Start(input);
-        return ParseRecords(ref cursor, ref hello, maxHandshakeLength);
+        // Set up in place: a cursor copied whole right after its fields were written stalls on store forwarding.
+        Unsafe.SkipInit(out ByteCursor walk);
+        walk.Start(input);
+        Unsafe.SkipInit(out ByteCursor read);
+        read.Start(input);
+        return ParseRecords(ref walk, ref read, ref hello, maxHandshakeLength);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ClientHelloParseStatus ParseRecords(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        Unsafe.SkipInit(out ByteCursor cursor);
-        cursor.Start(input);
-        return ParseRecords(ref cursor, ref hello, maxHandshakeLength);
+        Unsafe.SkipInit(out ByteCursor walk);
+        walk.Start(input);
+        Unsafe.SkipInit(out ByteCursor read);
+        read.Start(input);
+        return ParseRecords(ref walk, ref read, ref hello, maxHandshakeLength);
     }
 
     private static void Reset(ref ClientHelloInfo hello, int maxHandshakeLength)
@@ -142,21 +147,28 @@ public static class ClientHelloParser
     }
 
     /// <summary>Every shape but the usual one: the record walk first, then the message, once the records hold all of it.</summary>
-    private static ClientHelloParseStatus ParseRecords(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
+    /// <param name="walk">A cursor at the first record header, for the walk.</param>
+    /// <param name="read">Another at the same place, for reading the message once the walk has found it whole.</param>
+    /// <param name="hello">Receives what was learnt.</param>
+    /// <param name="maxHandshakeLength">The size cap.</param>
+    private static ClientHelloParseStatus ParseRecords(ref ByteCursor walk, ref ByteCursor read, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         // The walk's outcome (not TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
-        ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
+        ClientHelloParseStatus status = ClientHelloRecords.Scan(ref walk, ref hello, maxHandshakeLength);
         if (status != ClientHelloParseStatus.Complete)
         {
             hello._status = status;
             return status;
         }
 
-        // A message that lies whole in one record and one segment is read where it lies.
-        HandshakeReader reader = hello.CreateReader(0);
-        return reader.TryReadContiguous(hello._handshakeLength, out ReadOnlySpan<byte> message)
-            ? ParseMessage(message, ref hello)
-            : ParseGathered(ref reader, ref hello);
+        // A message in one record that lies whole in one segment is read where it lies.
+        int length = hello._handshakeLength;
+        if (hello._recordCount == 1 && read.Current.Length >= TlsWire.RecordHeaderLength + length)
+        {
+            return ParseMessage(read.Current.Slice(TlsWire.RecordHeaderLength, length), ref hello);
+        }
+
+        return ParseGathered(ref read, ref hello);
     }
 
     /// <summary>The grammar over a message that lies in the input, to which the server name then points.</summary>
@@ -171,10 +183,14 @@ public static class ClientHelloParser
         return Finish(ref hello, reason);
     }
 
-    /// <summary>The grammar over a copy of a message that is spread over records or segments.</summary>
-    /// <param name="reader">A reader at the message's first byte.</param>
+    /// <summary>
+    /// The grammar over a copy of a message that is spread over records or segments; the server name is copied into the
+    /// result (at most 255 bytes).
+    /// </summary>
+    /// <param name="records">A cursor at the first record header of records the walk found to hold the whole message.</param>
     /// <param name="hello">Receives what was learnt.</param>
-    private static ClientHelloParseStatus ParseGathered(ref HandshakeReader reader, ref ClientHelloInfo hello)
+    [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
+    private static ClientHelloParseStatus ParseGathered(ref ByteCursor records, ref ClientHelloInfo hello)
     {
         // Only the message's bytes are copied (at most the cap), never the input, and only once the walk found it whole: a
         // hello arriving in many pieces is parsed on each, and the walk alone answers until the last.
@@ -186,11 +202,12 @@ public static class ClientHelloParser
         message = message[..length];
         try
         {
-            reader.CopyTo(message);
+            Gather(ref records, message);
             ClientHelloInvalidReason reason = ClientHelloBody.Parse(message, ref hello);
             if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
             {
-                PointAtServerName(ref hello, message);
+                message.Slice(hello._serverNameOffset, hello._serverNameLength).CopyTo(hello._serverNameCopy);
+                hello._serverNameCopied = true;
             }
 
             return Finish(ref hello, reason);
@@ -204,21 +221,25 @@ public static class ClientHelloParser
         }
     }
 
-    /// <summary>
-    /// Points the server name into the input where it lies whole in one record and segment; otherwise copies it into the
-    /// result (at most 255 bytes, never the message).
-    /// </summary>
-    private static void PointAtServerName(ref ClientHelloInfo hello, scoped ReadOnlySpan<byte> message)
+    /// <summary>Copies the handshake message out of its records, stepping over each record header (RFC 8446 §5.1).</summary>
+    private static void Gather(ref ByteCursor records, scoped Span<byte> message)
     {
-        HandshakeReader reader = hello.CreateReader(hello._serverNameOffset);
-        if (reader.TryReadContiguous(hello._serverNameLength, out ReadOnlySpan<byte> name))
+        Unsafe.SkipInit(out HeaderBuffer header);
+        int done = 0;
+        while (done < message.Length && records.CopyUpTo(header) == HeaderBuffer.Length)
         {
-            hello._serverName = name;
-            return;
+            int fragment = Math.Min((header[3] << 8) | header[4], message.Length - done);
+            int copied = records.CopyUpTo(message.Slice(done, fragment));
+            if (copied == 0)
+            {
+                break;
+            }
+
+            done += copied;
         }
 
-        message.Slice(hello._serverNameOffset, hello._serverNameLength).CopyTo(hello._serverNameCopy);
-        hello._serverNameCopied = true;
+        // Never short after the walk; should it be, the rest reads as zeros rather than as stale stack.
+        message[done..].Clear();
     }
 
     private static ClientHelloParseStatus Finish(ref ClientHelloInfo hello, ClientHelloInvalidReason reason)

@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>
 /// The record layer under a ClientHello: the walk that finds the records carrying the whole handshake message, or says why
 /// it cannot (not TLS, a broken record, too large, or how many bytes are still to come).
 /// </summary>
+[SkipLocalsInit]
 internal static class ClientHelloRecords
 {
     /// <summary>Walks the record layer until the records hold the whole handshake message, checking each header as it comes.</summary>

@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>The server_name extension (RFC 6066 §3): the one host name a gateway routes by.</summary>
+[SkipLocalsInit]
 internal static class ServerNameExtension
 {
     /// <summary>Reads the one host name of a server_name extension and remembers where it is.</summary>
@@ -32,6 +34,7 @@ internal static class ServerNameExtension
     /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
     /// <param name="hello">Receives the name's offset and length.</param>
     /// <returns>The broken rule, or none.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
     internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
     {
         if (data.Length < 2)

@@ -1,6 +1,9 @@
+using System.Runtime.CompilerServices;
+
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>The supported_versions extension (RFC 8446 §4.2.1).</summary>
+[SkipLocalsInit]
 internal static class SupportedVersionsExtension
 {
     /// <summary>Checks a supported_versions extension and remembers where its list is.</summary>
@@ -20,6 +23,7 @@ internal static class SupportedVersionsExtension
     /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
     /// <param name="hello">Receives the list's offset and length.</param>
     /// <returns>The broken rule, or none.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
     internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
     {
         if (data.IsEmpty || data[0] != data.Length - 1)
