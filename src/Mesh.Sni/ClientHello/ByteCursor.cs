@@ -10,6 +10,7 @@ namespace Mesh.Sni.ClientHello;
 internal ref struct ByteCursor
 {
     private ReadOnlySpan<byte> _span;
+    private ReadOnlySpan<byte> _start;
     private ReadOnlySequence<byte> _sequence;
     private SequencePosition _next;
     private long _remaining;
@@ -18,6 +19,7 @@ internal ref struct ByteCursor
     internal void Start(ReadOnlySpan<byte> span)
     {
         _span = span;
+        _start = span;
         _sequence = default;
         _next = default;
         _remaining = span.Length;
@@ -29,6 +31,7 @@ internal ref struct ByteCursor
         if (sequence.IsSingleSegment)
         {
             _span = sequence.FirstSpan;
+            _start = _span;
             _sequence = default;
             _next = default;
             _remaining = _span.Length;
@@ -43,10 +46,25 @@ internal ref struct ByteCursor
             - (Unsafe.As<ReadOnlySequenceSegment<byte>>(start.GetObject()!).RunningIndex + start.GetInteger());
         _next = start;
         _span = default;
+        _start = default;
 
         // The first segment is fetched here, so that Current holds the first bytes before any read: the parser checks the
         // first record and handshake headers there.
         NextSegment(out _);
+    }
+
+    /// <summary>Moves back to where <c>Start</c> put the cursor.</summary>
+    internal void Rewind()
+    {
+        if (_start.IsEmpty && _sequence.Length > 0)
+        {
+            ReadOnlySequence<byte> sequence = _sequence;
+            Start(sequence);
+            return;
+        }
+
+        _span = _start;
+        _remaining = _start.Length;
     }
 
     /// <summary>The next bytes that are contiguous in the input (empty only when none remain).</summary>

@@ -71,25 +71,21 @@ public static class ClientHelloParser
         return ParseRecords(input, ref hello, maxHandshakeLength);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)] // the usual hello does not pay for the cursors' frame
+    [MethodImpl(MethodImplOptions.NoInlining)] // the usual hello does not pay for the cursor's frame
     private static ClientHelloParseStatus ParseRecords(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         // Set up in place: a cursor copied whole right after its fields were written stalls on store forwarding.
-        Unsafe.SkipInit(out ByteCursor walk);
-        walk.Start(input);
-        Unsafe.SkipInit(out ByteCursor read);
-        read.Start(input);
-        return ParseRecords(ref walk, ref read, ref hello, maxHandshakeLength);
+        Unsafe.SkipInit(out ByteCursor cursor);
+        cursor.Start(input);
+        return ParseRecords(ref cursor, ref hello, maxHandshakeLength);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ClientHelloParseStatus ParseRecords(in ReadOnlySequence<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        Unsafe.SkipInit(out ByteCursor walk);
-        walk.Start(input);
-        Unsafe.SkipInit(out ByteCursor read);
-        read.Start(input);
-        return ParseRecords(ref walk, ref read, ref hello, maxHandshakeLength);
+        Unsafe.SkipInit(out ByteCursor cursor);
+        cursor.Start(input);
+        return ParseRecords(ref cursor, ref hello, maxHandshakeLength);
     }
 
     private static void Reset(ref ClientHelloInfo hello, int maxHandshakeLength)
@@ -147,28 +143,30 @@ public static class ClientHelloParser
     }
 
     /// <summary>Every shape but the usual one: the record walk first, then the message, once the records hold all of it.</summary>
-    /// <param name="walk">A cursor at the first record header, for the walk.</param>
-    /// <param name="read">Another at the same place, for reading the message once the walk has found it whole.</param>
+    /// <param name="cursor">A cursor at the first record header.</param>
     /// <param name="hello">Receives what was learnt.</param>
     /// <param name="maxHandshakeLength">The size cap.</param>
-    private static ClientHelloParseStatus ParseRecords(ref ByteCursor walk, ref ByteCursor read, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static ClientHelloParseStatus ParseRecords(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         // The walk's outcome (not TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
-        ClientHelloParseStatus status = ClientHelloRecords.Scan(ref walk, ref hello, maxHandshakeLength);
+        ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
         if (status != ClientHelloParseStatus.Complete)
         {
             hello._status = status;
             return status;
         }
 
+        // The walk stopped inside the records; the message is read from their start.
+        cursor.Rewind();
+
         // A message in one record that lies whole in one segment is read where it lies.
         int length = hello._handshakeLength;
-        if (hello._recordCount == 1 && read.Current.Length >= TlsWire.RecordHeaderLength + length)
+        if (hello._recordCount == 1 && cursor.Current.Length >= TlsWire.RecordHeaderLength + length)
         {
-            return ParseMessage(read.Current.Slice(TlsWire.RecordHeaderLength, length), ref hello);
+            return ParseMessage(cursor.Current.Slice(TlsWire.RecordHeaderLength, length), ref hello);
         }
 
-        return ParseGathered(ref read, ref hello);
+        return ParseGathered(ref cursor, ref hello);
     }
 
     /// <summary>The grammar over a message that lies in the input, to which the server name then points.</summary>
