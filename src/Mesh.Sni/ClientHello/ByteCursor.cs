@@ -15,6 +15,10 @@ internal ref struct ByteCursor
     private SequencePosition _next;
     private long _remaining;
 
+    // Where Start put the cursor, for Rewind.
+    private SequencePosition _startNext;
+    private long _length;
+
     /// <summary>Points the cursor at <paramref name="span"/>, in place.</summary>
     internal void Start(ReadOnlySpan<byte> span)
     {
@@ -22,7 +26,9 @@ internal ref struct ByteCursor
         _start = span;
         _sequence = default;
         _next = default;
+        _startNext = default;
         _remaining = span.Length;
+        _length = span.Length;
     }
 
     /// <summary>Points the cursor at <paramref name="sequence"/>, in place.</summary>
@@ -30,11 +36,7 @@ internal ref struct ByteCursor
     {
         if (sequence.IsSingleSegment)
         {
-            _span = sequence.FirstSpan;
-            _start = _span;
-            _sequence = default;
-            _next = default;
-            _remaining = _span.Length;
+            Start(sequence.FirstSpan);
             return;
         }
 
@@ -46,25 +48,21 @@ internal ref struct ByteCursor
             - (Unsafe.As<ReadOnlySequenceSegment<byte>>(start.GetObject()!).RunningIndex + start.GetInteger());
         _next = start;
         _span = default;
-        _start = default;
 
         // The first segment is fetched here, so that Current holds the first bytes before any read: the parser checks the
         // first record and handshake headers there.
         NextSegment(out _);
+        _start = _span;
+        _startNext = _next;
+        _length = _remaining;
     }
 
     /// <summary>Moves back to where <c>Start</c> put the cursor.</summary>
     internal void Rewind()
     {
-        if (_start.IsEmpty && _sequence.Length > 0)
-        {
-            ReadOnlySequence<byte> sequence = _sequence;
-            Start(sequence);
-            return;
-        }
-
         _span = _start;
-        _remaining = _start.Length;
+        _next = _startNext;
+        _remaining = _length;
     }
 
     /// <summary>The next bytes that are contiguous in the input (empty only when none remain).</summary>

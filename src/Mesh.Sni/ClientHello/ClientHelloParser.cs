@@ -42,9 +42,10 @@ public static class ClientHelloParser
         Reset(ref hello, maxHandshakeLength);
 
         // The usual hello, one record all received in one span, needs no record walk: its two headers say it all.
-        if (IsWholeInOneRecord(input, ref hello, maxHandshakeLength))
+        int length = WholeInOneRecordLength(input, ref hello, maxHandshakeLength);
+        if (length >= 0)
         {
-            return ParseMessage(input.Slice(TlsWire.RecordHeaderLength, hello._handshakeLength), ref hello);
+            return ParseMessage(input.Slice(TlsWire.RecordHeaderLength, length), ref hello);
         }
 
         return ParseRecords(input, ref hello, maxHandshakeLength);
@@ -119,12 +120,13 @@ public static class ClientHelloParser
     /// The usual hello: one record that holds exactly the whole ClientHello, all received in one span. Every other shape, and
     /// every header a check would refuse, goes to the record walk, which reaches the same outcome for this one too.
     /// </summary>
-    private static bool IsWholeInOneRecord(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
+    /// <returns>The handshake message length, or -1 when the input is not that usual hello.</returns>
+    private static int WholeInOneRecordLength(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         if (input.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
             || input[0] != TlsWire.ContentTypeHandshake || input[1] != 3 || input[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello)
         {
-            return false;
+            return -1;
         }
 
         // RFC 8446 §5.1: a fragment of at most 2^14 bytes; here it carries exactly the handshake message, header included.
@@ -133,13 +135,13 @@ public static class ClientHelloParser
         if (recordLength != handshakeLength || recordLength > TlsWire.MaxFragmentLength || handshakeLength > maxHandshakeLength
             || input.Length - TlsWire.RecordHeaderLength < handshakeLength)
         {
-            return false;
+            return -1;
         }
 
         hello._bytesConsumed = TlsWire.RecordHeaderLength + handshakeLength;
         hello._recordCount = 1;
         hello._handshakeLength = handshakeLength;
-        return true;
+        return handshakeLength;
     }
 
     /// <summary>Every shape but the usual one: the record walk first, then the message, once the records hold all of it.</summary>
@@ -237,7 +239,10 @@ public static class ClientHelloParser
         }
 
         // Never short after the walk; should it be, the rest reads as zeros rather than as stale stack.
-        message[done..].Clear();
+        if (done < message.Length)
+        {
+            message[done..].Clear();
+        }
     }
 
     private static ClientHelloParseStatus Finish(ref ClientHelloInfo hello, ClientHelloInvalidReason reason)
