@@ -42,7 +42,7 @@ public static class ClientHelloParser
         Reset(ref hello, maxHandshakeLength);
 
         // The usual hello, one record all received in one span, needs no record walk: its two headers say it all.
-        int length = WholeInOneRecordLength(input, ref hello, maxHandshakeLength);
+        int length = WholeInOneRecordLength(input, input.Length, ref hello, maxHandshakeLength);
         if (length >= 0)
         {
             return ParseMessage(input.Slice(TlsWire.RecordHeaderLength, length), ref hello);
@@ -117,11 +117,15 @@ public static class ClientHelloParser
     }
 
     /// <summary>
-    /// The usual hello: one record that holds exactly the whole ClientHello, all received in one span. Every other shape, and
-    /// every header a check would refuse, goes to the record walk, which reaches the same outcome for this one too.
+    /// The usual hello: one record that holds exactly the whole ClientHello, all received. Every other shape, and every
+    /// header a check would refuse, goes to the record walk, which reaches the same outcome for this one too.
     /// </summary>
+    /// <param name="input">The first contiguous bytes received, from the record header on.</param>
+    /// <param name="received">All the bytes received, <paramref name="input"/> and any segments after it.</param>
+    /// <param name="hello">Receives the extent of the hello.</param>
+    /// <param name="maxHandshakeLength">The size cap.</param>
     /// <returns>The handshake message length, or -1 when the input is not that usual hello.</returns>
-    private static int WholeInOneRecordLength(ReadOnlySpan<byte> input, ref ClientHelloInfo hello, int maxHandshakeLength)
+    private static int WholeInOneRecordLength(ReadOnlySpan<byte> input, long received, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
         if (input.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
             || input[0] != TlsWire.ContentTypeHandshake || input[1] != 3 || input[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello)
@@ -133,7 +137,7 @@ public static class ClientHelloParser
         int recordLength = BinaryPrimitives.ReadUInt16BigEndian(input[3..]);
         int handshakeLength = TlsWire.HandshakeHeaderLength + ((input[6] << 16) | (input[7] << 8) | input[8]);
         if (recordLength != handshakeLength || recordLength > TlsWire.MaxFragmentLength || handshakeLength > maxHandshakeLength
-            || input.Length - TlsWire.RecordHeaderLength < handshakeLength)
+            || received - TlsWire.RecordHeaderLength < handshakeLength)
         {
             return -1;
         }
@@ -150,16 +154,20 @@ public static class ClientHelloParser
     /// <param name="maxHandshakeLength">The size cap.</param>
     private static ClientHelloParseStatus ParseRecords(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        // The walk's outcome (not TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
-        ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
-        if (status != ClientHelloParseStatus.Complete)
+        // One whole record over several segments needs no walk either; anything else is walked first. The walk's outcome (not
+        // TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
+        if (WholeInOneRecordLength(cursor.Current, cursor.Remaining, ref hello, maxHandshakeLength) < 0)
         {
-            hello._status = status;
-            return status;
-        }
+            ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
+            if (status != ClientHelloParseStatus.Complete)
+            {
+                hello._status = status;
+                return status;
+            }
 
-        // The walk stopped inside the records; the message is read from their start.
-        cursor.Rewind();
+            // The walk stopped inside the records; the message is read from their start.
+            cursor.Rewind();
+        }
 
         // A message in one record that lies whole in one segment is read where it lies.
         int length = hello._handshakeLength;
@@ -228,7 +236,7 @@ public static class ClientHelloParser
         int done = 0;
         while (done < message.Length && records.CopyUpTo(header) == HeaderBuffer.Length)
         {
-            int fragment = Math.Min((header[3] << 8) | header[4], message.Length - done);
+            int fragment = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(((ReadOnlySpan<byte>)header)[3..]), message.Length - done);
             int copied = records.CopyUpTo(message.Slice(done, fragment));
             if (copied == 0)
             {
