@@ -200,8 +200,8 @@ public static class ClientHelloParser
     [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
     private static ClientHelloParseStatus ParseGathered(ref ByteCursor records, ref ClientHelloInfo hello)
     {
-        // Only the message's bytes are copied (at most the cap), never the input, and only once the walk found it whole: a
-        // hello arriving in many pieces is parsed on each, and the walk alone answers until the last.
+        // Only the message's bytes are copied (at most the cap), never the input, and only once its records are all there: a
+        // hello arriving in many pieces is parsed on each, and the record walk alone answers until the last.
         int length = hello._handshakeLength;
         byte[]? rented = null;
         Span<byte> message = length <= MaxStackGatherLength
