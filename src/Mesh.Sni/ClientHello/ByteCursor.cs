@@ -10,17 +10,25 @@ namespace Mesh.Sni.ClientHello;
 internal ref struct ByteCursor
 {
     private ReadOnlySpan<byte> _span;
+    private ReadOnlySpan<byte> _start;
     private ReadOnlySequence<byte> _sequence;
     private SequencePosition _next;
     private long _remaining;
+
+    // Where Start put the cursor, for Rewind.
+    private SequencePosition _startNext;
+    private long _length;
 
     /// <summary>Points the cursor at <paramref name="span"/>, in place.</summary>
     internal void Start(ReadOnlySpan<byte> span)
     {
         _span = span;
+        _start = span;
         _sequence = default;
         _next = default;
+        _startNext = default;
         _remaining = span.Length;
+        _length = span.Length;
     }
 
     /// <summary>Points the cursor at <paramref name="sequence"/>, in place.</summary>
@@ -28,10 +36,7 @@ internal ref struct ByteCursor
     {
         if (sequence.IsSingleSegment)
         {
-            _span = sequence.FirstSpan;
-            _sequence = default;
-            _next = default;
-            _remaining = _span.Length;
+            Start(sequence.FirstSpan);
             return;
         }
 
@@ -47,6 +52,17 @@ internal ref struct ByteCursor
         // The first segment is fetched here, so that Current holds the first bytes before any read: the parser checks the
         // first record and handshake headers there.
         NextSegment(out _);
+        _start = _span;
+        _startNext = _next;
+        _length = _remaining;
+    }
+
+    /// <summary>Moves back to where <c>Start</c> put the cursor.</summary>
+    internal void Rewind()
+    {
+        _span = _start;
+        _next = _startNext;
+        _remaining = _length;
     }
 
     /// <summary>The next bytes that are contiguous in the input (empty only when none remain).</summary>
@@ -61,7 +77,20 @@ internal ref struct ByteCursor
         int wanted = (int)Math.Min(destination.Length, _remaining);
         if (_span.Length >= wanted)
         {
-            _span[..wanted].CopyTo(destination);
+            ReadOnlySpan<byte> source = _span[..wanted];
+            if (wanted <= HeaderBuffer.Length)
+            {
+                // A record or handshake header, a few bytes: copied in place, cheaper than the call to a block copy.
+                for (int i = 0; i < source.Length; i++)
+                {
+                    destination[i] = source[i];
+                }
+            }
+            else
+            {
+                source.CopyTo(destination);
+            }
+
             _span = _span[wanted..];
             _remaining -= wanted;
             return wanted;

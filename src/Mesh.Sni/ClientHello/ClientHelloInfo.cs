@@ -22,6 +22,7 @@ public ref struct ClientHelloInfo
     internal ReadOnlySpan<byte> _serverName;
     internal ServerNameBuffer _serverNameCopy;
     internal bool _serverNameCopied;
+    internal int _serverNameOffset;
     internal int _serverNameLength;
     internal bool _hasServerName;
 
@@ -77,8 +78,8 @@ public ref struct ClientHelloInfo
     public readonly bool HasServerName => _hasServerName;
 
     /// <summary>
-    /// The host name exactly as sent (printable ASCII, 1–255 bytes, a trailing dot kept), or empty. Points into the input,
-    /// or into this value when the name straddled two records or segments.
+    /// The host name exactly as sent (printable ASCII, 1–255 bytes, a trailing dot kept), or empty. Points into the input
+    /// when the ClientHello lies in one record of one segment, or else into this value.
     /// </summary>
     [UnscopedRef]
     public readonly ReadOnlySpan<byte> ServerName => _serverNameCopied ? _serverNameCopy[.._serverNameLength] : _serverName;

@@ -1,10 +1,11 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>
-/// The extension types seen so far, to refuse a repeated one (RFC 8446 §4.2). Real hellos carry 7 to 20 extensions, most
-/// of them registered types below 64 (server_name 0 to key_share 51): those take one exact bit each. The few others (GREASE,
+/// The extension types of 64 and above seen so far, to refuse a repeated one (RFC 8446 §4.2); the walk keeps the types
+/// below 64 (server_name 0 to key_share 51, most of any hello) as bits of a local. The few others of a real hello (GREASE,
 /// renegotiation_info, ECH, ALPS) go through a 64-bit filter and a short stack list. A hostile hello with thousands of
 /// empty extensions moves to a 2^16-bit set of the thread's, so the check stays linear.
 /// </summary>
@@ -22,51 +23,26 @@ internal struct ExtensionTypeSet
 
     private TypeList _list;
     private int _count;
-    private ulong _low;
+    private int _added;
     private ulong _filter;
     private bool _large;
-
-    /// <summary>
-    /// The position (1-based) of the pre_shared_key extension among the extensions; written only when the walk meets it, so
-    /// read it only when <see cref="HasPreSharedKey"/>.
-    /// </summary>
-    internal int PreSharedKeyPosition;
-
-    /// <summary>Whether pre_shared_key (41) has been added.</summary>
-    internal readonly bool HasPreSharedKey => (_low & (1UL << PreSharedKeyType)) != 0;
-
-    internal const ushort PreSharedKeyType = 41;
 
     /// <summary>Empties the set; the list slots need no clearing, only the first <c>_count</c> are read.</summary>
     internal void Reset()
     {
         _count = 0;
-        _low = 0;
+        _added = 0;
         _filter = 0;
         _large = false;
     }
 
-    /// <summary>Adds a type; false when it was already there.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>How many types the set holds.</summary>
+    internal readonly int Count => _added;
+
+    /// <summary>Adds a type of 64 or above; false when it was already there.</summary>
     internal bool TryAdd(ushort type)
     {
-        if (type < 64)
-        {
-            ulong bit = 1UL << type;
-            if ((_low & bit) != 0)
-            {
-                return false;
-            }
-
-            _low |= bit;
-            return true;
-        }
-
-        return TryAddHigh(type);
-    }
-
-    private bool TryAddHigh(ushort type)
-    {
+        Debug.Assert(type >= 64, "Types below 64 are kept by the caller.");
         ulong[] bits;
         if (!_large)
         {
@@ -80,6 +56,7 @@ internal struct ExtensionTypeSet
             {
                 _filter |= bit;
                 _list[_count++] = type;
+                _added++;
                 return true;
             }
 
@@ -106,6 +83,7 @@ internal struct ExtensionTypeSet
         }
 
         word |= mask;
+        _added++;
         return true;
     }
 

@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>
-/// Room for one host name (RFC 6066 caps it at 255 bytes), used only when a name or ALPN protocol straddles two TLS records
-/// or two input segments: the message itself is never copied.
+/// Room for one host name or ALPN protocol name (at most 255 bytes each), used when the ClientHello was spread over records
+/// or segments: the host name is then copied here from the gathered message, and an enumerated protocol name that straddles
+/// a boundary of the input is copied here as it is read.
 /// </summary>
 [InlineArray(MaxLength)]
 internal struct ServerNameBuffer

@@ -80,6 +80,72 @@ public sealed class ClientHelloEdgeCaseTests
         }
     }
 
+    // A message spread over records or segments is gathered before its grammar is read: small ones on the stack, larger
+    // ones (up to the cap) in a pooled buffer. Both sides of that line, and the cap itself, read like one whole record.
+    [TestCase(4_096)]
+    [TestCase(4_097)]
+    [TestCase(20_000)]
+    [TestCase(ClientHelloParser.DefaultMaxHandshakeLength)]
+    public void Hello_of_any_size_reads_the_same_over_records_and_segments(int handshakeLength)
+    {
+        const string name = "big.default.dc1.internal.abc.consul";
+        byte[] handshake = PaddedHandshake(name, handshakeLength);
+        Assert.That(handshake, Has.Length.EqualTo(handshakeLength));
+
+        foreach (int fragment in (int[])[16_384, 4_095, 1_000])
+        {
+            byte[] bytes = Records(handshake, fragment);
+            foreach (int segment in (int[])[0, 4_096, 512, 7])
+            {
+                ReadOnlySequence<byte> input = segment == 0 ? new(bytes) : Segments.Every(bytes, segment);
+                string how = $"{fragment}-byte records, {segment}-byte segments";
+                Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), how);
+                Assert.That((hello.GetServerNameString(), hello.HandshakeLength, hello.BytesConsumed, hello.RecordCount),
+                    Is.EqualTo((name, handshakeLength, bytes.Length, (handshakeLength + fragment - 1) / fragment)), how);
+                var alpn = new List<string>();
+                foreach (ReadOnlySpan<byte> protocol in hello.AlpnProtocols)
+                {
+                    alpn.Add(Encoding.ASCII.GetString(protocol));
+                }
+
+                var types = new List<ushort>();
+                foreach (ushort type in hello.ExtensionTypes)
+                {
+                    types.Add(type);
+                }
+
+                Assert.That(alpn, Is.EqualTo(new[] { "h2", "http/1.1" }), how);
+                Assert.That(types, Is.EqualTo(new ushort[] { 0, 16, 43, 21 }), how);
+            }
+        }
+    }
+
+    [Test]
+    public void Grammar_fault_in_a_hello_spread_over_records_is_named_once_the_records_are_whole()
+    {
+        // A second server_name after 5 KB of padding: the duplicate lies records away from the first.
+        byte[] message = Handshake(Body(Extensions(ServerName("dup.example"), Extension(21, new byte[5_000]), ServerName("again.example"))));
+        byte[] bytes = Records(message, 1_000);
+        foreach (ReadOnlySequence<byte> input in new[] { new ReadOnlySequence<byte>(bytes), Segments.Every(bytes, 512) })
+        {
+            Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Invalid));
+            Assert.That((hello.InvalidReason, hello.HasServerName, hello.ServerName.Length, hello.BytesConsumed),
+                Is.EqualTo((ClientHelloInvalidReason.DuplicateExtension, false, 0, 0)));
+
+            // Without its last byte the same hello only needs more data: the record walk answers before the grammar.
+            Assert.That(ClientHelloParser.Parse(input.Slice(0, bytes.Length - 1), out _), Is.EqualTo(ClientHelloParseStatus.NeedMoreData));
+        }
+    }
+
+    /// <summary>A handshake message of exactly <paramref name="length"/> bytes, a padding extension (21) filling it out.</summary>
+    private static byte[] PaddedHandshake(string name, int length)
+    {
+        byte[] Build(int padding) =>
+            Handshake(Body(Extensions(ServerName(name), Alpn("h2", "http/1.1"), SupportedVersions(0x0304), Extension(21, new byte[padding]))));
+
+        return Build(length - Build(0).Length);
+    }
+
     [Test]
     public void Grease_and_ech_are_accepted_and_reported()
     {

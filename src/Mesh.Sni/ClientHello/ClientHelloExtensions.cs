@@ -1,0 +1,107 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Mesh.Sni.ClientHello;
+
+/// <summary>The extensions block of a ClientHello: each extension's frame, the uniqueness of types and the place of pre_shared_key.</summary>
+[SkipLocalsInit]
+internal static class ClientHelloExtensions
+{
+    /// <summary>Walks the extensions, parsing the ones a gateway needs and refusing a repeated type.</summary>
+    /// <remarks>
+    /// RFC 8446 §4.2 ("There MUST NOT be more than one extension of the same type in a given extension block"):
+    /// <code>
+    /// struct {
+    ///     ExtensionType extension_type;
+    ///     opaque extension_data&lt;0..2^16-1&gt;;
+    /// } Extension;
+    /// </code>
+    /// RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the ClientHello ... Servers MUST check
+    /// that it is the last extension". The walk notes where it met it and checks once at the end, so a hello without it pays
+    /// one bit test.
+    /// </remarks>
+    /// <param name="block">The extensions block, exactly: it ends where the message ends.</param>
+    /// <param name="blockOffset">The handshake-stream offset of <paramref name="block"/>, for what is read later by offset.</param>
+    /// <param name="hello">Receives what the known extensions say.</param>
+    /// <returns>The broken rule, or none.</returns>
+    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> block, int blockOffset, ref ClientHelloInfo hello)
+    {
+        // Registered types below 64 (server_name 0 to key_share 51, most of any hello) take one exact bit of a local, which
+        // stays in a register; the others go to the set, not zeroed ([SkipLocalsInit]): it writes each slot before reading it.
+        // The loop keeps no count (the extensions are the bits set plus the set's types): every value it carries round is one
+        // register fewer to spill beside the calls to the extensions' parsers.
+        ulong seenLow = 0;
+        Unsafe.SkipInit(out ExtensionTypeSet seen);
+        seen.Reset();
+        int preSharedKeyEnd = -1;
+
+        int i = 0;
+        while (i < block.Length)
+        {
+            if (block.Length - i < 4)
+            {
+                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
+            }
+
+            uint header = BinaryPrimitives.ReadUInt32BigEndian(block[i..]);
+            int type = (int)(header >> 16);
+            int length = (int)(header & 0xffff);
+            int data = i + 4;
+            i = data + length;
+            if (i > block.Length)
+            {
+                return ClientHelloInvalidReason.ExtensionOverrun;
+            }
+
+            if (type < 64)
+            {
+                ulong bit = 1UL << type;
+                if ((seenLow & bit) != 0)
+                {
+                    return ClientHelloInvalidReason.DuplicateExtension;
+                }
+
+                seenLow |= bit;
+            }
+            else if (!seen.TryAdd((ushort)type))
+            {
+                return ClientHelloInvalidReason.DuplicateExtension;
+            }
+
+            ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
+            switch (type)
+            {
+                case TlsWire.ExtensionServerName:
+                    reason = ServerNameExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    break;
+                case TlsWire.ExtensionAlpn:
+                    reason = AlpnExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    break;
+                case TlsWire.ExtensionSupportedVersions:
+                    reason = SupportedVersionsExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    break;
+                case TlsWire.ExtensionPreSharedKey:
+                    preSharedKeyEnd = i;
+                    break;
+                case TlsWire.ExtensionEncryptedClientHello:
+                    hello._hasEncryptedClientHello = true;
+                    break;
+            }
+
+            if (reason != ClientHelloInvalidReason.None)
+            {
+                return reason;
+            }
+        }
+
+        // pre_shared_key is last when it ends the block; the check waits for the walk, so any other fault outranks it.
+        if (preSharedKeyEnd >= 0 && preSharedKeyEnd != block.Length)
+        {
+            return ClientHelloInvalidReason.PreSharedKeyNotLast;
+        }
+
+        hello._extensionCount = BitOperations.PopCount(seenLow) + seen.Count;
+        return ClientHelloInvalidReason.None;
+    }
+}

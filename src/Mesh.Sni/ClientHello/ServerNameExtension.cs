@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Mesh.Sni.ClientHello;
+
+/// <summary>The server_name extension (RFC 6066 §3): the one host name a gateway routes by.</summary>
+[SkipLocalsInit]
+internal static class ServerNameExtension
+{
+    /// <summary>Reads the one host name of a server_name extension and remembers where it is.</summary>
+    /// <remarks>
+    /// RFC 6066 §3 ("The ServerNameList MUST NOT contain more than one name of the same name_type"; like OpenSSL and
+    /// BoringSSL, only host_name is known, so another type cannot be skipped):
+    /// <code>
+    /// struct {
+    ///     NameType name_type;
+    ///     select (name_type) {
+    ///         case host_name: HostName;
+    ///     } name;
+    /// } ServerName;
+    ///
+    /// enum {
+    ///     host_name(0), (255)
+    /// } NameType;
+    ///
+    /// opaque HostName&lt;1..2^16-1&gt;;
+    ///
+    /// struct {
+    ///     ServerName server_name_list&lt;1..2^16-1&gt;
+    /// } ServerNameList;
+    /// </code>
+    /// </remarks>
+    /// <param name="data">The extension_data, exactly.</param>
+    /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
+    /// <param name="hello">Receives the name's offset and length.</param>
+    /// <returns>The broken rule, or none.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
+    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    {
+        if (data.Length < 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListTruncated;
+        }
+
+        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (listLength != data.Length - 2)
+        {
+            return ClientHelloInvalidReason.ServerNameListLengthMismatch;
+        }
+
+        if (listLength == 0)
+        {
+            return ClientHelloInvalidReason.ServerNameListEmpty;
+        }
+
+        for (int p = 2; p < data.Length;)
+        {
+            if (data.Length - p < 3)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (data[p] != 0)
+            {
+                return ClientHelloInvalidReason.ServerNameUnknownType;
+            }
+
+            int nameLength = BinaryPrimitives.ReadUInt16BigEndian(data[(p + 1)..]);
+            p += 3;
+            if (data.Length - p < nameLength)
+            {
+                return ClientHelloInvalidReason.ServerNameEntryTruncated;
+            }
+
+            if (hello._hasServerName)
+            {
+                return ClientHelloInvalidReason.ServerNameDuplicateHostName;
+            }
+
+            if (nameLength == 0)
+            {
+                return ClientHelloInvalidReason.HostNameEmpty;
+            }
+
+            if (nameLength > TlsWire.MaxHostNameLength)
+            {
+                return ClientHelloInvalidReason.HostNameTooLong;
+            }
+
+            // Printable ASCII only: a NUL would truncate the name in C servers behind the gateway (OpenSSL refuses it), and
+            // control or 8-bit bytes never appear in a DNS or Consul name (IDNs travel as xn-- A-labels).
+            if (data.Slice(p, nameLength).IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+            {
+                return ClientHelloInvalidReason.HostNameInvalidCharacter;
+            }
+
+            hello._serverNameOffset = dataOffset + p;
+            hello._serverNameLength = nameLength;
+            hello._hasServerName = true;
+            p += nameLength;
+        }
+
+        return ClientHelloInvalidReason.None;
+    }
+}
