@@ -1,10 +1,7 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Mesh.Intentions;
-using Mesh.Tls.Admission;
-using Mesh.Tls.Diagnostics;
 using Mesh.Tls.InProcess;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -28,27 +25,21 @@ internal sealed class MeshConnectionMiddleware(ConnectionDelegate next, MeshServ
     public async Task OnConnectionAsync(ConnectionContext context)
     {
         Socket? socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
-        InboundAdmissionResult admission;
-
-        // One span from the handshake to the decision, as the sidecar's and MeshService.AcceptAsync's; it ends before Kestrel
-        // serves requests, so request spans are not children of a connection that may live for hours.
-        using (Activity? activity = TlsActivity.StartInbound(context.RemoteEndPoint, context.LocalEndPoint, mesh.Identity))
+        MeshHttpAdmission admission;
+        try
         {
-            try
-            {
-                // The admission logs and traces a refusal or a denial itself (one line each, with Kestrel's addresses); the
-                // socket stays Kestrel's: the reset below is done here.
-                admission = await mesh.AdmitAsync(new DuplexPipeStream(context.Transport), context.RemoteEndPoint, context.LocalEndPoint,
-                    InboundAdmissionMode.HttpConnection, activity, context.ConnectionClosed).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                Reset(socket, context);
-                return;
-            }
+            // The admission logs and traces a refusal or a denial itself (one line each, with Kestrel's addresses); the socket
+            // stays Kestrel's: the reset below is done here.
+            admission = await mesh.AdmitHttpConnectionAsync(new DuplexPipeStream(context.Transport), context.RemoteEndPoint, context.LocalEndPoint,
+                context.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Reset(socket, context);
+            return;
         }
 
-        var stream = new MeshStream(admission.Tls, null, admission.Peer, null, context.LocalEndPoint, context.RemoteEndPoint);
+        MeshStream stream = admission.Stream;
         await using (stream.ConfigureAwait(false))
         {
             if (!admission.IsAdmitted)

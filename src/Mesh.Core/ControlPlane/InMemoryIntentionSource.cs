@@ -1,5 +1,4 @@
 using Mesh.Intentions;
-using Mesh.Shared;
 using Microsoft.Extensions.Primitives;
 
 namespace Mesh.ControlPlane;

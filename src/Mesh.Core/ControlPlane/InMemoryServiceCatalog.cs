@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using Mesh.Identity;
-using Mesh.Shared;
 using Microsoft.Extensions.Primitives;
 
 namespace Mesh.ControlPlane;

@@ -1,4 +1,3 @@
-using Mesh.Shared;
 using Microsoft.Extensions.Primitives;
 
 namespace Mesh.ControlPlane;

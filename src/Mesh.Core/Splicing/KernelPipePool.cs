@@ -8,9 +8,10 @@ namespace Mesh.Splicing;
 /// Kernel pipes for the splice path. A pipe costs two descriptors, so a direction takes one only while bytes move and
 /// gives it back when its source runs dry; a few empty pipes are kept to spare the pipe2/close calls of the next burst
 /// (HAProxy keeps such a pool too). The number of pipes in use is capped: past the cap, or when the process is out of
-/// descriptors, a direction copies that burst through a pooled buffer instead.
+/// descriptors, a direction copies that burst through a pooled buffer instead. One pool per process: <see cref="TcpSplicer"/> and
+/// the mesh gateway's Linux event loop (Mesh.Sni) rent from it, so the cap holds for every splice engine of the process.
 /// </summary>
-internal static unsafe class KernelPipePool
+public static unsafe class KernelPipePool
 {
     /// <summary>Empty pipes kept for reuse.</summary>
     public const int MaxPooled = 64;

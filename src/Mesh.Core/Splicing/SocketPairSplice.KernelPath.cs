@@ -72,7 +72,7 @@ internal sealed partial class SocketPairSplice
 
                         KernelPipePool.Return(pipe, empty: true);
                         pipe = default;
-                        TcpSplicer.ReportKernelPathUnavailable(Owner.Logger, errno);
+                        Owner.Telemetry.KernelPathUnavailable(errno);
 
                         // This direction copies from now on.
                         PumpOf(forward).Copy = true;

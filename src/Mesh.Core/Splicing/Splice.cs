@@ -66,7 +66,7 @@ internal abstract class Splice : TaskCompletionSource<SpliceResult>
     /// <summary>Starts both directions; the task completes once both have ended.</summary>
     public Task<SpliceResult> Start(CancellationToken cancellationToken)
     {
-        Owner.Metrics.Started();
+        Owner.Telemetry.Started();
         _lastActivity = _time.GetTimestamp();
         PrepareSocket(A);
         PrepareSideB();
@@ -119,16 +119,8 @@ internal abstract class Splice : TaskCompletionSource<SpliceResult>
         }
 
         var end = (SpliceEnd)Volatile.Read(ref _end);
-        Owner.Metrics.Ended(end);
         var result = new SpliceResult(Volatile.Read(ref _bytesAToB), Volatile.Read(ref _bytesBToA), end, _error, UsedKernelPath);
-        if (end == SpliceEnd.Completed)
-        {
-            SpliceLog.Completed(Owner.Logger, end, result.BytesAToB, result.BytesBToA, result.UsedKernelPath);
-        }
-        else
-        {
-            SpliceLog.Failed(Owner.Logger, end, result.BytesAToB, result.BytesBToA, _error);
-        }
+        Owner.Telemetry.Ended(result);
 
         TrySetResult(result);
     }
@@ -185,7 +177,7 @@ internal abstract class Splice : TaskCompletionSource<SpliceResult>
         }
 
         Volatile.Write(ref _lastActivity, _time.GetTimestamp());
-        Owner.Metrics.Moved(bytes, forward);
+        Owner.Telemetry.Moved(bytes, forward);
     }
 
     /// <summary>Stamps activity that moved no byte yet (a source that woke up).</summary>

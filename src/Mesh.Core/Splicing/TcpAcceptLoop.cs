@@ -17,7 +17,7 @@ public static class TcpAcceptLoop
     public static TimeSpan MaxBackoff { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The back-off after <paramref name="backoff"/> when descriptors are still short: twice as long, up to <see cref="MaxBackoff"/>.</summary>
-    internal static TimeSpan NextBackoff(TimeSpan backoff) => backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+    public static TimeSpan NextBackoff(TimeSpan backoff) => backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
 
     /// <summary>
     /// Accepts on <paramref name="listener"/> and hands each connection to <paramref name="onAccepted"/>, which owns it from

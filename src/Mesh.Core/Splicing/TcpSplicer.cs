@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Splicing;
 
@@ -18,22 +17,17 @@ namespace Mesh.Splicing;
 /// </remarks>
 public sealed class TcpSplicer
 {
-    private static int s_kernelPathReported;
-
     /// <summary>Creates a splicer that logs to <paramref name="logger"/> and publishes metrics through <paramref name="meterFactory"/>.</summary>
     public TcpSplicer(ILogger<TcpSplicer>? logger = null, IMeterFactory? meterFactory = null)
     {
-        Logger = logger ?? (ILogger)NullLogger.Instance;
-        Metrics = meterFactory is null ? SpliceMetrics.Shared : new SpliceMetrics(meterFactory);
+        Telemetry = new SpliceTelemetry(logger, meterFactory);
     }
 
     /// <summary>Whether this system has the kernel path (Linux).</summary>
     [SupportedOSPlatformGuard("linux")]
     public static bool KernelPathAvailable => OperatingSystem.IsLinux();
 
-    internal ILogger Logger { get; }
-
-    internal SpliceMetrics Metrics { get; }
+    internal SpliceTelemetry Telemetry { get; }
 
     /// <summary>
     /// Splices two connected TCP sockets until both directions end, one side fails, the idle timeout passes or
@@ -95,13 +89,5 @@ public sealed class TcpSplicer
         options ??= SpliceOptions.Default;
         options.Validate();
         return new PipeSplice(this, a, b, prefix, options).Start(cancellationToken);
-    }
-
-    internal static void ReportKernelPathUnavailable(ILogger logger, int errno)
-    {
-        if (Interlocked.Exchange(ref s_kernelPathReported, 1) == 0)
-        {
-            SpliceLog.KernelPathUnavailable(logger, errno);
-        }
     }
 }

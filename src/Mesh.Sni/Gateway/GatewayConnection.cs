@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.Versioning;
+using Mesh.Sni.Interop.Linux;
 using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;

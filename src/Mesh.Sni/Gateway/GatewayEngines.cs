@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Mesh.Sni.Interop.Linux;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +36,6 @@ internal static class GatewayEngines
             return new SocketGatewayEngine(options, listeners, router, limits, metrics, logger, new TcpSplicer(spliceLogger, meterFactory));
         }
 
-        SpliceMetrics spliceMetrics = meterFactory is null ? SpliceMetrics.Shared : new SpliceMetrics(meterFactory);
-        return new EventLoopGatewayEngine(new GatewayEventLoop(options, listeners, router, limits, metrics, logger, spliceLogger, spliceMetrics), listeners);
+        return new EventLoopGatewayEngine(new GatewayEventLoop(options, listeners, router, limits, metrics, logger, new SpliceTelemetry(spliceLogger, meterFactory)), listeners);
     }
 }

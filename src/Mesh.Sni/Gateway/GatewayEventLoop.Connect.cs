@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Mesh.Interop.Linux;
 using Mesh.Sni.ClientHello;
 using Mesh.Sni.Diagnostics;
+using Mesh.Sni.Interop.Linux;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
@@ -300,7 +301,7 @@ internal sealed unsafe partial class GatewayEventLoop
         // A long-lived spliced connection must not hold the hello's buffer.
         GatewayHelloBuffer.Return(connection.Hello!);
         connection.Hello = null;
-        _spliceMetrics.Started();
+        _splice.Started();
         ScheduleSweep(IdleDeadline(connection));
         Pump(connection);
     }

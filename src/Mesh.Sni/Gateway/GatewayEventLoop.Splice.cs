@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using Mesh.Interop.Linux;
+using Mesh.Sni.Interop.Linux;
 using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;
@@ -133,7 +134,7 @@ internal sealed unsafe partial class GatewayEventLoop
             {
                 if (rentError != 0)
                 {
-                    TcpSplicer.ReportKernelPathUnavailable(_spliceLogger, rentError);
+                    _splice.KernelPathUnavailable(rentError);
                 }
 
                 direction.Kernel = false;
@@ -143,12 +144,12 @@ internal sealed unsafe partial class GatewayEventLoop
             direction.Pipe = pipe;
         }
 
-        nint received = LibC.Splice(source, 0, direction.Pipe.WriteFd, 0, (nuint)_chunk, LibC.SpliceMove | LibC.SpliceNonBlock);
+        nint received = LinuxSockets.Splice(source, 0, direction.Pipe.WriteFd, 0, (nuint)_chunk, LinuxSockets.SpliceMove | LinuxSockets.SpliceNonBlock);
         if (received <= 0)
         {
             if (received < 0 && Errno.MeansUnsupported(Marshal.GetLastPInvokeError()))
             {
-                TcpSplicer.ReportKernelPathUnavailable(_spliceLogger, Marshal.GetLastPInvokeError());
+                _splice.KernelPathUnavailable(Marshal.GetLastPInvokeError());
                 direction.Kernel = false;
                 return true;
             }
@@ -184,7 +185,7 @@ internal sealed unsafe partial class GatewayEventLoop
     {
         connection.LastActivity = _now;
         direction.Bytes += count;
-        _spliceMetrics.Moved(count, forward);
+        _splice.Moved(count, forward);
     }
 
     /// <summary>Hands the destination what it has not taken yet; false when it failed (the connection was reset).</summary>
@@ -211,7 +212,7 @@ internal sealed unsafe partial class GatewayEventLoop
         }
         else
         {
-            sent = LibC.Splice(direction.Pipe.ReadFd, 0, destination, 0, (nuint)direction.InPipe, LibC.SpliceMove | LibC.SpliceNonBlock);
+            sent = LinuxSockets.Splice(direction.Pipe.ReadFd, 0, destination, 0, (nuint)direction.InPipe, LinuxSockets.SpliceMove | LinuxSockets.SpliceNonBlock);
             if (sent > 0)
             {
                 direction.InPipe -= (int)sent;
@@ -295,15 +296,7 @@ internal sealed unsafe partial class GatewayEventLoop
             ReturnPipe(direction);
         }
 
-        _spliceMetrics.Ended(end);
-        if (end == SpliceEnd.Completed)
-        {
-            SpliceLog.Completed(_spliceLogger, end, connection.Forward.Bytes, connection.Backward.Bytes, connection.Forward.Kernel || connection.Backward.Kernel);
-        }
-        else
-        {
-            SpliceLog.Failed(_spliceLogger, end, connection.Forward.Bytes, connection.Backward.Bytes, null);
-        }
+        _splice.Ended(new SpliceResult(connection.Forward.Bytes, connection.Backward.Bytes, end, null, connection.Forward.Kernel || connection.Backward.Kernel));
 
         Release(connection);
     }

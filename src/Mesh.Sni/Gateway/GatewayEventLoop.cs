@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Mesh.Diagnostics;
 using Mesh.Interop.Linux;
-using Mesh.Shared;
+using Mesh.Sni.Interop.Linux;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
@@ -38,8 +39,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private readonly GatewayLimits _limits;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly ILogger _spliceLogger;
-    private readonly SpliceMetrics _spliceMetrics;
+    private readonly SpliceTelemetry _splice;
     private readonly int _epoll;
     private readonly int _wake;
     private readonly byte[] _buffer;
@@ -69,7 +69,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     /// <exception cref="SocketException">The loop's epoll instance or wake-up eventfd cannot be set up.</exception>
     public GatewayEventLoop(
         MeshGatewayOptions options, GatewayListener[] listeners, GatewayRouter router, GatewayLimits limits, GatewayMetrics metrics,
-        ILogger logger, ILogger spliceLogger, SpliceMetrics spliceMetrics)
+        ILogger logger, SpliceTelemetry splice)
     {
         _options = options;
         _listeners = listeners;
@@ -78,8 +78,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         _limits = limits;
         _metrics = metrics;
         _logger = logger;
-        _spliceLogger = spliceLogger;
-        _spliceMetrics = spliceMetrics;
+        _splice = splice;
         _chunk = Math.Min(64 * 1024, options.Splice.MaxBufferedBytesPerDirection);
         _buffer = GC.AllocateUninitializedArray<byte>(_chunk, pinned: true);
         _helloTimeoutMs = Milliseconds(options.ClientHelloTimeout);
@@ -97,10 +96,10 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         if (_wake < 0 || LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, _wake, LinuxSockets.EpollIn, WakeTag) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            _ = LibC.Close(_epoll);
+            _ = LinuxSockets.Close(_epoll);
             if (_wake >= 0)
             {
-                _ = LibC.Close(_wake);
+                _ = LinuxSockets.Close(_wake);
             }
 
             throw new SocketException(errno, "The gateway's wake-up eventfd could not be set up: " + Marshal.GetPInvokeErrorMessage(errno));
@@ -157,8 +156,8 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
         }
 
         _disposed = true;
-        _ = LibC.Close(_wake);
-        _ = LibC.Close(_epoll);
+        _ = LinuxSockets.Close(_wake);
+        _ = LinuxSockets.Close(_epoll);
     }
 
     /// <summary>Adds a bound, listening socket to the loop. TCP_NODELAY set on it is inherited by every accepted socket.</summary>
@@ -311,7 +310,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
     private void OnWake()
     {
         ulong value;
-        _ = LibC.Read(_wake, (byte*)&value, sizeof(ulong));
+        _ = LinuxSockets.Read(_wake, (byte*)&value, sizeof(ulong));
         if (_stopRequested && _accepting)
         {
             _accepting = false;
@@ -347,7 +346,7 @@ internal sealed unsafe partial class GatewayEventLoop : IDisposable
                 listener.Backoff = GatewayAcceptBackoff.Next(listener.Backoff);
                 ScheduleSweep(listener.PausedUntil);
                 SocketError error = outOfDescriptors ? SocketError.TooManyOpenSockets : SocketError.NoBufferSpaceAvailable;
-                SpliceLog.AcceptBackoff(_logger, error, listener.LocalEndPoint.ToString(), backoffMs);
+                GatewayLog.AcceptBackoff(_logger, error, listener.LocalEndPoint.ToString(), backoffMs);
             }
 
             return;

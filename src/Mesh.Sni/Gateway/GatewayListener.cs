@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Mesh.Shared;
+using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;
 

@@ -56,6 +56,11 @@ internal static partial class GatewayLog
         Message = "Mesh gateway for {Datacenter}: the system refused SCHED_BATCH for the connection loop (errno {Errno}); it runs under the normal policy")]
     public static partial void BatchSchedulingRefused(ILogger logger, string datacenter, int errno);
 
+    // The line TcpAcceptLoop writes when it backs off, with the same ID and wording: an operator's filter on it sees both engines.
+    [LoggerMessage(EventId = MeshLogEvents.AcceptBackoff, Level = LogLevel.Warning,
+        Message = "Out of file descriptors ({Error}) accepting on {Endpoint}; backing off {DelayMs} ms.")]
+    public static partial void AcceptBackoff(ILogger logger, System.Net.Sockets.SocketError error, string? endpoint, int delayMs);
+
     [LoggerMessage(EventId = MeshLogEvents.ListenerDraining, Level = LogLevel.Information,
         Message = "Mesh gateway for {Datacenter} stopped accepting; draining {Active} connections")]
     public static partial void Draining(ILogger logger, string datacenter, int active);

@@ -1,7 +1,6 @@
 using System.Net;
 using Mesh.ControlPlane;
 using Mesh.Identity;
-using Mesh.Shared;
 
 namespace Mesh.Sni.Gateway;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Mesh.Shared;
+using Mesh.Diagnostics;
 using Mesh.Sni.ClientHello;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;

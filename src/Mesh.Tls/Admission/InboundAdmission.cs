@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
+using Mesh.Diagnostics;
 using Mesh.Identity;
 using Mesh.Intentions;
-using Mesh.Shared;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
 using Mesh.Tls.Validation;

@@ -30,7 +30,7 @@ public sealed class MeshCertificateAuthority : IDisposable
     private readonly SigningRateLimiter _limiter;
     private readonly InMemoryTrustBundleSource _bundles = new();
     private readonly Lock _lock = new();
-    private CancellationTokenSource _signingKeyChanged = new();
+    private readonly ChangeNotifier _signingKeyChanged = new();
     private State _state;
     private long _bundleVersion;
     private int _generation;
@@ -75,7 +75,7 @@ public sealed class MeshCertificateAuthority : IDisposable
     public ReadOnlyMemory<byte> ActiveSigningKeyId => ActiveRoot.SigningKeyId;
 
     /// <summary>A token that fires when <see cref="ActiveSigningKeyId"/> changes (a root rotation).</summary>
-    public IChangeToken GetSigningKeyChangeToken() => new CancellationChangeToken(Volatile.Read(ref _signingKeyChanged).Token);
+    public IChangeToken GetSigningKeyChangeToken() => _signingKeyChanged.GetChangeToken();
 
     /// <summary>Signs a DER PKCS #10 request after checking its signature and Consul's CSR rules.</summary>
     /// <param name="csr">The DER request.</param>
@@ -230,9 +230,7 @@ public sealed class MeshCertificateAuthority : IDisposable
 
             Volatile.Write(ref _state, new State(fresh, [.. state.Roots, fresh]));
             PublishBundle();
-            CancellationTokenSource previous = Interlocked.Exchange(ref _signingKeyChanged, new CancellationTokenSource());
-            previous.Cancel();
-            previous.Dispose();
+            _signingKeyChanged.NotifyChanged();
             CaLog.RootRotated(_logger, TrustDomain.Name, crossNotAfter);
             return fresh;
         }
@@ -301,8 +299,6 @@ public sealed class MeshCertificateAuthority : IDisposable
             root.IntermediateKey?.Dispose();
             root.Certificate.Dispose();
         }
-
-        _signingKeyChanged.Dispose();
     }
 
     private MeshCaRoot CreateRoot(CaKeyType keyType, DateTimeOffset now)

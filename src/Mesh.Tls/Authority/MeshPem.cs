@@ -8,7 +8,7 @@ namespace Mesh.Tls.Authority;
 /// PEM (RFC 7468) in and out for the mesh: certificates and chains, PKCS #8 and SEC1 private keys. Certificates load through
 /// <see cref="X509CertificateLoader"/>; nothing touches a certificate store.
 /// </summary>
-public static class MeshPem
+internal static class MeshPem
 {
     /// <summary>Reads every <c>CERTIFICATE</c> block, in order (a leaf followed by its chain, or a list of roots).</summary>
     /// <exception cref="CryptographicException">A block does not hold a certificate.</exception>

@@ -7,11 +7,11 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Mesh.ControlPlane;
+using Mesh.Diagnostics;
 using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Intentions;
 using Mesh.Naming;
-using Mesh.Shared;
 using Mesh.Splicing;
 using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
@@ -391,6 +391,27 @@ public sealed class MeshService : IAsyncDisposable
 
         _owned.Clear();
         InProcessLog.Stopped(_logger, _identity);
+    }
+
+    /// <summary>
+    /// Admits a connection an HTTP server accepted (Kestrel's mesh listener in Mesh.AspNetCore): mTLS termination, SVID
+    /// validation, then the intentions, except that a caller whose intention has HTTP permissions is let in so that the server
+    /// decides each request (Consul's L7 intentions). A refusal is logged and traced once, with <paramref name="remote"/> and
+    /// <paramref name="local"/>; the server resets its own transport. Waits for the first leaf.
+    /// </summary>
+    /// <param name="transport">The accepted connection's bytes; owned by the returned stream.</param>
+    /// <param name="remote">The caller's address, for the log line and the span.</param>
+    /// <param name="local">The address the caller reached.</param>
+    /// <param name="cancellationToken">Cancels the wait for the first leaf and the handshake.</param>
+    public async ValueTask<MeshHttpAdmission> AdmitHttpConnectionAsync(Stream transport, EndPoint? remote, EndPoint? local, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+
+        // One span from the handshake to the decision; it ends before the server serves requests, so request spans are not
+        // children of a connection that may live for hours.
+        using Activity? activity = TlsActivity.StartInbound(remote, local, _identity);
+        InboundAdmissionResult admission = await AdmitAsync(transport, remote, local, InboundAdmissionMode.HttpConnection, activity, cancellationToken).ConfigureAwait(false);
+        return new MeshHttpAdmission(new MeshStream(admission.Tls, null, admission.Peer, null, local, remote), admission.IsAdmitted, admission.Decision);
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ public sealed class MeshStream : Stream
     {
         if (_socket is not null)
         {
-            Shared.OutboundConnector.Close(_socket, reset: true);
+            Mesh.Splicing.OutboundConnector.Close(_socket, reset: true);
         }
 
         _tls.Dispose();

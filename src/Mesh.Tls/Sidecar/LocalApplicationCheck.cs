@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.Diagnostics;
 using Mesh.Identity;
-using Mesh.Shared;
+using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Tls.Sidecar;

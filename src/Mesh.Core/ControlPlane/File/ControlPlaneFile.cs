@@ -1,6 +1,5 @@
 using Mesh.Identity;
 using Mesh.Intentions;
-using Mesh.Shared;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;

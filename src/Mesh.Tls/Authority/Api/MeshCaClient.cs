@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using Mesh.ControlPlane;
 using Mesh.Identity;
-using Mesh.Shared;
 using Mesh.Tls.Rotation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

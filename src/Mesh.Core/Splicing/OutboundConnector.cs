@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Mesh.Shared;
+namespace Mesh.Splicing;
 
 /// <summary>
-/// Opens outbound TCP connections for the mesh's hops: TCP_NODELAY on, an optional source address (so a hop's connections come
-/// from its own address), a connect timeout, and a socket that is disposed on every failure.
+/// Opens outbound TCP connections for the mesh's hops (and a TCP hop of your own beside <see cref="TcpSplicer"/>): TCP_NODELAY
+/// on, an optional source address (so a hop's connections come from its own address), a connect timeout, and a socket that is
+/// disposed on every failure; and closes a refused connection with a FIN or a reset.
 /// </summary>
-internal static class OutboundConnector
+public static class OutboundConnector
 {
     /// <summary>Connects, or returns null with the error when the endpoint refuses, times out or fails.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (not the timeout).</exception>
@@ -17,6 +18,7 @@ internal static class OutboundConnector
         TimeSpan timeout,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(remote);
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -55,6 +57,7 @@ internal static class OutboundConnector
     /// <summary>Closes a connection the mesh refuses: a FIN for a clean refusal, or a reset when <paramref name="reset"/> is set.</summary>
     public static void Close(Socket socket, bool reset)
     {
+        ArgumentNullException.ThrowIfNull(socket);
         try
         {
             if (reset)

@@ -1,16 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
-using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Shared;
+namespace Mesh.Splicing;
 
 /// <summary>
-/// The listeners of one mesh component (a gateway, a sidecar) and the connections they accepted: binds and runs each accept loop,
-/// counts connections without a lock (one interlocked operation per start and end), and stops in Kestrel's order — stop accepting, let open connections finish until the caller's deadline,
-/// then reset what is left through <see cref="Stopping"/>.
+/// The listeners of one TCP hop (a gateway, a sidecar, a relay of your own beside <see cref="TcpSplicer"/>) and the connections
+/// they accepted: binds and runs each accept loop (<see cref="TcpAcceptLoop"/>), counts connections without a lock (one
+/// interlocked operation per start and end), and stops in Kestrel's order — stop accepting, let open connections finish until
+/// the caller's deadline, then reset what is left through <see cref="Stopping"/>.
 /// </summary>
-internal sealed class ListenerGroup : IDisposable
+public sealed class ListenerGroup : IDisposable
 {
     private readonly List<(Socket Socket, Task Loop)> _listeners = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -27,6 +27,8 @@ internal sealed class ListenerGroup : IDisposable
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public Socket Listen(IPEndPoint endPoint, int backlog, Action<Socket> onAccepted, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(onAccepted);
         Socket socket = Bind(endPoint, backlog);
         _listeners.Add((socket, TcpAcceptLoop.RunAsync(socket, onAccepted, logger, null, _stopping.Token)));
         return socket;
@@ -36,6 +38,7 @@ internal sealed class ListenerGroup : IDisposable
     /// <exception cref="SocketException">The address cannot be bound.</exception>
     public static Socket Bind(IPEndPoint endPoint, int backlog)
     {
+        ArgumentNullException.ThrowIfNull(endPoint);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -94,5 +97,6 @@ internal sealed class ListenerGroup : IDisposable
         await StopAsync(now.Token).ConfigureAwait(false);
     }
 
+    /// <summary>Releases the stop signal; call after <see cref="StopAsync"/> or <see cref="AbortAsync"/>.</summary>
     public void Dispose() => _stopping.Dispose();
 }

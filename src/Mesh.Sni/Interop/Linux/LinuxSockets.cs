@@ -5,12 +5,13 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 
-namespace Mesh.Sni.Gateway;
+namespace Mesh.Sni.Interop.Linux;
 
 /// <summary>
-/// The libc calls of the gateway's event loop (Linux only) beyond the splicer's (<see cref="Mesh.Interop.Linux.LibC"/>): epoll, sockets
-/// created non-blocking (no <c>fcntl</c> afterwards), and socket addresses written and read in place. Blittable signatures: no
-/// marshalling.
+/// Every libc call of this package: the gateway's event loop (Linux only) — epoll, sockets created non-blocking (no <c>fcntl</c>
+/// afterwards), socket addresses written and read in place, and <c>splice(2)</c> through the kernel pipes it rents from
+/// <see cref="Mesh.Splicing.KernelPipePool"/>. Blittable signatures: no marshalling. Errors come back as
+/// <see cref="Marshal.GetLastPInvokeError"/>, compared with Mesh.Core's one errno table, <see cref="Mesh.Interop.Linux.Errno"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal static unsafe partial class LinuxSockets
@@ -32,6 +33,8 @@ internal static unsafe partial class LinuxSockets
     public const int SchedBatch = 3;
     public const int ShutWrite = 1;
     public const int MsgNoSignal = 0x4000;
+    public const uint SpliceMove = 1;
+    public const uint SpliceNonBlock = 2;
     public const int EpollCtlAdd = 1;
     public const int EpollCtlDel = 2;
     public const int EpollCtlMod = 3;
@@ -100,6 +103,15 @@ internal static unsafe partial class LinuxSockets
 
     [LibraryImport(LibC, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);
+
+    [LibraryImport(LibC, EntryPoint = "splice", SetLastError = true)]
+    public static partial nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
+
+    [LibraryImport(LibC, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(LibC, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
 
     [LibraryImport(LibC, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
@@ -203,6 +215,6 @@ internal static unsafe partial class LinuxSockets
             _ = SetSockOpt(fd, SolSocket, SoLinger, linger, 2 * sizeof(int));
         }
 
-        _ = Mesh.Interop.Linux.LibC.Close(fd);
+        _ = Close(fd);
     }
 }

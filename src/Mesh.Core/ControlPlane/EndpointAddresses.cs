@@ -1,14 +1,14 @@
 using System.Net;
-using Mesh.ControlPlane;
 
-namespace Mesh.Shared;
+namespace Mesh.ControlPlane;
 
 /// <summary>The addresses to dial for a service's endpoints, or for one subset of them, in catalog order.</summary>
-internal static class EndpointAddresses
+public static class EndpointAddresses
 {
     /// <summary>The addresses of <paramref name="endpoints"/>; only those whose <see cref="ServiceEndpoint.Subset"/> is <paramref name="subset"/> when one is given.</summary>
     public static IPEndPoint[] Of(IReadOnlyList<ServiceEndpoint> endpoints, string? subset)
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
         if (subset is null)
         {
             var all = new IPEndPoint[endpoints.Count];
