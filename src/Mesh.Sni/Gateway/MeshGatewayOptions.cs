@@ -46,10 +46,9 @@ public sealed class MeshGatewayOptions
     /// <summary>
     /// Whether the gateway's loop thread runs under Linux's SCHED_BATCH policy (true by default). Woken by traffic, it then
     /// does not preempt the task running on its CPU: it runs when that task blocks or its slice ends and handles everything
-    /// that has arrived by then in one pass, so a TLS connection costs it fewer context switches (1.9 fewer, and 6 % less
-    /// CPU, in benchmarks/README.md). On a host whose CPUs are all busy a wake-up can wait up to one scheduler slice; set false
-    /// to keep wake-up preemption. A process started under another policy (real-time, idle) keeps it. Not used on the socket
-    /// engine or on other systems.
+    /// that has arrived by then in one pass, so a TLS connection costs it fewer context switches. On a host whose CPUs are all
+    /// busy a wake-up can wait up to one scheduler slice; set false to keep wake-up preemption. A process started under another
+    /// policy (real-time, idle) keeps it. Not used on the socket engine or on other systems.
     /// </summary>
     public bool BatchScheduling { get; set; } = true;
 
