@@ -498,7 +498,7 @@ public sealed class MeshService : IAsyncDisposable
     private static MeshOptions Validated(MeshOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ValidateOptionsResult result = new MeshOptionsValidator().Validate(null, options);
-        return result.Failed ? throw new OptionsValidationException(nameof(MeshOptions), typeof(MeshOptions), [.. result.Failures]) : options;
+        Configuration.OptionsValidation.ThrowIfInvalid(options, MeshOptionsValidator.Instance);
+        return options;
     }
 }
