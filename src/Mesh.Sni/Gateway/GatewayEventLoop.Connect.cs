@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Mesh.Interop.Linux;
 using Mesh.Sni.ClientHello;
 using Mesh.Sni.Diagnostics;
-using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Sni.Gateway;

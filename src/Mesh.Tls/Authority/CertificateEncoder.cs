@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Formats.Asn1;
-using System.Net;
 using System.Security.Cryptography;
 using Mesh.Tls.X509;
 

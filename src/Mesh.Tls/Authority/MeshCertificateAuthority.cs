@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading;
 using Mesh.ControlPlane;
 using Mesh.Identity;
 using Mesh.Tls.Configuration;

@@ -5,7 +5,8 @@ namespace Mesh.Tls.InProcess;
 
 /// <summary>
 /// Settings of an in-process mesh member (<see cref="MeshService"/>): who the service is, where its control plane and CA are,
-/// its upstreams and timeouts. Validated when the host starts (<see cref="MeshOptionsValidator"/>); each message names the option.
+/// its upstreams and timeouts. Validated when the host starts and when a <see cref="MeshService"/> is built with them
+/// (<see cref="MeshOptionsValidator"/>); each message names the option.
 /// </summary>
 public sealed class MeshOptions
 {

@@ -1,7 +1,6 @@
 using System.Net;
 using Mesh.Tls.InProcess;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
