@@ -31,7 +31,7 @@ public static class MeshCertificateAuthorityEndpoints
             {
                 // The rest of the body is never read: close the connection rather than drain it.
                 context.Response.Headers.Connection = "close";
-                await WriteAsync(context, api.RefuseTooLarge(client)).ConfigureAwait(false);
+                await WriteAsync(context, api.RefuseTooLarge()).ConfigureAwait(false);
                 return;
             }
 

@@ -6,8 +6,10 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Mesh.Consul.Client;
+using Mesh.Consul.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Consul;
 
@@ -29,26 +31,12 @@ public sealed class ConsulAgentClient : IDisposable
     /// <summary>Creates a client; it does not contact the agent until a source starts.</summary>
     /// <param name="options">The agent's address, credentials and query timing; <see cref="ConsulOptions.FromEnvironment"/> reads Consul's variables.</param>
     /// <param name="loggerFactory">Where the sources log; nothing is logged when null.</param>
-    /// <exception cref="ArgumentException">The address is malformed or a timing is out of range.</exception>
+    /// <exception cref="OptionsValidationException">The address is malformed or a timing is out of range; each message names the option.</exception>
     /// <exception cref="IOException">The token, CA or client certificate file cannot be read.</exception>
     public ConsulAgentClient(ConsulOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.WaitTime <= TimeSpan.Zero || options.WaitTime > TimeSpan.FromMinutes(10))
-        {
-            throw new ArgumentException($"ConsulOptions.WaitTime is {options.WaitTime}; Consul accepts a wait above zero and at most 10 minutes.", nameof(options));
-        }
-
-        if (options.MinimumRetryDelay <= TimeSpan.Zero || options.MaximumRetryDelay < options.MinimumRetryDelay)
-        {
-            throw new ArgumentException("ConsulOptions.MinimumRetryDelay must be above zero and at most MaximumRetryDelay.", nameof(options));
-        }
-
-        if (options.RequestTimeout <= TimeSpan.Zero || options.MinimumRoundInterval < TimeSpan.Zero)
-        {
-            throw new ArgumentException("ConsulOptions.RequestTimeout must be above zero and MinimumRoundInterval zero or more.", nameof(options));
-        }
-
+        options.ThrowIfInvalid(ConsulOptionsValidator.Instance);
         Options = options;
         Address = ConsulAgentAddress.Parse(options.Address);
         TimeProvider = options.TimeProvider ?? TimeProvider.System;
@@ -94,12 +82,7 @@ public sealed class ConsulAgentClient : IDisposable
 
         if (options.ClientCertificateFile is not null)
         {
-            if (options.ClientKeyFile is null)
-            {
-                throw new ArgumentException("ConsulOptions.ClientCertificateFile (CONSUL_CLIENT_CERT) is set without ClientKeyFile (CONSUL_CLIENT_KEY).", nameof(options));
-            }
-
-            _clientCertificate = X509Certificate2.CreateFromPemFile(options.ClientCertificateFile, options.ClientKeyFile);
+            _clientCertificate = X509Certificate2.CreateFromPemFile(options.ClientCertificateFile, options.ClientKeyFile!);
             handler.SslOptions.ClientCertificates = [_clientCertificate];
         }
 

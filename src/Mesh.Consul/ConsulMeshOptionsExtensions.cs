@@ -1,6 +1,8 @@
+using Mesh.Consul.Configuration;
 using Mesh.Identity;
 using Mesh.Tls.InProcess;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Consul;
 
@@ -17,10 +19,17 @@ public static class ConsulMeshOptionsExtensions
     /// <param name="options">The mesh member's options; <see cref="MeshOptions.Service"/> and <see cref="MeshOptions.Datacenter"/> name it.</param>
     /// <param name="consul">The agent's address and credentials; <see cref="ConsulOptions.FromEnvironment"/> (Consul's own variables) when null.</param>
     /// <returns>The same options, for chaining.</returns>
+    /// <exception cref="OptionsValidationException">
+    /// A Consul option is invalid; each message names it. Inside <c>AddMesh</c>'s configuration this fails the host's start.
+    /// </exception>
     public static MeshOptions UseConsul(this MeshOptions options, ConsulOptions? consul = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.ControlPlaneSources = services => CreateSources(options, consul ?? ConsulOptions.FromEnvironment(), services);
+        ConsulOptions agent = consul ?? ConsulOptions.FromEnvironment();
+        // Checked while the host builds MeshOptions (AddMesh validates them on start), so a bad agent address or timing stops
+        // the start rather than the first resolution of the MeshService.
+        agent.ThrowIfInvalid(ConsulOptionsValidator.Instance);
+        options.ControlPlaneSources = services => CreateSources(options, agent, services);
         return options;
     }
 

@@ -1,4 +1,7 @@
 using Mesh.Consul.Client;
+using Mesh.Tls.InProcess;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Consul.Tests;
 
@@ -69,17 +72,39 @@ public sealed class ConsulOptionsTests
     [Test]
     public void A_wait_beyond_Consuls_maximum_is_refused_with_the_limit()
     {
-        var exception = Assert.Throws<ArgumentException>(() => new ConsulAgentClient(new ConsulOptions { WaitTime = TimeSpan.FromMinutes(11) }));
+        var exception = Assert.Throws<OptionsValidationException>(() => new ConsulAgentClient(new ConsulOptions { WaitTime = TimeSpan.FromMinutes(11) }));
 
-        Assert.That(exception!.Message, Does.Contain("WaitTime").And.Contain("10 minutes"));
+        Assert.That(exception!.Message, Does.Contain("ConsulOptions.WaitTime").And.Contain("10 minutes"));
     }
 
     [Test]
     public void A_zero_request_timeout_is_refused()
     {
-        var exception = Assert.Throws<ArgumentException>(() => new ConsulAgentClient(new ConsulOptions { RequestTimeout = TimeSpan.Zero }));
+        var exception = Assert.Throws<OptionsValidationException>(() => new ConsulAgentClient(new ConsulOptions { RequestTimeout = TimeSpan.Zero }));
 
-        Assert.That(exception!.Message, Does.Contain("RequestTimeout"));
+        Assert.That(exception!.Message, Does.Contain("ConsulOptions.RequestTimeout"));
+    }
+
+    [Test]
+    public void Invalid_consul_options_fail_the_host_start_with_the_messages_the_client_gives()
+    {
+        static ConsulOptions Misconfigured() => new() { Address = "ftp://127.0.0.1:8500", WaitTime = TimeSpan.FromMinutes(11), ClientCertificateFile = "/etc/consul/client.pem" };
+        var services = new ServiceCollection();
+        services.AddMesh(o =>
+        {
+            o.Service = "api";
+            o.Datacenter = "dc1";
+            o.UseConsul(Misconfigured());
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException? atStart = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        OptionsValidationException? atConstruction = Assert.Throws<OptionsValidationException>(() => new ConsulAgentClient(Misconfigured()).Dispose());
+
+        Assert.That(atConstruction!.Failures, Has.Some.StartsWith("ConsulOptions.Address: The Consul agent address 'ftp://127.0.0.1:8500'")
+            .And.Some.StartsWith("ConsulOptions.WaitTime is 00:11:00")
+            .And.Some.StartsWith("ConsulOptions.ClientCertificateFile (CONSUL_CLIENT_CERT) is set without ClientKeyFile"));
+        Assert.That(atStart!.Failures, Is.EqualTo(atConstruction.Failures));
     }
 
     [Test]

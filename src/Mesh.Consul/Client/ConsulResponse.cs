@@ -3,7 +3,4 @@ using System.Net;
 namespace Mesh.Consul.Client;
 
 /// <summary>One answer of the agent with the headers blocking queries use.</summary>
-internal sealed record ConsulResponse(HttpStatusCode Status, byte[] Body, ulong? Index, string? ContentHash, bool? CacheHit, TimeSpan? Age)
-{
-    public bool IsSuccess => (int)Status is >= 200 and < 300;
-}
+internal sealed record ConsulResponse(HttpStatusCode Status, byte[] Body, ulong? Index, string? ContentHash, bool? CacheHit, TimeSpan? Age);

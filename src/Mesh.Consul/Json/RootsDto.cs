@@ -5,9 +5,6 @@ namespace Mesh.Consul.Json;
 /// <summary><c>GET /v1/agent/connect/ca/roots</c>.</summary>
 internal sealed class RootsDto
 {
-    [JsonPropertyName("ActiveRootID")]
-    public string? ActiveRootId { get; set; }
-
     public string? TrustDomain { get; set; }
 
     public List<RootDto?>? Roots { get; set; }

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
+using Mesh.Configuration;
 using Mesh.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Endpoints;
 
@@ -42,12 +44,12 @@ public sealed class EndpointOutlierDetector
     /// <param name="timeProvider">The clock of the ejection periods; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="logger">Receives a line for each ejection and return.</param>
     /// <param name="meterFactory">Creates the <see cref="MeshMetrics.EndpointsMeter"/> meter; a shared one when null.</param>
-    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
     public EndpointOutlierDetector(string component, OutlierDetectionOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null, IMeterFactory? meterFactory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(component);
         options ??= OutlierDetectionOptions.Default;
-        options.Validate();
+        options.ThrowIfInvalid(OutlierDetectionOptionsValidator.Default);
         _component = component;
         _options = options;
         _time = timeProvider ?? TimeProvider.System;

@@ -2,7 +2,8 @@ namespace Mesh.Endpoints;
 
 /// <summary>
 /// When an endpoint that refuses connections is taken out of rotation, and for how long: Envoy's outlier detection
-/// (<c>consecutive_gateway_failure</c>, <c>base_ejection_time</c>, <c>max_ejection_time</c>) applied to connect failures.
+/// (<c>consecutive_gateway_failure</c>, <c>base_ejection_time</c>, <c>max_ejection_time</c>) applied to connect failures. The
+/// rules are in <see cref="OutlierDetectionOptionsValidator"/>.
 /// </summary>
 public sealed class OutlierDetectionOptions
 {
@@ -23,20 +24,4 @@ public sealed class OutlierDetectionOptions
 
     /// <summary>The longest ejection (300 s, Envoy's <c>max_ejection_time</c>).</summary>
     public TimeSpan MaxEjectionTime { get; init; } = TimeSpan.FromSeconds(300);
-
-    /// <summary>Throws when a setting is out of range.</summary>
-    /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
-    public void Validate()
-    {
-        if (ConsecutiveFailures < 1)
-        {
-            throw new ArgumentException($"OutlierDetectionOptions.ConsecutiveFailures: must be at least 1 (it is {ConsecutiveFailures}).");
-        }
-
-        if (BaseEjectionTime <= TimeSpan.Zero || MaxEjectionTime < BaseEjectionTime)
-        {
-            throw new ArgumentException(
-                $"OutlierDetectionOptions: BaseEjectionTime must be positive and MaxEjectionTime at least as long (they are {BaseEjectionTime} and {MaxEjectionTime}).");
-        }
-    }
 }

@@ -10,9 +10,6 @@ internal static class SpiffeIdGrammar
     internal const string Scheme = "spiffe://";
     internal const int MaxTrustDomainLength = 255;
 
-    /// <summary>The shortest ID length SPIFFE-ID §2.3 requires implementations to accept; Mesh accepts longer ones too.</summary>
-    internal const int MinSupportedIdLength = 2048;
-
     internal static bool IsTrustDomainChar(int c) =>
         (uint)(c - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9 || c == '.' || c == '-' || c == '_';
 

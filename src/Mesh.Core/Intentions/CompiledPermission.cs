@@ -35,8 +35,6 @@ internal sealed class CompiledPermission
 
     public IntentionAction Action { get; }
 
-    public bool UsesRegex => _pathRegex is not null;
-
     /// <summary>Checks a permission against consul-semantics §5 and compiles it; returns the upper-cased methods too.</summary>
     public static CompiledPermission Compile(IntentionPermission permission, string field, IntentionValidationContext context, out string[] methods)
     {

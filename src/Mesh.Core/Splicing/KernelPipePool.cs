@@ -30,9 +30,6 @@ public static unsafe class KernelPipePool
     /// <summary>Pipes currently lent out.</summary>
     public static int InUse => Volatile.Read(ref s_inUse);
 
-    /// <summary>Empty pipes currently pooled.</summary>
-    public static int Pooled => Volatile.Read(ref s_pooledCount);
-
     /// <summary>Lends a pipe, or fails (errno 0: the in-use cap; otherwise the pipe2 error).</summary>
     [SupportedOSPlatform("linux")]
     public static bool TryRent(out KernelPipe pipe, out int errno)

@@ -1,6 +1,9 @@
 namespace Mesh.Splicing;
 
-/// <summary>Settings of a splice. One instance may be shared by many splices; do not change it while they run.</summary>
+/// <summary>
+/// Settings of a splice. One instance may be shared by many splices; do not change it while they run. The rules are in
+/// <see cref="SpliceOptionsValidator"/>.
+/// </summary>
 public sealed class SpliceOptions
 {
     /// <summary>The options used when none are given.</summary>
@@ -34,27 +37,4 @@ public sealed class SpliceOptions
 
     /// <summary>The clock of the idle timeouts. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
-
-    internal void Validate()
-    {
-        if (MaxBufferedBytesPerDirection is < 1024 or > 1024 * 1024)
-        {
-            ThrowOutOfRange(nameof(MaxBufferedBytesPerDirection));
-        }
-
-        if (IdleTimeout <= TimeSpan.Zero && IdleTimeout != Timeout.InfiniteTimeSpan)
-        {
-            ThrowOutOfRange(nameof(IdleTimeout));
-        }
-
-        if (DrainTimeout is { } drain && drain <= TimeSpan.Zero && drain != Timeout.InfiniteTimeSpan)
-        {
-            ThrowOutOfRange(nameof(DrainTimeout));
-        }
-
-        ArgumentNullException.ThrowIfNull(TimeProvider);
-    }
-
-    private static void ThrowOutOfRange(string name) =>
-        throw new ArgumentOutOfRangeException(name, "The splice option is out of range.");
 }

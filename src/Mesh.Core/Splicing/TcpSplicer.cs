@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
+using Mesh.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Splicing;
@@ -43,7 +44,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
-        options.Validate();
+        options.ThrowIfInvalid(SpliceOptionsValidator.Default);
         return new SocketPairSplice(this, a, b, prefix, options).Start(cancellationToken);
     }
 
@@ -65,7 +66,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
-        options.Validate();
+        options.ThrowIfInvalid(SpliceOptionsValidator.Default);
         bTransport?.Socket.NoDelay = true;
         return new StreamSplice(this, a, b, bTransport, prefix, options).Start(cancellationToken);
     }
@@ -87,7 +88,7 @@ public sealed class TcpSplicer
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         options ??= SpliceOptions.Default;
-        options.Validate();
+        options.ThrowIfInvalid(SpliceOptionsValidator.Default);
         return new PipeSplice(this, a, b, prefix, options).Start(cancellationToken);
     }
 }

@@ -3,9 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.ControlPlane;
 using Mesh.Endpoints;
+using Mesh.Sni.Configuration;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Sni.Gateway;
 
@@ -37,12 +39,12 @@ public sealed class MeshGateway : IAsyncDisposable
     private IGatewayEngine? _engine;
 
     /// <summary>Creates a gateway; <see cref="StartAsync"/> starts it.</summary>
-    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <exception cref="OptionsValidationException">An option is invalid; each message names it.</exception>
     public MeshGateway(MeshGatewayOptions options, IServiceCatalog catalog, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(catalog);
-        options.Validate();
+        options.ThrowIfInvalid(MeshGatewayOptionsValidator.Instance);
         _options = options;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _meterFactory = meterFactory;

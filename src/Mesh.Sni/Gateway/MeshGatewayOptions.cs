@@ -5,7 +5,10 @@ using Mesh.Splicing;
 
 namespace Mesh.Sni.Gateway;
 
-/// <summary>Settings of a <see cref="MeshGateway"/>. Defaults follow Envoy's listener filters and Consul's gateways.</summary>
+/// <summary>
+/// Settings of a <see cref="MeshGateway"/>. Defaults follow Envoy's listener filters and Consul's gateways; the gateway's
+/// constructor checks them and throws an <c>OptionsValidationException</c> naming each option out of range.
+/// </summary>
 public sealed class MeshGatewayOptions
 {
     /// <summary>The gateway's own datacenter: its services are routed by exact SNI, every other datacenter by wildcard.</summary>
@@ -46,10 +49,9 @@ public sealed class MeshGatewayOptions
     /// <summary>
     /// Whether the gateway's loop thread runs under Linux's SCHED_BATCH policy (true by default). Woken by traffic, it then
     /// does not preempt the task running on its CPU: it runs when that task blocks or its slice ends and handles everything
-    /// that has arrived by then in one pass, so a TLS connection costs it fewer context switches (1.9 fewer, and 6 % less
-    /// CPU, in benchmarks/README.md). On a host whose CPUs are all busy a wake-up can wait up to one scheduler slice; set false
-    /// to keep wake-up preemption. A process started under another policy (real-time, idle) keeps it. Not used on the socket
-    /// engine or on other systems.
+    /// that has arrived by then in one pass, so a TLS connection costs it fewer context switches. On a host whose CPUs are all
+    /// busy a wake-up can wait up to one scheduler slice; set false to keep wake-up preemption. A process started under another
+    /// policy (real-time, idle) keeps it. Not used on the socket engine or on other systems.
     /// </summary>
     public bool BatchScheduling { get; set; } = true;
 
@@ -58,41 +60,4 @@ public sealed class MeshGatewayOptions
     /// connect failures, 30 s growing to 300 s). When every endpoint of a route is ejected, all are still tried.
     /// </summary>
     public OutlierDetectionOptions OutlierDetection { get; set; } = OutlierDetectionOptions.Default;
-
-    internal void Validate()
-    {
-        if (!ServiceName.IsValidPart(Datacenter))
-        {
-            throw new ArgumentException($"MeshGatewayOptions.Datacenter '{Datacenter}' is not a usable datacenter name: it must be 1-63 letters, digits, '-' or '_'.");
-        }
-
-        if (!TrustDomain.IsValid)
-        {
-            throw new ArgumentException("MeshGatewayOptions.TrustDomain is required: the gateway routes names ending in it.");
-        }
-
-        if (ListenEndPoints.Count == 0)
-        {
-            throw new ArgumentException("MeshGatewayOptions.ListenEndPoints is empty: give the gateway at least one address to accept on.");
-        }
-
-        Positive(ClientHelloTimeout, nameof(ClientHelloTimeout));
-        Positive(ConnectTimeout, nameof(ConnectTimeout));
-        if (MaxConnections <= 0 || MaxConcurrentClientHelloReads <= 0 || MaxClientHelloSize < 512)
-        {
-            throw new ArgumentException("MeshGatewayOptions: MaxConnections and MaxConcurrentClientHelloReads must be positive and MaxClientHelloSize at least 512 bytes.");
-        }
-
-        ArgumentNullException.ThrowIfNull(Splice, nameof(Splice));
-        ArgumentNullException.ThrowIfNull(OutlierDetection, nameof(OutlierDetection));
-        OutlierDetection.Validate();
-    }
-
-    private static void Positive(TimeSpan value, string name)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            throw new ArgumentException($"MeshGatewayOptions.{name} must be positive; it is {value}.");
-        }
-    }
 }

@@ -60,48 +60,4 @@ public sealed class MeshCaOptions
 
     /// <summary>Signing requests per second (Consul's <c>csr_max_per_second</c>): 50; 0 turns the limit off.</summary>
     public double SigningRateLimit { get; set; } = 50;
-
-    internal void Validate()
-    {
-        if (!TrustDomain.IsValid)
-        {
-            throw new ArgumentException("MeshCaOptions.TrustDomain is required.");
-        }
-
-        ServiceName.CheckPart(Datacenter, "datacenter", nameof(Datacenter));
-        if (MinimumLeafTtl <= TimeSpan.Zero || MaximumLeafTtl < MinimumLeafTtl)
-        {
-            throw new ArgumentException($"The leaf TTL limits are invalid: minimum {MinimumLeafTtl}, maximum {MaximumLeafTtl}.");
-        }
-
-        if (LeafTtl < MinimumLeafTtl || LeafTtl > MaximumLeafTtl)
-        {
-            throw new ArgumentException($"The leaf TTL {LeafTtl} is outside {MinimumLeafTtl}..{MaximumLeafTtl}.");
-        }
-
-        if (UseIntermediate && IntermediateTtl < 3 * LeafTtl)
-        {
-            throw new ArgumentException($"The intermediate TTL {IntermediateTtl} must be at least 3 × the leaf TTL ({LeafTtl}), as Consul requires.");
-        }
-
-        if (RootTtl < (UseIntermediate ? IntermediateTtl : LeafTtl))
-        {
-            throw new ArgumentException($"The root TTL {RootTtl} must be at least the intermediate (or leaf) TTL.");
-        }
-
-        if ((RootCertificatePem is null) != (RootPrivateKeyPem is null))
-        {
-            throw new ArgumentException("MeshCaOptions.RootCertificatePem and RootPrivateKeyPem go together: set both (an operator-supplied root) or neither.");
-        }
-
-        if (KeyDirectory is { Length: 0 })
-        {
-            throw new ArgumentException("MeshCaOptions.KeyDirectory is empty: give a directory path, or null to keep the keys in memory only.");
-        }
-
-        if (SigningRateLimit < 0 || double.IsNaN(SigningRateLimit))
-        {
-            throw new ArgumentException("The signing rate limit must be 0 (off) or positive.");
-        }
-    }
 }

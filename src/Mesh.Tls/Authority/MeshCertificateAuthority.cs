@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading;
 using Mesh.ControlPlane;
 using Mesh.Identity;
+using Mesh.Tls.Configuration;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.X509;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
 namespace Mesh.Tls.Authority;
@@ -40,12 +41,13 @@ public sealed class MeshCertificateAuthority : IDisposable
     /// <see cref="MeshCaOptions.KeyDirectory"/>, else (and on the first start with that directory, which then keeps it) a new one;
     /// the intermediate, when configured, likewise.
     /// </summary>
-    /// <exception cref="ArgumentException">The options break one of Consul's constraints, or the operator's root is unusable; the message says which.</exception>
+    /// <exception cref="OptionsValidationException">The options break one of Consul's constraints; each message names the option.</exception>
+    /// <exception cref="ArgumentException">The operator's root is unusable; the message says why.</exception>
     /// <exception cref="InvalidOperationException">A file in the key directory cannot be read as the CA's key material; the message names it.</exception>
     public MeshCertificateAuthority(MeshCaOptions options, TimeProvider? timeProvider = null, ILogger<MeshCertificateAuthority>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        options.ThrowIfInvalid(MeshCaOptionsValidator.Instance);
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<MeshCertificateAuthority>.Instance;

@@ -1,17 +1,16 @@
 using System.ComponentModel.DataAnnotations;
 using Mesh.Identity;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Tls.InProcess;
 
 /// <summary>
 /// Settings of an in-process mesh member (<see cref="MeshService"/>): who the service is, where its control plane and CA are,
-/// its upstreams and timeouts. Validated when the host starts (<see cref="MeshOptionsValidator"/>); each message names the option.
+/// its upstreams and timeouts. Validated when the host starts and when a <see cref="MeshService"/> is built with them
+/// (<see cref="MeshOptionsValidator"/>); each message names the option.
 /// </summary>
-public sealed class MeshOptions : IValidatableObject
+public sealed class MeshOptions
 {
     /// <summary>The service's name, as in its SPIFFE ID (<c>.../svc/&lt;name&gt;</c>). Required.</summary>
-    [Required(ErrorMessage = "MeshOptions.Service is required: the name of this service in the mesh, such as \"dashboard\".")]
     public string? Service { get; set; }
 
     /// <summary>The service's namespace; <c>default</c> when null.</summary>
@@ -21,7 +20,6 @@ public sealed class MeshOptions : IValidatableObject
     public string? Partition { get; set; }
 
     /// <summary>The service's datacenter. Required.</summary>
-    [Required(ErrorMessage = "MeshOptions.Datacenter is required: the datacenter this service runs in, such as \"dc1\".")]
     public string? Datacenter { get; set; }
 
     /// <summary>The mesh's trust domain (<c>&lt;cluster-uuid&gt;.consul</c>); taken from the control-plane file when null.</summary>
@@ -51,14 +49,12 @@ public sealed class MeshOptions : IValidatableObject
     public string? Token { get; set; }
 
     /// <summary>The upstreams this service dials by name, with their destination's datacenter and namespace.</summary>
-    [ValidateEnumeratedItems]
     public IList<MeshUpstreamOptions> Upstreams { get; } = [];
 
     /// <summary>
     /// <c>allow</c> or <c>deny</c>: the decision for inbound callers no intention matches, overriding the control plane's
     /// <c>DefaultIntentionPolicy</c>; the control plane's policy (deny unless it says allow) when null.
     /// </summary>
-    [AllowedValues(null, "allow", "deny", ErrorMessage = "MeshOptions.DefaultIntentionPolicy must be \"allow\", \"deny\" or unset.")]
     public string? DefaultIntentionPolicy { get; set; }
 
     /// <summary>How long connecting to one endpoint may take before the next is tried (10 s, as Consul's proxies).</summary>
@@ -84,72 +80,7 @@ public sealed class MeshOptions : IValidatableObject
         return null;
     }
 
-    /// <inheritdoc />
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        var results = new List<ValidationResult>();
-        Part(results, Service, nameof(Service), "service name");
-        Part(results, Namespace, nameof(Namespace), "namespace");
-        Part(results, Partition, nameof(Partition), "partition");
-        Part(results, Datacenter, nameof(Datacenter), "datacenter");
-        if (TrustDomain is not null && !Identity.TrustDomain.TryParse(TrustDomain, out _, out SpiffeIdError error))
-        {
-            results.Add(new ValidationResult(
-                $"MeshOptions.TrustDomain: '{TrustDomain}' is not a valid trust domain ({SpiffeId.Describe(error)}); use the mesh's \"<cluster-uuid>.consul\".",
-                [nameof(TrustDomain)]));
-        }
-
-        if (CertificateAuthorityAddress is { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") })
-        {
-            results.Add(new ValidationResult(
-                $"MeshOptions.CertificateAuthorityAddress: '{CertificateAuthorityAddress}' is not an absolute http(s) URL such as http://127.0.0.1:8501.",
-                [nameof(CertificateAuthorityAddress)]));
-        }
-
-        if (ControlPlaneFile is null && CertificateAuthorityAddress is null && ControlPlaneSources is null)
-        {
-            results.Add(new ValidationResult(
-                "MeshOptions: set ControlPlaneFile (catalog, intentions and CA address), or CertificateAuthorityAddress with Token and register IServiceCatalog and IIntentionSource.",
-                [nameof(ControlPlaneFile), nameof(CertificateAuthorityAddress)]));
-        }
-
-        if (ControlPlaneFile is null && TrustDomain is null && ControlPlaneSources is null)
-        {
-            results.Add(new ValidationResult("MeshOptions.TrustDomain is required when no ControlPlaneFile gives it.", [nameof(TrustDomain)]));
-        }
-
-        if (ControlPlaneFile is null && CertificateAuthorityAddress is not null && ControlPlaneSources is null && string.IsNullOrEmpty(Token))
-        {
-            results.Add(new ValidationResult("MeshOptions.Token is required: the CA signs this service's CSRs only with its token.", [nameof(Token)]));
-        }
-
-        if (ControlPlanePollInterval < TimeSpan.Zero || ControlPlanePollInterval > TimeSpan.FromHours(1))
-        {
-            results.Add(new ValidationResult("MeshOptions.ControlPlanePollInterval must be between 0 (never reload) and 1 hour.", [nameof(ControlPlanePollInterval)]));
-        }
-
-        if (ConnectTimeout <= TimeSpan.Zero || ConnectTimeout > TimeSpan.FromMinutes(10))
-        {
-            results.Add(new ValidationResult($"MeshOptions.ConnectTimeout must be above 0 and at most 10 minutes (it is {ConnectTimeout}).", [nameof(ConnectTimeout)]));
-        }
-
-        if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromMinutes(10))
-        {
-            results.Add(new ValidationResult($"MeshOptions.HandshakeTimeout must be above 0 and at most 10 minutes (it is {HandshakeTimeout}).", [nameof(HandshakeTimeout)]));
-        }
-
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (MeshUpstreamOptions upstream in Upstreams)
-        {
-            if (upstream.Name is not null && !names.Add(upstream.Name))
-            {
-                results.Add(new ValidationResult($"MeshOptions.Upstreams: '{upstream.Name}' is listed twice; give each upstream one entry.", [nameof(Upstreams)]));
-            }
-        }
-
-        return results;
-    }
-
+    /// <summary>Adds a failure when <paramref name="value"/> is set but is not a usable name part (<see cref="MeshUpstreamOptions"/>'s own check).</summary>
     internal static void Part(List<ValidationResult> results, string? value, string option, string what, string owner = "MeshOptions")
     {
         if (value is null)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Net.Http;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -16,7 +15,6 @@ using Mesh.Splicing;
 using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
-using Mesh.Tls.Sidecar;
 using Mesh.Tls.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -519,7 +517,7 @@ public sealed class MeshService : IAsyncDisposable
     private static MeshOptions Validated(MeshOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ValidateOptionsResult result = new MeshOptionsValidator().Validate(null, options);
-        return result.Failed ? throw new OptionsValidationException(nameof(MeshOptions), typeof(MeshOptions), [.. result.Failures]) : options;
+        Configuration.OptionsValidation.ThrowIfInvalid(options, MeshOptionsValidator.Instance);
+        return options;
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using Mesh.Tls.InProcess;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -10,7 +9,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MeshServiceCollectionExtensions
 {
     /// <summary>
-    /// Makes this application a mesh member with no sidecar: <see cref="MeshOptions"/> validated at start (source-generated),
+    /// Makes this application a mesh member with no sidecar: <see cref="MeshOptions"/> validated when the host starts,
     /// the <see cref="MeshService"/> singleton (identity, leaf by CSR to the CA, rotation, trust bundle, catalog and intentions
     /// from the control-plane file), and a hosted service that obtains the first leaf before the host finishes starting.
     /// </summary>

@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Mesh.ControlPlane;
+using Mesh.Tls.Configuration;
 using Mesh.Tls.Validation;
 
 namespace Mesh.Tls.MutualTls;
@@ -32,6 +33,7 @@ public sealed class MeshTlsFactory
         _leaves = leaves;
         _validator = validator;
         _options = options ?? new MeshTlsOptions();
+        _options.ThrowIfInvalid(MeshTlsOptionsValidator.Instance);
     }
 
     /// <summary>Creates server options for one connection, presenting the current leaf and requiring a client certificate.</summary>

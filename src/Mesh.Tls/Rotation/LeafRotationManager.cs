@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Mesh.ControlPlane;
 using Mesh.Tls.Authority;
+using Mesh.Tls.Configuration;
 using Mesh.Tls.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -51,6 +52,7 @@ public sealed class LeafRotationManager : ILeafSource, IAsyncDisposable
         _issuer = issuer;
         _time = timeProvider ?? TimeProvider.System;
         _options = options ?? new LeafRotationOptions();
+        _options.ThrowIfInvalid(LeafRotationOptionsValidator.Instance);
         _logger = logger ?? NullLogger.Instance;
         _random = random;
     }

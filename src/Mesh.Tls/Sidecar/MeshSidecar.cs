@@ -66,7 +66,7 @@ public sealed class MeshSidecar : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(bundles);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(intentions);
-        options.Validate();
+        Configuration.OptionsValidation.ThrowIfInvalid(options, SidecarOptionsValidator.Instance);
         _options = options;
         _catalog = catalog;
         // The evaluator counts decisions (mesh.authz.decisions); the sidecar writes the log line itself, with the connection's details.

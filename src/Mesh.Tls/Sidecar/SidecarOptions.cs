@@ -57,26 +57,4 @@ public sealed class SidecarOptions
 
     /// <summary>How spliced connections behave.</summary>
     public SpliceOptions Splice { get; set; } = SpliceOptions.Default;
-
-    internal void Validate()
-    {
-        Require(Service.IsValid, nameof(Service), "name the service and datacenter the sidecar fronts");
-        Require(TrustDomain.IsValid, nameof(TrustDomain), "name the mesh's trust domain");
-        Require(PublicListener is not null, nameof(PublicListener), "give the address of the public mTLS listener");
-        Require(LocalApplication is not null, nameof(LocalApplication), "give the address the local application listens on");
-        Require(HandshakeTimeout > TimeSpan.Zero && UpstreamConnectTimeout > TimeSpan.Zero && LocalApplicationConnectTimeout > TimeSpan.Zero, "timeouts", "be positive");
-        Require(LocalApplicationCheckInterval >= TimeSpan.Zero && LocalApplicationCheckTimeout > TimeSpan.Zero, "LocalApplicationCheckInterval",
-            "be zero (no check) or positive, with a positive LocalApplicationCheckTimeout");
-        ArgumentNullException.ThrowIfNull(Splice, nameof(Splice));
-        ArgumentNullException.ThrowIfNull(OutlierDetection, nameof(OutlierDetection));
-        OutlierDetection.Validate();
-    }
-
-    private static void Require(bool condition, string option, string what)
-    {
-        if (!condition)
-        {
-            throw new ArgumentException($"SidecarOptions.{option}: {what}.");
-        }
-    }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Mesh.ControlPlane;
 using Mesh.Identity;
+using Mesh.Tls.Configuration;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.X509;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,7 @@ public sealed class SvidValidator
         _bundles = bundles;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SvidValidator>.Instance;
+        options?.ThrowIfInvalid(SvidValidatorOptionsValidator.Instance);
         _cache = new ValidationCache((options ?? new SvidValidatorOptions()).CacheCapacity);
     }
 

@@ -11,7 +11,6 @@ internal static class Oids
     internal const string ExtendedKeyUsage = "2.5.29.37";
     internal const string ServerAuth = "1.3.6.1.5.5.7.3.1";
     internal const string ClientAuth = "1.3.6.1.5.5.7.3.2";
-    internal const string AnyExtendedKeyUsage = "2.5.29.37.0";
 
     internal const string EcPublicKey = "1.2.840.10045.2.1";
     internal const string Secp256r1 = "1.2.840.10045.3.1.7";
@@ -19,11 +18,9 @@ internal static class Oids
     internal const string Secp521r1 = "1.3.132.0.35";
     internal const string Rsa = "1.2.840.113549.1.1.1";
 
-    internal const string EcdsaWithSha1 = "1.2.840.10045.4.1";
     internal const string EcdsaWithSha256 = "1.2.840.10045.4.3.2";
     internal const string EcdsaWithSha384 = "1.2.840.10045.4.3.3";
     internal const string EcdsaWithSha512 = "1.2.840.10045.4.3.4";
-    internal const string Sha1WithRsa = "1.2.840.113549.1.1.5";
     internal const string Sha256WithRsa = "1.2.840.113549.1.1.11";
     internal const string Sha384WithRsa = "1.2.840.113549.1.1.12";
     internal const string Sha512WithRsa = "1.2.840.113549.1.1.13";

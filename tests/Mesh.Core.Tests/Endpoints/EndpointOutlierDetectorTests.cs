@@ -1,6 +1,7 @@
 using System.Net;
 using Mesh.Core.Tests.Splicing;
 using Mesh.Endpoints;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Core.Tests.Endpoints;
 
@@ -131,9 +132,9 @@ public sealed class EndpointOutlierDetectorTests
     public void Options_out_of_range_are_refused_with_the_option_named()
     {
         Assert.That(() => new EndpointOutlierDetector("test", new OutlierDetectionOptions { ConsecutiveFailures = 0 }),
-            Throws.ArgumentException.With.Message.Contains("ConsecutiveFailures"));
+            Throws.TypeOf<OptionsValidationException>().With.Message.Contains("OutlierDetectionOptions.ConsecutiveFailures"));
         Assert.That(() => new EndpointOutlierDetector("test", new OutlierDetectionOptions { BaseEjectionTime = TimeSpan.FromMinutes(10), MaxEjectionTime = TimeSpan.FromMinutes(1) }),
-            Throws.ArgumentException.With.Message.Contains("MaxEjectionTime"));
+            Throws.TypeOf<OptionsValidationException>().With.Message.Contains("MaxEjectionTime"));
     }
 
     private static void Eject(EndpointOutlierDetector detector, IPEndPoint endpoint)

@@ -6,6 +6,7 @@ using Mesh.ControlPlane;
 using Mesh.Identity;
 using Mesh.Tls.Authority;
 using Mesh.Tls.Tests.Support;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Tls.Tests.Authority;
 
@@ -319,10 +320,14 @@ public sealed class MeshCertificateAuthorityTests
     {
         Assert.Multiple(() =>
         {
-            Assert.Throws<ArgumentException>(() => new MeshCertificateAuthority(new MeshCaOptions()));
-            Assert.Throws<ArgumentException>(() => new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Td, LeafTtl = TimeSpan.FromMinutes(5) }));
-            Assert.Throws<ArgumentException>(() => new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Td, UseIntermediate = true, IntermediateTtl = TimeSpan.FromHours(100) }));
-            Assert.Throws<ArgumentException>(() => new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Td, Datacenter = "dc.1" }));
+            Assert.That(() => new MeshCertificateAuthority(new MeshCaOptions()),
+                Throws.TypeOf<OptionsValidationException>().With.Message.Contains("MeshCaOptions.TrustDomain is required"));
+            Assert.That(() => new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Td, LeafTtl = TimeSpan.FromMinutes(5) }),
+                Throws.TypeOf<OptionsValidationException>().With.Message.Contains("MeshCaOptions.LeafTtl"));
+            Assert.That(() => new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Td, UseIntermediate = true, IntermediateTtl = TimeSpan.FromHours(100) }),
+                Throws.TypeOf<OptionsValidationException>().With.Message.Contains("MeshCaOptions.IntermediateTtl").And.Message.Contains("3 × LeafTtl"));
+            Assert.That(() => new MeshCertificateAuthority(new MeshCaOptions { TrustDomain = Td, Datacenter = "dc.1" }),
+                Throws.TypeOf<OptionsValidationException>().With.Message.Contains("MeshCaOptions.Datacenter"));
         });
     }
 

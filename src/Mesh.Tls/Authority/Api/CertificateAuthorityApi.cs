@@ -100,7 +100,7 @@ public sealed class CertificateAuthorityApi : IDisposable
 
         if (body.Length > MaxRequestBodyBytes)
         {
-            return RefuseTooLarge(client);
+            return RefuseTooLarge();
         }
 
         // The token first: a caller the CA does not know learns nothing about how its request would have been read, and every
@@ -165,7 +165,7 @@ public sealed class CertificateAuthorityApi : IDisposable
     }
 
     /// <summary>The answer to a body larger than <see cref="MaxRequestBodyBytes"/>: 413, for servers that stop reading at the cap.</summary>
-    public CaApiResponse RefuseTooLarge(IPAddress? client = null) =>
+    public CaApiResponse RefuseTooLarge() =>
         Refusal(413, CertificateSigningError.RequestTooLarge,
             $"The request body is larger than {MaxRequestBodyBytes} bytes; a signing request is one PEM CSR of about 1 KiB in {{\"CSR\": \"...\"}}.");
 

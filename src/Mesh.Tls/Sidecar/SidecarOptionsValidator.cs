@@ -1,0 +1,53 @@
+using Mesh.Endpoints;
+using Mesh.Splicing;
+using Mesh.Tls.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Tls.Sidecar;
+
+/// <summary>The rules of <see cref="SidecarOptions"/>, its upstreams included; <see cref="MeshSidecar"/>'s constructor runs them.</summary>
+internal sealed class SidecarOptionsValidator : IValidateOptions<SidecarOptions>
+{
+    internal static readonly SidecarOptionsValidator Instance = new();
+
+    private static readonly SpliceOptionsValidator Splice = new($"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
+    private static readonly OutlierDetectionOptionsValidator OutlierDetection =
+        new($"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
+
+    public ValidateOptionsResult Validate(string? name, SidecarOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        Require(failures, options.Service.IsValid, nameof(SidecarOptions.Service), "is required: name the service and datacenter the sidecar fronts");
+        Require(failures, options.TrustDomain.IsValid, nameof(SidecarOptions.TrustDomain), "is required: name the mesh's trust domain");
+        Require(failures, options.PublicListener is not null, nameof(SidecarOptions.PublicListener), "is required: give the address of the public mTLS listener");
+        Require(failures, options.LocalApplication is not null, nameof(SidecarOptions.LocalApplication), "is required: give the address the local application listens on");
+        Positive(failures, options.HandshakeTimeout, nameof(SidecarOptions.HandshakeTimeout));
+        Positive(failures, options.UpstreamConnectTimeout, nameof(SidecarOptions.UpstreamConnectTimeout));
+        Positive(failures, options.LocalApplicationConnectTimeout, nameof(SidecarOptions.LocalApplicationConnectTimeout));
+        Require(failures, options.LocalApplicationCheckInterval >= TimeSpan.Zero, nameof(SidecarOptions.LocalApplicationCheckInterval),
+            $"must be zero (no check) or positive (it is {options.LocalApplicationCheckInterval})");
+        Positive(failures, options.LocalApplicationCheckTimeout, nameof(SidecarOptions.LocalApplicationCheckTimeout));
+        for (int i = 0; i < options.Upstreams.Count; i++)
+        {
+            SidecarUpstream? upstream = options.Upstreams[i];
+            Require(failures, upstream is not null, $"Upstreams[{i}]", "is null: give each upstream its destination, datacenter and local address");
+            Require(failures, upstream is null || upstream.Destination != default, $"Upstreams[{i}].Destination", "is required: name the service the upstream reaches");
+        }
+
+        OptionsValidation.AddNested(failures, options.Splice, Splice, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
+        OptionsValidation.AddNested(failures, options.OutlierDetection, OutlierDetection, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
+        return OptionsValidation.ToResult(failures);
+    }
+
+    private static void Positive(List<string> failures, TimeSpan value, string option) =>
+        Require(failures, value > TimeSpan.Zero, option, $"must be positive (it is {value})");
+
+    private static void Require(List<string> failures, bool condition, string option, string what)
+    {
+        if (!condition)
+        {
+            failures.Add($"SidecarOptions.{option} {what}.");
+        }
+    }
+}
