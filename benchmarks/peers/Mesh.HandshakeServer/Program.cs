@@ -106,8 +106,8 @@ SpiffeId Spiffe(string service) => new ServiceIdentity(new ServiceName(service),
 void Write(string name, LeafCertificate leaf)
 {
     using ECDsa key = leaf.Certificate.GetECDsaPrivateKey()!;
-    File.WriteAllText(Path.Combine(certs, $"{name}.key"), MeshPem.WritePkcs8PrivateKey(key));
-    File.WriteAllText(Path.Combine(certs, $"{name}.pem"), MeshPem.WriteCertificates([leaf.Certificate, .. leaf.Intermediates]));
+    File.WriteAllText(Path.Combine(certs, $"{name}.key"), key.ExportPkcs8PrivateKeyPem());
+    File.WriteAllText(Path.Combine(certs, $"{name}.pem"), string.Concat([leaf.Certificate.ExportCertificatePem(), "\n", .. leaf.Intermediates.Select(c => c.ExportCertificatePem() + "\n")]));
 }
 
 string? Option(string name)
