@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Mesh.Identity;
-using Microsoft.Extensions.Options;
+using Mesh.Tls.Outbound;
 
 namespace Mesh.Tls.InProcess;
 
@@ -50,9 +50,8 @@ public sealed class MeshOptions : IValidatableObject
     /// <summary>The token the CA requires for this service's CSRs; the control-plane file's token for the service when null.</summary>
     public string? Token { get; set; }
 
-    /// <summary>The upstreams this service dials by name, with their destination's datacenter and namespace.</summary>
-    [ValidateEnumeratedItems]
-    public IList<MeshUpstreamOptions> Upstreams { get; } = [];
+    /// <summary>The upstreams this service dials by name (<see cref="MeshUpstream.Name"/>), with their destination's datacenter, namespace and subset.</summary>
+    public IList<MeshUpstream> Upstreams { get; } = [];
 
     /// <summary>
     /// <c>allow</c> or <c>deny</c>: the decision for inbound callers no intention matches, overriding the control plane's
@@ -71,9 +70,9 @@ public sealed class MeshOptions : IValidatableObject
     internal ServiceName ServiceName => new(Service!, Namespace, Partition);
 
     /// <summary>Finds the configured upstream called <paramref name="name"/>.</summary>
-    internal MeshUpstreamOptions? FindUpstream(string name)
+    internal MeshUpstream? FindUpstream(string name)
     {
-        foreach (MeshUpstreamOptions upstream in Upstreams)
+        foreach (MeshUpstream upstream in Upstreams)
         {
             if (string.Equals(upstream.Name, name, StringComparison.Ordinal))
             {
@@ -139,8 +138,22 @@ public sealed class MeshOptions : IValidatableObject
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (MeshUpstreamOptions upstream in Upstreams)
+        var upstreamErrors = new List<string>();
+        foreach (MeshUpstream upstream in Upstreams)
         {
+            if (upstream is null)
+            {
+                results.Add(new ValidationResult("MeshOptions.Upstreams holds a null entry; remove it.", [nameof(Upstreams)]));
+                continue;
+            }
+
+            upstreamErrors.Clear();
+            upstream.Validate(upstreamErrors, "MeshOptions.Upstreams[]", requireLocalBindAddress: false);
+            foreach (string problem in upstreamErrors)
+            {
+                results.Add(new ValidationResult(problem, [nameof(Upstreams)]));
+            }
+
             if (upstream.Name is not null && !names.Add(upstream.Name))
             {
                 results.Add(new ValidationResult($"MeshOptions.Upstreams: '{upstream.Name}' is listed twice; give each upstream one entry.", [nameof(Upstreams)]));

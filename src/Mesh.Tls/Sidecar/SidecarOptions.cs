@@ -2,6 +2,7 @@ using System.Net;
 using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Splicing;
+using Mesh.Tls.Outbound;
 
 namespace Mesh.Tls.Sidecar;
 
@@ -20,8 +21,11 @@ public sealed class SidecarOptions
     /// <summary>Where the local application listens; authorized inbound connections are spliced to it. Required.</summary>
     public IPEndPoint? LocalApplication { get; set; }
 
-    /// <summary>The upstream listeners.</summary>
-    public IList<SidecarUpstream> Upstreams { get; } = [];
+    /// <summary>
+    /// The upstream listeners at start, each with its <see cref="MeshUpstream.LocalBindAddress"/>; the destination's datacenter,
+    /// namespace and partition are the sidecar's own when left null. <see cref="MeshSidecar.UpdateUpstreams"/> changes them while running.
+    /// </summary>
+    public IList<MeshUpstream> Upstreams { get; } = [];
 
     /// <summary>The source address of connections to other sidecars and gateways; the public listener's address when null.</summary>
     public IPAddress? OutboundAddress { get; set; }
@@ -70,6 +74,29 @@ public sealed class SidecarOptions
         ArgumentNullException.ThrowIfNull(Splice, nameof(Splice));
         ArgumentNullException.ThrowIfNull(OutlierDetection, nameof(OutlierDetection));
         OutlierDetection.Validate();
+        ValidateUpstreams(Upstreams);
+    }
+
+    /// <summary>The rules of <see cref="MeshUpstream"/> for a sidecar: each needs a local bind address.</summary>
+    /// <exception cref="ArgumentException">An upstream is invalid; the message names each problem.</exception>
+    internal static void ValidateUpstreams(IEnumerable<MeshUpstream> upstreams)
+    {
+        var errors = new List<string>();
+        foreach (MeshUpstream upstream in upstreams)
+        {
+            if (upstream is null)
+            {
+                errors.Add("SidecarOptions.Upstreams holds a null entry; remove it.");
+                continue;
+            }
+
+            upstream.Validate(errors, "SidecarOptions.Upstreams[]", requireLocalBindAddress: true);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors));
+        }
     }
 
     private static void Require(bool condition, string option, string what)
