@@ -2,12 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using Mesh.ControlPlane;
 using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Intentions;
-using Mesh.Naming;
 using Mesh.Shared;
 using Mesh.Splicing;
 using Mesh.Tls.Admission;
@@ -43,18 +41,10 @@ public sealed class MeshSidecar : IAsyncDisposable
     private readonly ListenerGroup _group = new();
     private readonly TimeProvider _time;
     private readonly Lock _publicLock = new();
-    private readonly Lock _upstreamLock = new();
-    // Fired when the sidecar's own drain is over (StopAsync's deadline, DisposeAsync): upstreams removed earlier and still
-    // draining reset their connections then too.
-    private readonly CancellationTokenSource _drainOver = new();
-    private readonly List<Task> _drains = [];
-    private List<SidecarUpstreamListener> _upstreams = [];
-    private readonly List<SidecarUpstreamListener> _draining = [];
+    private readonly SidecarUpstreams _upstreams;
     private LocalApplicationCheck? _check;
     private Socket? _public;
     private IPEndPoint? _publicEndPoint;
-    private bool _started;
-    private bool _stopped;
     private bool _publicStopped;
     private int _disposed;
 
@@ -98,6 +88,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             metrics: null,
             _logger);
         _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
+        _upstreams = new SidecarUpstreams(options.Service, (socket, listener) => _ = HandleUpstreamAsync(socket, listener), _logger);
     }
 
     /// <summary>Where the public listener accepts, with the port picked for port 0; null before <see cref="StartAsync"/>.</summary>
@@ -113,63 +104,16 @@ public sealed class MeshSidecar : IAsyncDisposable
     /// Where each upstream listener accepts, in the order of the current upstreams (<see cref="SidecarOptions.Upstreams"/>, or
     /// the last <see cref="UpdateUpstreams"/>); an upstream that could not be bound is left out.
     /// </summary>
-    public IReadOnlyList<IPEndPoint> UpstreamEndPoints
-    {
-        get
-        {
-            List<SidecarUpstreamListener> upstreams = Volatile.Read(ref _upstreams);
-            var endPoints = new List<IPEndPoint>(upstreams.Count);
-            foreach (SidecarUpstreamListener upstream in upstreams)
-            {
-                endPoints.Add(upstream.EndPoint);
-            }
-
-            return endPoints;
-        }
-    }
+    public IReadOnlyList<IPEndPoint> UpstreamEndPoints => _upstreams.EndPoints;
 
     /// <summary>The connections the sidecar holds now, both directions, including those of removed upstreams still draining.</summary>
-    public int ActiveConnections
-    {
-        get
-        {
-            int active = _group.Active;
-            foreach (SidecarUpstreamListener upstream in Volatile.Read(ref _upstreams))
-            {
-                active += upstream.Connections.Active;
-            }
-
-            lock (_upstreamLock)
-            {
-                foreach (SidecarUpstreamListener upstream in _draining)
-                {
-                    active += upstream.Connections.Active;
-                }
-            }
-
-            return active;
-        }
-    }
+    public int ActiveConnections => _group.Active + _upstreams.Active;
 
     /// <summary>Where the listener of <paramref name="upstream"/> (matched by value) accepts now; null when it does not listen.</summary>
     public IPEndPoint? GetUpstreamEndPoint(MeshUpstream upstream)
     {
         ArgumentNullException.ThrowIfNull(upstream);
-        if (upstream.LocalBindAddress is not { } bind || upstream.Name is null)
-        {
-            return null;
-        }
-
-        MeshDialTarget target = upstream.ToTarget(_options.Service);
-        foreach (SidecarUpstreamListener listener in Volatile.Read(ref _upstreams))
-        {
-            if (listener.Serves(target, bind))
-            {
-                return listener.EndPoint;
-            }
-        }
-
-        return null;
+        return _upstreams.Find(upstream);
     }
 
     /// <summary>Waits for the first leaf and trust bundle, then binds the public and upstream listeners and starts accepting.</summary>
@@ -193,22 +137,7 @@ public sealed class MeshSidecar : IAsyncDisposable
         }
 
         // At start an upstream that cannot be bound fails the start (a host reports it and exits); while running, see UpdateUpstreams.
-        var upstreams = new List<SidecarUpstreamListener>(_options.Upstreams.Count);
-        lock (_upstreamLock)
-        {
-            try
-            {
-                foreach (MeshUpstream upstream in _options.Upstreams)
-                {
-                    upstreams.Add(OpenUpstream(upstream, upstream.ToTarget(_options.Service)));
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref _upstreams, upstreams);
-                _started = true;
-            }
-        }
+        _upstreams.Start(_options.Upstreams);
     }
 
     /// <summary>
@@ -228,74 +157,7 @@ public sealed class MeshSidecar : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(upstreams);
         SidecarOptions.ValidateUpstreams(upstreams);
-        var wanted = new List<(MeshUpstream Upstream, MeshDialTarget Target)>(upstreams.Count);
-        foreach (MeshUpstream upstream in upstreams)
-        {
-            wanted.Add((upstream, upstream.ToTarget(_options.Service)));
-        }
-
-        var added = new List<MeshUpstream>();
-        var failed = new List<SidecarUpstreamFailure>();
-        List<SidecarUpstreamListener> removed;
-        lock (_upstreamLock)
-        {
-            if (!_started || _stopped)
-            {
-                throw new InvalidOperationException("The sidecar's upstreams change only while it runs: after StartAsync and before StopAsync.");
-            }
-
-            removed = [.. _upstreams];
-            var kept = new SidecarUpstreamListener?[wanted.Count];
-            for (int i = 0; i < wanted.Count; i++)
-            {
-                int match = removed.FindIndex(l => l.Serves(wanted[i].Target, wanted[i].Upstream.LocalBindAddress!));
-                if (match >= 0)
-                {
-                    kept[i] = removed[match];
-                    removed.RemoveAt(match);
-                }
-            }
-
-            // Removed listeners close first, so an upstream that moved to another destination can take over its port.
-            foreach (SidecarUpstreamListener listener in removed)
-            {
-                listener.CloseListener();
-                _draining.Add(listener);
-            }
-
-            var next = new List<SidecarUpstreamListener>(wanted.Count);
-            for (int i = 0; i < wanted.Count; i++)
-            {
-                if (kept[i] is { } listener)
-                {
-                    next.Add(listener);
-                    continue;
-                }
-
-                try
-                {
-                    next.Add(OpenUpstream(wanted[i].Upstream, wanted[i].Target));
-                    added.Add(wanted[i].Upstream);
-                }
-                catch (SocketException ex)
-                {
-                    SidecarLog.UpstreamListenerFailed(_logger, _options.Service, wanted[i].Upstream, ex.Message);
-                    failed.Add(new SidecarUpstreamFailure(wanted[i].Upstream, ex));
-                }
-            }
-
-            Volatile.Write(ref _upstreams, next);
-        }
-
-        var removedUpstreams = new List<MeshUpstream>(removed.Count);
-        foreach (SidecarUpstreamListener listener in removed)
-        {
-            removedUpstreams.Add(listener.Upstream);
-            SidecarLog.UpstreamRemoved(_logger, _options.Service, listener.Upstream, listener.Connections.Active);
-        }
-
-        Task drained = removed.Count == 0 ? Task.CompletedTask : DrainRemovedAsync(removed, cancellationToken);
-        return new SidecarUpstreamUpdate(added, removedUpstreams, failed, drained);
+        return _upstreams.Update(upstreams, cancellationToken);
     }
 
     /// <summary>Stops accepting, waits for open connections until <paramref name="cancellationToken"/> fires, then resets the rest.</summary>
@@ -313,7 +175,7 @@ public sealed class MeshSidecar : IAsyncDisposable
             return;
         }
 
-        await _drainOver.CancelAsync().ConfigureAwait(false);
+        await _upstreams.EndDrainsAsync().ConfigureAwait(false);
         using (var now = new CancellationTokenSource())
         {
             await now.CancelAsync().ConfigureAwait(false);
@@ -321,82 +183,13 @@ public sealed class MeshSidecar : IAsyncDisposable
         }
 
         _group.Dispose();
-        foreach (SidecarUpstreamListener upstream in _upstreams)
-        {
-            upstream.Dispose();
-        }
-
-        _drainOver.Dispose();
+        _upstreams.Dispose();
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)
     {
         await ClosePublicListenerForGoodAsync().ConfigureAwait(false);
-        List<SidecarUpstreamListener> upstreams;
-        Task[] drains;
-        lock (_upstreamLock)
-        {
-            _stopped = true;
-            upstreams = _upstreams;
-            drains = [.. _drains];
-        }
-
-        await using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _drainOver).ConfigureAwait(false))
-        {
-            var stops = new List<Task>(upstreams.Count + drains.Length + 1) { _group.StopAsync(cancellationToken) };
-            foreach (SidecarUpstreamListener upstream in upstreams)
-            {
-                stops.Add(upstream.StopAsync(cancellationToken));
-            }
-
-            stops.AddRange(drains);
-            await Task.WhenAll(stops).ConfigureAwait(false);
-        }
-    }
-
-    // Under _upstreamLock.
-    private SidecarUpstreamListener OpenUpstream(MeshUpstream upstream, MeshDialTarget target)
-    {
-        SidecarUpstreamListener listener = SidecarUpstreamListener.Open(upstream, target);
-        listener.Start((socket, owner) => _ = HandleUpstreamAsync(socket, owner), _logger);
-        SidecarLog.ListeningUpstream(_logger, _options.Service, target.Label, listener.EndPoint);
-        return listener;
-    }
-
-    private Task DrainRemovedAsync(List<SidecarUpstreamListener> removed, CancellationToken cancellationToken)
-    {
-        Task drain = DrainAsync(removed, cancellationToken);
-        lock (_upstreamLock)
-        {
-            _drains.RemoveAll(static d => d.IsCompleted);
-            if (!drain.IsCompleted)
-            {
-                _drains.Add(drain);
-            }
-        }
-
-        return drain;
-    }
-
-    private async Task DrainAsync(List<SidecarUpstreamListener> removed, CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _drainOver.Token);
-        var stops = new Task[removed.Count];
-        for (int i = 0; i < stops.Length; i++)
-        {
-            stops[i] = removed[i].StopAsync(deadline.Token);
-        }
-
-        await Task.WhenAll(stops).ConfigureAwait(false);
-        lock (_upstreamLock)
-        {
-            foreach (SidecarUpstreamListener listener in removed)
-            {
-                _draining.Remove(listener);
-                listener.Dispose();
-            }
-        }
+        await Task.WhenAll(_group.StopAsync(cancellationToken), _upstreams.StopAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     private async Task ClosePublicListenerForGoodAsync()

@@ -6,8 +6,8 @@ using Mesh.Diagnostics;
 using Mesh.Endpoints;
 using Mesh.EndToEnd.Tests.Support;
 using Mesh.Identity;
-using Mesh.Tls.Sidecar;
 using Mesh.Tls.Outbound;
+using Mesh.Tls.Sidecar;
 
 namespace Mesh.EndToEnd.Tests.Faults;
 
