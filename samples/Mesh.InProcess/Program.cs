@@ -10,6 +10,7 @@ using System.Net;
 using Mesh.AspNetCore;
 using Mesh.ControlPlane.File;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 
 const string Usage = "usage: Mesh.InProcess counting|dashboard [--config FILE] [--token TOKEN]";
 if (args.Length == 0 || args[0] is not ("counting" or "dashboard"))
@@ -69,7 +70,7 @@ builder.Services.AddMesh(o =>
     o.Datacenter = self.Identity.Datacenter;
     o.ControlPlaneFile = file;
     o.Token = token ?? Environment.GetEnvironmentVariable("MESH_TOKEN") ?? $"{service}-token";
-    o.Upstreams.Add(new MeshUpstreamOptions { Name = "counting" });
+    o.Upstreams.Add(new MeshUpstream { Name = "counting" });
 });
 builder.Services.AddHttpClient("counting").AddMeshHandler(HttpVersion.Version20);
 builder.WebHost.ConfigureKestrel(k =>

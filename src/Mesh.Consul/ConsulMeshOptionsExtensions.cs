@@ -1,6 +1,7 @@
 using Mesh.Consul.Configuration;
 using Mesh.Identity;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -39,7 +40,7 @@ public static class ConsulMeshOptionsExtensions
         var controlPlane = new ConsulControlPlane(consul, loggerFactory);
         var self = new ServiceName(options.Service!, options.Namespace, options.Partition);
         bool remoteUpstreams = false;
-        foreach (MeshUpstreamOptions upstream in options.Upstreams)
+        foreach (MeshUpstream upstream in options.Upstreams)
         {
             if (upstream.Datacenter is null || string.Equals(upstream.Datacenter, options.Datacenter, StringComparison.Ordinal))
             {

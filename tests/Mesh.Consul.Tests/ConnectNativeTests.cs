@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.Consul.TestAgent;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 using Microsoft.Extensions.DependencyInjection;
 using static Mesh.Consul.Tests.ConsulTestContext;
 
@@ -78,7 +79,7 @@ public sealed class ConnectNativeTests
             o.Datacenter = "dc1";
             if (upstream is not null)
             {
-                o.Upstreams.Add(new MeshUpstreamOptions { Name = upstream });
+                o.Upstreams.Add(new MeshUpstream { Name = upstream });
             }
 
             o.UseConsul(FastOptions(agent));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.Consul.TestAgent;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 using Microsoft.Extensions.DependencyInjection;
 using static Mesh.Consul.Tests.ConsulTestContext;
 
@@ -35,7 +36,7 @@ public sealed class HostRoleTests
         {
             o.Service = "dashboard";
             o.Datacenter = "dc1";
-            o.Upstreams.Add(new MeshUpstreamOptions { Name = "web" });
+            o.Upstreams.Add(new MeshUpstream { Name = "web" });
             o.UseConsul(FastOptions(agent));
         });
         await using ServiceProvider provider = services.BuildServiceProvider();

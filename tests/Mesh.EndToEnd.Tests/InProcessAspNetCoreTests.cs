@@ -8,6 +8,7 @@ using Mesh.EndToEnd.Tests.Support;
 using Mesh.Identity;
 using Mesh.Tls.Authority;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -59,7 +60,7 @@ public sealed class InProcessAspNetCoreTests
             o.Service = "dashboard";
             o.Datacenter = "dc1";
             o.ControlPlaneFile = file.Path;
-            o.Upstreams.Add(new MeshUpstreamOptions { Name = "counting" });
+            o.Upstreams.Add(new MeshUpstream { Name = "counting" });
         });
         clientBuilder.Services.AddHttpClient("counting").AddMeshHandler();
         clientBuilder.Services.AddHttpClient("counting-h2").AddMeshHandler(HttpVersion.Version20);
@@ -160,7 +161,7 @@ public sealed class InProcessAspNetCoreTests
             o.Service = "bad.name";
             o.TrustDomain = "not a domain";
             o.ConnectTimeout = TimeSpan.Zero;
-            o.Upstreams.Add(new MeshUpstreamOptions());
+            o.Upstreams.Add(new MeshUpstream());
         });
         using ServiceProvider provider = services.BuildServiceProvider();
 

@@ -6,6 +6,7 @@ using Mesh.Diagnostics;
 using Mesh.EndToEnd.Tests.Support;
 using Mesh.Identity;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Sidecar;
 
 namespace Mesh.EndToEnd.Tests;
@@ -51,7 +52,7 @@ public sealed class InProcessMeshTests
     {
         await using var mesh = await TwoDatacenterMesh.StartAsync();
         MeshService dashboard = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), mesh.DashboardLeaf,
-            new MeshUpstreamOptions { Name = "counting", Datacenter = "dc2" });
+            new MeshUpstream { Name = "counting", Datacenter = "dc2" });
 
         await using (MeshStream local = await dashboard.DialAsync("counting", datacenter: "dc1"))
         {
@@ -92,7 +93,7 @@ public sealed class InProcessMeshTests
         {
             await using MeshStream client = await dashboard.DialAsync("web");
             await using MeshStream server = await listener.AcceptAsync();
-            ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.InProcessDialed, e => !ids.Contains(Id(e)))));
+            ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.UpstreamConnected, e => !ids.Contains(Id(e)))));
             ids.Add(Id(await mesh.Logs.WaitForAsync(MeshLogEvents.InProcessAccepted, e => !ids.Contains(Id(e)))));
         }
 
@@ -108,7 +109,7 @@ public sealed class InProcessMeshTests
         (MeshService _, MeshListener listener) = await StartWebAsync(mesh);
         await using var __ = listener;
         await using MeshSidecar caller = await mesh.StartSidecar(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), mesh.DashboardLeaf,
-            new IPEndPoint(IPAddress.Loopback, 9), new SidecarUpstream(Web, "dc1", new IPEndPoint(IPAddress.Loopback, 0)));
+            new IPEndPoint(IPAddress.Loopback, 9), new MeshUpstream(Web, "dc1", new IPEndPoint(IPAddress.Loopback, 0)));
         Task<SpiffeId> server = EchoOnceAsync(listener);
 
         byte[] payload = RandomNumberGenerator.GetBytes(256 * 1024);
@@ -157,7 +158,7 @@ public sealed class InProcessMeshTests
         // web's listener registered under a "billing" name: the caller checks the SPIFFE ID, not the address.
         mesh.Register(new ServiceIdentity(new ServiceName("billing"), "dc1"), listener.LocalEndPoint);
         MeshService dashboard = await mesh.StartInProcess(new ServiceIdentity(TwoDatacenterMesh.Dashboard, "dc1"), mesh.DashboardLeaf,
-            new MeshUpstreamOptions { Name = "ledger" });
+            new MeshUpstream { Name = "ledger" });
 
         MeshConnectionException? mismatch = Assert.ThrowsAsync<MeshConnectionException>(async () => await dashboard.DialAsync("billing"));
         MeshConnectionException? unknown = Assert.ThrowsAsync<MeshConnectionException>(async () => await dashboard.DialAsync("nosuch"));

@@ -207,7 +207,7 @@ public sealed class LifeOfAPacketTests
         return received.ToArray();
     }
 
-    private static async Task<byte[]> EchoAsync(Socket client, byte[] message)
+    internal static async Task<byte[]> EchoAsync(Socket client, byte[] message)
     {
         await client.SendAsync(message);
         var buffer = new byte[message.Length];

@@ -22,7 +22,7 @@ public sealed class RotationTests
         await rotation.GetLeafAsync(CancellationToken.None);
         await using var app = TestApplication.Start();
         await using var sidecar = await mesh.StartSidecar(identity, rotation, app.EndPoint,
-            new Tls.Sidecar.SidecarUpstream(TwoDatacenterMesh.Counting, "dc2", new System.Net.IPEndPoint(mesh.Address, 0)));
+            new Tls.Outbound.MeshUpstream(TwoDatacenterMesh.Counting, "dc2", new System.Net.IPEndPoint(mesh.Address, 0)));
         var renewals = new List<LeafCertificate>();
         using var subscription = Microsoft.Extensions.Primitives.ChangeToken.OnChange(rotation.GetChangeToken, () =>
         {

@@ -1,8 +1,12 @@
 using System.Net;
 using Mesh.Consul;
 using Mesh.ControlPlane;
+using Mesh.Diagnostics;
 using Mesh.Identity;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Sidecar;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Mesh.Host.Roles;
 
@@ -11,9 +15,13 @@ namespace Mesh.Host.Roles;
 /// <c>connect-proxy</c> registration gives the destination service, the local application, the public port and the upstreams;
 /// the agent gives the destination's leaf, the roots, the upstreams' endpoints and the intentions.
 /// </summary>
-internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments arguments, Readiness readiness, ILoggerFactory loggerFactory) : IHostedService
+internal sealed partial class ConsulSidecarRole(
+    ConsulControlPlane consul, HostArguments arguments, Readiness readiness, ILoggerFactory loggerFactory, IOptions<HostOptions> hostOptions) : IHostedService
 {
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ConsulSidecarRole>();
+    private readonly CancellationTokenSource _stopping = new();
     private MeshSidecar? _sidecar;
+    private Task _following = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -28,7 +36,10 @@ internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments
             throw HostStartupException.Configuration(ex.Message);
         }
 
-        ConsulProxyConfiguration proxy = await consul.GetProxyConfiguration(proxyId).GetConfigurationAsync(cancellationToken);
+        ConsulProxyConfigurationSource registration = consul.GetProxyConfiguration(proxyId);
+        // Taken before the first read, so a change between the read and the watch below is never missed.
+        IChangeToken changed = registration.GetChangeToken();
+        ConsulProxyConfiguration proxy = await registration.GetConfigurationAsync(cancellationToken);
         ConsulLeafSource leaves = consul.GetLeafSource(proxy.DestinationService.Name);
         consul.Intentions.Watch(proxy.DestinationService);
 
@@ -49,35 +60,9 @@ internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments
             LocalApplication = new IPEndPoint(ParseAddress(proxy.LocalServiceAddress, IPAddress.Loopback, "Proxy.LocalServiceAddress"), proxy.LocalServicePort),
         };
         options.LocalApplicationCheckAddress = options.LocalApplication;
-
-        bool remote = false;
-        foreach (ConsulUpstream upstream in proxy.Upstreams)
+        foreach (MeshUpstream upstream in WatchUpstreams(proxy, identity, atStart: true))
         {
-            if (upstream.DestinationType != "service")
-            {
-                throw HostStartupException.Configuration($"upstream {upstream} of '{proxyId}' is a {upstream.DestinationType}; Mesh supports service upstreams only.");
-            }
-
-            string datacenter = upstream.Datacenter ?? identity.Datacenter;
-            if (datacenter == identity.Datacenter)
-            {
-                consul.Catalog.WatchService(upstream.Destination);
-            }
-            else
-            {
-                // Another datacenter is reached through this datacenter's mesh gateways (mesh gateway mode local).
-                remote = true;
-            }
-
-            options.Upstreams.Add(new SidecarUpstream(
-                upstream.Destination,
-                datacenter,
-                new IPEndPoint(ParseAddress(upstream.LocalBindAddress, IPAddress.Loopback, $"the LocalBindAddress of upstream {upstream}"), upstream.LocalBindPort)));
-        }
-
-        if (remote)
-        {
-            consul.Catalog.WatchMeshGateways();
+            options.Upstreams.Add(upstream);
         }
 
         await consul.Catalog.WaitForFirstAnswersAsync(cancellationToken);
@@ -87,16 +72,129 @@ internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments
         await _sidecar.StartAsync(cancellationToken);
         MeshSidecar sidecar = _sidecar;
         readiness.MarkReadyWhile(() => sidecar.IsLocalApplicationHealthy);
+        _following = FollowRegistrationAsync(registration, changed, proxy, identity, sidecar, _stopping.Token);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         readiness.MarkDraining();
+        await _stopping.CancelAsync();
+        await _following.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_sidecar is not null)
         {
             await _sidecar.StopAsync(cancellationToken);
             await _sidecar.DisposeAsync();
         }
+
+        _stopping.Dispose();
+    }
+
+    // As `consul connect proxy -sidecar-for` does, the upstreams follow the registration while the sidecar runs: each change of
+    // the proxy's registration (a blocking read of /v1/agent/service/<id>) applies the new set, new destinations are watched in
+    // the catalog first, and removed upstreams drain for as long as the host gives a stop.
+    private async Task FollowRegistrationAsync(
+        ConsulProxyConfigurationSource registration, IChangeToken changed, ConsulProxyConfiguration applied, ServiceIdentity identity, MeshSidecar sidecar,
+        CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await WaitForChangeAsync(changed, cancellationToken);
+                changed = registration.GetChangeToken();
+                if (registration.Current is not { } current || ReferenceEquals(current, applied))
+                {
+                    continue;
+                }
+
+                applied = current;
+                IReadOnlyList<MeshUpstream> upstreams = WatchUpstreams(current, identity, atStart: false);
+                using (var firstAnswers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    // A new destination's endpoints arrive within one blocking round; an agent that is away does not hold the change back.
+                    firstAnswers.CancelAfter(TimeSpan.FromSeconds(5));
+                    await consul.Catalog.WaitForFirstAnswersAsync(firstAnswers.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                var drain = new CancellationTokenSource(hostOptions.Value.ShutdownTimeout);
+                SidecarUpstreamUpdate update = sidecar.UpdateUpstreams(upstreams, drain.Token);
+                _ = update.Drained.ContinueWith(static (_, state) => ((CancellationTokenSource)state!).Dispose(), drain, CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // An upstream Mesh cannot serve (an invalid name): the previous set stays, the next change is applied again.
+                Log.UpstreamNotApplied(_logger, applied.ProxyServiceId, ex.Message);
+            }
+        }
+    }
+
+    // The registration's service upstreams, watched in the catalog: the destination's endpoints in this datacenter, the local
+    // mesh gateways for another one (mesh gateway mode local). At start an unsupported upstream fails the start; later it is
+    // logged and left out, so a registration edit never stops a running sidecar.
+    private List<MeshUpstream> WatchUpstreams(ConsulProxyConfiguration proxy, ServiceIdentity identity, bool atStart)
+    {
+        var upstreams = new List<MeshUpstream>(proxy.Upstreams.Count);
+        bool remote = false;
+        foreach (ConsulUpstream upstream in proxy.Upstreams)
+        {
+            if (upstream.DestinationType != "service")
+            {
+                string message = $"upstream {upstream} of '{proxy.ProxyServiceId}' is a {upstream.DestinationType}; Mesh supports service upstreams only.";
+                if (atStart)
+                {
+                    throw HostStartupException.Configuration(message);
+                }
+
+                Log.UpstreamNotApplied(_logger, proxy.ProxyServiceId, message);
+                continue;
+            }
+
+            string datacenter = upstream.Datacenter ?? identity.Datacenter;
+            if (datacenter == identity.Datacenter)
+            {
+                consul.Catalog.WatchService(upstream.Destination);
+            }
+            else
+            {
+                remote = true;
+            }
+
+            IPAddress address = atStart
+                ? ParseAddress(upstream.LocalBindAddress, IPAddress.Loopback, $"the LocalBindAddress of upstream {upstream}")
+                : IPAddress.TryParse(upstream.LocalBindAddress, out IPAddress? parsed) ? parsed
+                : throw new ArgumentException($"the LocalBindAddress of upstream {upstream} is not an IP address");
+            upstreams.Add(new MeshUpstream(upstream.Destination, datacenter, new IPEndPoint(address, upstream.LocalBindPort)));
+        }
+
+        if (remote)
+        {
+            consul.Catalog.WatchMeshGateways();
+        }
+
+        return upstreams;
+    }
+
+    private static Task WaitForChangeAsync(IChangeToken token, CancellationToken cancellationToken)
+    {
+        if (token.HasChanged)
+        {
+            return Task.CompletedTask;
+        }
+
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        IDisposable registration = token.RegisterChangeCallback(static state => ((TaskCompletionSource)state!).TrySetResult(), fired);
+        return fired.Task.WaitAsync(cancellationToken).ContinueWith(
+            t =>
+            {
+                registration.Dispose();
+                return t;
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
     }
 
     private async Task<string> FindSidecarAsync(string serviceId, CancellationToken cancellationToken)
@@ -116,4 +214,11 @@ internal sealed class ConsulSidecarRole(ConsulControlPlane consul, HostArguments
         string.IsNullOrEmpty(text) ? fallback
         : IPAddress.TryParse(text, out IPAddress? address) ? address
         : throw HostStartupException.Configuration($"{what} '{text}' is not an IP address; Mesh listens and dials on IP addresses.");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = MeshLogEvents.UpstreamListenerFailed, Level = LogLevel.Error,
+            Message = "Sidecar {ProxyId}: an upstream of the changed registration is not applied: {Reason}")]
+        public static partial void UpstreamNotApplied(ILogger logger, string proxyId, string reason);
+    }
 }

@@ -1,5 +1,6 @@
 using Mesh.ControlPlane.File;
 using Mesh.Tls.Authority.Api;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Rotation;
 using Mesh.Tls.Sidecar;
 
@@ -71,7 +72,7 @@ internal sealed class SidecarRole(ControlPlaneFile controlPlane, HostArguments a
 
         foreach (UpstreamDefinition upstream in service.Upstreams)
         {
-            options.Upstreams.Add(new SidecarUpstream(upstream.Destination, upstream.Datacenter, upstream.LocalBindAddress));
+            options.Upstreams.Add(new MeshUpstream(upstream.Destination, upstream.Datacenter, upstream.LocalBindAddress));
         }
 
         _sidecar = new MeshSidecar(options, _rotation, _ca, controlPlane, controlPlane, loggerFactory);

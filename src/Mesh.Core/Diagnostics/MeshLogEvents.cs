@@ -170,16 +170,13 @@ public static class MeshLogEvents
     /// <summary>An upstream listener started.</summary>
     public const int UpstreamListenerStarted = 8007;
 
-    // 9000–9099: in-process mesh.
+    /// <summary>An upstream added to a running sidecar cannot be served (its address is in use or not local, or its kind is unsupported); the others are unaffected.</summary>
+    public const int UpstreamListenerFailed = 8009;
+
+    // 9000–9099: in-process mesh. (9001 and 9002 are retired: an in-process dial is logged as UpstreamConnected or UpstreamConnectFailed, as a sidecar's.)
 
     /// <summary>An in-process mesh service has its first leaf and trust bundle and is ready.</summary>
     public const int InProcessReady = 9000;
-
-    /// <summary>An in-process service dialled an upstream over mTLS.</summary>
-    public const int InProcessDialed = 9001;
-
-    /// <summary>An in-process service could not dial an upstream; the message names it and says why.</summary>
-    public const int InProcessDialFailed = 9002;
 
     /// <summary>An in-process service accepted an authenticated, authorized connection.</summary>
     public const int InProcessAccepted = 9003;

@@ -89,26 +89,7 @@ internal static class TlsActivity
         return activity;
     }
 
-    /// <summary>Starts the span of an outbound mesh connection to <paramref name="destination"/> in <paramref name="datacenter"/>.</summary>
-    public static Activity? StartOutbound(ServiceIdentity source, ServiceName destination, string datacenter)
-    {
-        if (!Source.HasListeners())
-        {
-            return null;
-        }
-
-        Activity? activity = Source.StartActivity(MeshActivitySources.OutboundConnection, ActivityKind.Client);
-        if (activity is { IsAllDataRequested: true })
-        {
-            activity.SetTag(SourceService, source.Service.ToString());
-            activity.SetTag(DestinationService, destination.ToString());
-            activity.SetTag(Upstream, destination + "@" + datacenter);
-        }
-
-        return activity;
-    }
-
-    /// <summary>Starts the span of a dial by an in-process service: <paramref name="label"/> names the upstream as its log lines do.</summary>
+    /// <summary>Starts the span of an outbound mesh connection (a sidecar's upstream, an in-process dial): <paramref name="label"/> names the upstream as its log lines do.</summary>
     public static Activity? StartOutbound(ServiceIdentity source, string destination, string label)
     {
         if (!Source.HasListeners())

@@ -11,18 +11,6 @@ internal static partial class InProcessLog
         Message = "In-process mesh service {Service} is ready as {SpiffeId}")]
     public static partial void Ready(ILogger logger, ServiceIdentity service, SpiffeId spiffeId);
 
-    [LoggerMessage(EventId = MeshLogEvents.InProcessDialed, Level = LogLevel.Debug,
-        Message = "Connection {ConnectionId} to upstream {Upstream}: mTLS {Local} -> {Remote}, SNI {Sni}, server {PeerId}")]
-    public static partial void Dialed(ILogger logger, long connectionId, string upstream, EndPoint? local, EndPoint? remote, string sni, SpiffeId peerId);
-
-    [LoggerMessage(EventId = MeshLogEvents.InProcessDialFailed, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} to upstream {Upstream} failed ({Error}): {Reason}")]
-    public static partial void DialFailed(ILogger logger, long connectionId, string upstream, MeshConnectionError error, string reason);
-
-    [LoggerMessage(EventId = MeshLogEvents.UpstreamEndpointFailed, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} to upstream {Upstream}: endpoint {Endpoint} failed ({Error}); trying the next one")]
-    public static partial void EndpointFailed(ILogger logger, long connectionId, string upstream, IPEndPoint endpoint, string error);
-
     [LoggerMessage(EventId = MeshLogEvents.InProcessAccepted, Level = LogLevel.Debug,
         Message = "Connection {ConnectionId} from {Peer} accepted: {Decision}; {InboundRemote} -> {InboundLocal}")]
     public static partial void Accepted(ILogger logger, long connectionId, SpiffeId peer, string decision, EndPoint? inboundRemote, EndPoint? inboundLocal);

@@ -1,5 +1,5 @@
-using System.ComponentModel.DataAnnotations;
 using Mesh.Identity;
+using Mesh.Tls.Outbound;
 
 namespace Mesh.Tls.InProcess;
 
@@ -48,8 +48,8 @@ public sealed class MeshOptions
     /// <summary>The token the CA requires for this service's CSRs; the control-plane file's token for the service when null.</summary>
     public string? Token { get; set; }
 
-    /// <summary>The upstreams this service dials by name, with their destination's datacenter and namespace.</summary>
-    public IList<MeshUpstreamOptions> Upstreams { get; } = [];
+    /// <summary>The upstreams this service dials by name (<see cref="MeshUpstream.Name"/>), with their destination's datacenter, namespace and subset.</summary>
+    public IList<MeshUpstream> Upstreams { get; } = [];
 
     /// <summary>
     /// <c>allow</c> or <c>deny</c>: the decision for inbound callers no intention matches, overriding the control plane's
@@ -67,9 +67,9 @@ public sealed class MeshOptions
     internal ServiceName ServiceName => new(Service!, Namespace, Partition);
 
     /// <summary>Finds the configured upstream called <paramref name="name"/>.</summary>
-    internal MeshUpstreamOptions? FindUpstream(string name)
+    internal MeshUpstream? FindUpstream(string name)
     {
-        foreach (MeshUpstreamOptions upstream in Upstreams)
+        foreach (MeshUpstream upstream in Upstreams)
         {
             if (string.Equals(upstream.Name, name, StringComparison.Ordinal))
             {
@@ -78,23 +78,5 @@ public sealed class MeshOptions
         }
 
         return null;
-    }
-
-    /// <summary>Adds a failure when <paramref name="value"/> is set but is not a usable name part (<see cref="MeshUpstreamOptions"/>'s own check).</summary>
-    internal static void Part(List<ValidationResult> results, string? value, string option, string what, string owner = "MeshOptions")
-    {
-        if (value is null)
-        {
-            return;
-        }
-
-        try
-        {
-            Identity.ServiceName.CheckPart(value, what, option);
-        }
-        catch (ArgumentException ex)
-        {
-            results.Add(new ValidationResult($"{owner}.{option}: {ex.Message.Split(" (Parameter", 2)[0]}", [option]));
-        }
     }
 }

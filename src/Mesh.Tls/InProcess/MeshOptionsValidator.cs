@@ -1,5 +1,6 @@
 using Mesh.Identity;
 using Mesh.Tls.Configuration;
+using Mesh.Tls.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Tls.InProcess;
@@ -89,10 +90,10 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         return OptionsValidation.ToResult(failures);
     }
 
-    private static void AddUpstreamFailures(List<string> failures, IList<MeshUpstreamOptions> upstreams)
+    private static void AddUpstreamFailures(List<string> failures, IList<MeshUpstream> upstreams)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (MeshUpstreamOptions? upstream in upstreams)
+        foreach (MeshUpstream? upstream in upstreams)
         {
             if (upstream is null)
             {
@@ -100,22 +101,11 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
                 continue;
             }
 
-            if (string.IsNullOrWhiteSpace(upstream.Name))
-            {
-                failures.Add($"{Upstream}.Name is required: the destination service's name, such as \"counting\".");
-            }
-            else if (!names.Add(upstream.Name))
+            upstream.Validate(failures, Upstream, requireLocalBindAddress: false);
+            if (upstream.Name is not null && !names.Add(upstream.Name))
             {
                 failures.Add($"MeshOptions.Upstreams: '{upstream.Name}' is listed twice; give each upstream one entry.");
             }
-            else
-            {
-                OptionsValidation.AddIfInvalidNamePart(failures, upstream.Name, $"{Upstream}.Name", "service name");
-            }
-
-            OptionsValidation.AddIfInvalidNamePart(failures, upstream.Namespace, $"{Upstream}.Namespace", "namespace");
-            OptionsValidation.AddIfInvalidNamePart(failures, upstream.Partition, $"{Upstream}.Partition", "partition");
-            OptionsValidation.AddIfInvalidNamePart(failures, upstream.Datacenter, $"{Upstream}.Datacenter", "datacenter");
         }
     }
 }

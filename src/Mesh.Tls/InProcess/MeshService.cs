@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Http;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Security.Authentication;
 using Mesh.ControlPlane;
 using Mesh.Diagnostics;
 using Mesh.Endpoints;
@@ -15,6 +15,7 @@ using Mesh.Splicing;
 using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -48,7 +49,7 @@ public sealed class MeshService : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TlsMetrics _metrics;
-    private readonly EndpointRotation _rotation = new();
+    private readonly MeshDialer _dialer;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<CancellationToken, Task>? _bootstrap;
     private readonly List<IAsyncDisposable> _owned;
@@ -112,6 +113,15 @@ public sealed class MeshService : IAsyncDisposable
         // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
         _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider) { Metrics = _metrics });
         _admission = new InboundAdmission(_tls, evaluator, _identity.Service, options.HandshakeTimeout, _metrics, _logger);
+        _dialer = new MeshDialer(
+            _tls,
+            catalog,
+            _identity,
+            () => TrustDomain,
+            new MeshDialerSettings(options.ConnectTimeout, options.HandshakeTimeout, SourceAddress: null),
+            new EndpointOutlierDetector("in_process", timeProvider: timeProvider, logger: _loggerFactory.CreateLogger<EndpointOutlierDetector>(), meterFactory: meterFactory),
+            _metrics,
+            _logger);
         _bootstrap = bootstrap;
         _owned = owned;
     }
@@ -203,93 +213,41 @@ public sealed class MeshService : IAsyncDisposable
             await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        long id = ConnectionIds.Next();
-        MeshUpstreamOptions? configured = _options.FindUpstream(upstream);
+        MeshUpstream? configured = _options.FindUpstream(upstream);
         string dc = datacenter ?? configured?.Datacenter ?? _identity.Datacenter;
-        string label = datacenter is null && @namespace is null && subset is null && configured is null ? upstream + "@" + dc : Label(upstream, dc, @namespace, subset);
-        using Activity? activity = TlsActivity.StartOutbound(_identity, upstream, label);
-        ServiceName destination;
+        subset ??= configured?.Subset;
+        MeshDialTarget? target = null;
+        string? invalid = null;
         try
         {
-            destination = new ServiceName(upstream, @namespace ?? configured?.Namespace ?? _identity.Service.Namespace, configured?.Partition ?? _identity.Service.Partition);
-            if (subset is not null)
-            {
-                ServiceName.CheckPart(subset, "subset", nameof(subset));
-            }
+            target = new MeshDialTarget(
+                new ServiceName(upstream, @namespace ?? configured?.Namespace ?? _identity.Service.Namespace, configured?.Partition ?? _identity.Service.Partition),
+                dc,
+                subset);
         }
         catch (ArgumentException ex)
         {
-            throw Fail(id, MeshConnectionError.UnknownUpstream, label, ex.Message, ex);
+            invalid = ex.Message;
         }
 
-        bool local = string.Equals(dc, _identity.Datacenter, StringComparison.Ordinal);
-        if (configured is null && !Knows(destination, dc))
+        MeshDialResult result = target is null
+            ? _dialer.Refuse(upstream, Label(upstream, dc, subset), MeshDialStatus.UnknownUpstream, invalid!)
+            : configured is null && !Knows(target.Destination, dc)
+                ? _dialer.Refuse(upstream, target.Label, MeshDialStatus.UnknownUpstream,
+                    $"it is neither a configured upstream (MeshOptions.Upstreams) nor a service the catalog lists in datacenter '{dc}'")
+                : await _dialer.DialAsync(target, null, null, cancellationToken).ConfigureAwait(false);
+        string label = target?.Label ?? Label(upstream, dc, subset);
+        if (result.IsConnected)
         {
-            throw Fail(id, MeshConnectionError.UnknownUpstream, label,
-                $"it is neither a configured upstream (MeshOptions.Upstreams) nor a service the catalog lists in datacenter '{dc}'");
+            return new MeshStream(result.Tls!, result.Socket, result.Peer, label, result.LocalEndPoint, result.RemoteEndPoint);
         }
 
-        IPEndPoint[] targets = local ? LocalEndpoints(destination, dc, subset) : GatewayEndpoints();
-        if (targets.Length == 0)
+        if (result.Status == MeshDialStatus.Canceled)
         {
-            throw Fail(id, MeshConnectionError.NoHealthyEndpoint, label, local
-                ? $"the catalog lists no healthy endpoint of {destination} in {dc}{(subset is null ? string.Empty : " for subset " + subset)}"
-                : $"the catalog lists no mesh gateway in the local datacenter {_identity.Datacenter} to reach {dc}");
+            throw new OperationCanceledException(cancellationToken);
         }
 
-        Socket? socket = null;
-        string? lastError = null;
-        int start = _rotation.NextStart(targets.Length);
-        for (int i = 0; i < targets.Length && socket is null; i++)
-        {
-            IPEndPoint endpoint = targets[(start + i) % targets.Length];
-            (socket, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, null, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-            if (error is not null)
-            {
-                lastError = $"{endpoint}: {error.Message}";
-                InProcessLog.EndpointFailed(_logger, id, label, endpoint, error.Message);
-            }
-        }
-
-        if (socket is null)
-        {
-            throw Fail(id, MeshConnectionError.ConnectFailed, label, $"no endpoint of {targets.Length} accepted a connection (last: {lastError})");
-        }
-
-        // SNI is the destination's Consul name; the server is checked by the SPIFFE ID in its certificate, never by the SNI.
-        string sni = ConsulSniName.ForService(destination, dc, TrustDomain, subset).ToString();
-        var expected = PeerAuthorizer.Service(new ServiceIdentity(destination, dc), TrustDomain);
-        var tls = new SslStream(new SocketTransportStream(socket), leaveInnerStreamOpen: false);
-        MeshTlsHandshake check = _tls.CreateClientHandshake(sni, expected);
-        long started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.HandshakeTimeout);
-            await tls.AuthenticateAsClientAsync(check.ClientOptions!, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
-        {
-            _metrics.Handshake(TlsMetrics.Client, succeeded: false, started);
-            await tls.DisposeAsync().ConfigureAwait(false);
-            socket.Dispose();
-            cancellationToken.ThrowIfCancellationRequested();
-            if (check.Result.Status == SvidValidationStatus.IdentityMismatch)
-            {
-                throw Fail(id, MeshConnectionError.IdentityMismatch, label,
-                    $"the server at {targets[start]} is {check.Result.PeerId}, not {expected}", ex, check.Result.PeerId);
-            }
-
-            string reason = check.Result.Detail is not null && !check.Result.IsValid
-                ? $"the server's certificate was refused: {check.Result}"
-                : ex is OperationCanceledException ? $"no handshake within {_options.HandshakeTimeout.TotalSeconds:0.#} s" : $"mTLS handshake failed: {ex.Message}";
-            throw Fail(id, MeshConnectionError.HandshakeFailed, label, reason, ex, check.Result.PeerId);
-        }
-
-        _metrics.Handshake(TlsMetrics.Client, succeeded: true, started);
-        TlsActivity.Connected(activity, socket.RemoteEndPoint, sni, tls, check.Result.PeerId);
-        InProcessLog.Dialed(_logger, id, label, socket.LocalEndPoint, socket.RemoteEndPoint, sni, check.Result.PeerId);
-        return new MeshStream(tls, socket, check.Result.PeerId, label, socket.LocalEndPoint, socket.RemoteEndPoint);
+        throw new MeshConnectionException(ToError(result.Status), label, $"Upstream {label}: {result.Reason}.", result.Error) { Peer = result.Peer };
     }
 
     /// <summary>
@@ -488,31 +446,19 @@ public sealed class MeshService : IAsyncDisposable
         return false;
     }
 
-    // Without a service-resolver in the control-plane file, an endpoint's "subset" metadata names the subset it belongs to.
-    private IPEndPoint[] LocalEndpoints(ServiceName destination, string datacenter, string? subset) =>
-        EndpointAddresses.Of(_catalog.GetHealthyEndpoints(destination, datacenter), subset);
-
-    private IPEndPoint[] GatewayEndpoints()
+    // The documented errors of DialAsync, from the dial's status: a missing gateway is a missing endpoint to the caller.
+    private static MeshConnectionError ToError(MeshDialStatus status) => status switch
     {
-        IReadOnlyList<MeshGatewayEndpoint> gateways = _catalog.GetMeshGateways(_identity.Datacenter);
-        var lan = new IPEndPoint[gateways.Count];
-        for (int i = 0; i < lan.Length; i++)
-        {
-            lan[i] = gateways[i].LanAddress;
-        }
+        MeshDialStatus.UnknownUpstream => MeshConnectionError.UnknownUpstream,
+        MeshDialStatus.NoHealthyEndpoint or MeshDialStatus.NoGateway => MeshConnectionError.NoHealthyEndpoint,
+        MeshDialStatus.ConnectFailed => MeshConnectionError.ConnectFailed,
+        MeshDialStatus.IdentityMismatch => MeshConnectionError.IdentityMismatch,
+        _ => MeshConnectionError.HandshakeFailed,
+    };
 
-        return lan;
-    }
-
-    private MeshConnectionException Fail(long id, MeshConnectionError error, string upstream, string reason, Exception? inner = null, SpiffeId peer = default)
-    {
-        InProcessLog.DialFailed(_logger, id, upstream, error, reason);
-        TlsActivity.Failed(TlsActivity.CurrentOutbound, error, reason);
-        return new MeshConnectionException(error, upstream, $"Upstream {upstream}: {reason}.", inner) { Peer = peer };
-    }
-
-    private static string Label(string upstream, string datacenter, string? @namespace, string? subset) =>
-        (subset is null ? string.Empty : subset + ".") + upstream + (@namespace is null ? string.Empty : "." + @namespace) + "@" + datacenter;
+    // For a name that cannot form a target: the same shape as MeshDialTarget.Label.
+    private static string Label(string upstream, string datacenter, string? subset) =>
+        (subset is null ? string.Empty : subset + ".") + upstream + "@" + datacenter;
 
     private static MeshOptions Validated(MeshOptions options)
     {

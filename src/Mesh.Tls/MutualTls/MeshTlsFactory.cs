@@ -38,7 +38,7 @@ public sealed class MeshTlsFactory
 
     /// <summary>Creates server options for one connection, presenting the current leaf and requiring a client certificate.</summary>
     /// <exception cref="InvalidOperationException">No leaf is available yet.</exception>
-    public MeshTlsHandshake CreateServerHandshake(PeerAuthorizer authorizer)
+    internal MeshTlsHandshake CreateServerHandshake(PeerAuthorizer authorizer)
     {
         ArgumentNullException.ThrowIfNull(authorizer);
         MeshTlsHandshake handshake = NewHandshake(authorizer, out X509ChainPolicy policy);
@@ -59,7 +59,7 @@ public sealed class MeshTlsFactory
 
     /// <summary>Creates client options for one connection, with the SNI to send (a Consul SNI name, e.g. <c>web.default.dc1.internal.&lt;TD&gt;</c>).</summary>
     /// <exception cref="InvalidOperationException">No leaf is available yet.</exception>
-    public MeshTlsHandshake CreateClientHandshake(string serverName, PeerAuthorizer authorizer)
+    internal MeshTlsHandshake CreateClientHandshake(string serverName, PeerAuthorizer authorizer)
     {
         ArgumentException.ThrowIfNullOrEmpty(serverName);
         ArgumentNullException.ThrowIfNull(authorizer);
@@ -126,6 +126,39 @@ public sealed class MeshTlsFactory
         }
 
         return new ServerHandshakeResult(handshake.Result, handshake.PeerChecked, null);
+    }
+
+    /// <summary>
+    /// Runs the client side of a mutual TLS handshake within <paramref name="timeout"/>, sending <paramref name="serverName"/> as
+    /// SNI, and returns how it ended as a value: the server's validated SVID, or the failure with the rule its certificate broke.
+    /// Failures a server can cause (a refused certificate, a closed connection, a timeout) are results, not exceptions.
+    /// </summary>
+    internal async ValueTask<ClientHandshakeResult> HandshakeAsClientAsync(
+        SslStream stream, string serverName, PeerAuthorizer authorizer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        MeshTlsHandshake handshake;
+        try
+        {
+            handshake = CreateClientHandshake(serverName, authorizer);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // No leaf yet: nothing was sent, and the caller reports it as a failed handshake.
+            return new ClientHandshakeResult(NotJudged, false, ex);
+        }
+
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            await stream.AuthenticateAsClientAsync(handshake.ClientOptions!, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            return new ClientHandshakeResult(handshake.PeerChecked ? handshake.Result : NotJudged, handshake.PeerChecked, ex);
+        }
+
+        return new ClientHandshakeResult(handshake.Result, true, null);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Mesh.Tls.MutualTls;
 /// In TLS 1.3 a client finishes its handshake before the server has checked the client certificate: a refusal by the server reaches
 /// the client as an error on its first read, not from <c>AuthenticateAsClientAsync</c>.
 /// </remarks>
-public sealed class MeshTlsHandshake
+internal sealed class MeshTlsHandshake
 {
     private readonly SvidValidator _validator;
     private readonly PeerAuthorizer _authorizer;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using Mesh.ControlPlane;
 using Mesh.Diagnostics;
 using Mesh.Endpoints;
@@ -13,6 +12,7 @@ using Mesh.Splicing;
 using Mesh.Tls.Admission;
 using Mesh.Tls.Diagnostics;
 using Mesh.Tls.MutualTls;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,22 +33,21 @@ namespace Mesh.Tls.Sidecar;
 public sealed class MeshSidecar : IAsyncDisposable
 {
     private readonly SidecarOptions _options;
-    private readonly IServiceCatalog _catalog;
     private readonly InboundAdmission _admission;
+    private readonly MeshDialer _dialer;
     private readonly ILeafSource _leaves;
     private readonly ITrustBundleSource _bundles;
-    private readonly MeshTlsFactory _tls;
     private readonly TcpSplicer _splicer;
     private readonly ILogger _logger;
-    private readonly EndpointRotation _rotation;
     private readonly ListenerGroup _group = new();
-    private readonly List<Socket> _upstreamListeners = [];
     private readonly TimeProvider _time;
     private readonly Lock _publicLock = new();
+    private readonly SidecarUpstreams _upstreams;
     private LocalApplicationCheck? _check;
     private Socket? _public;
     private IPEndPoint? _publicEndPoint;
-    private bool _stopped;
+    private bool _publicStopped;
+    private int _disposed;
 
     /// <summary>Creates a sidecar; <see cref="StartAsync"/> starts it.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -68,19 +67,29 @@ public sealed class MeshSidecar : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(intentions);
         Configuration.OptionsValidation.ThrowIfInvalid(options, SidecarOptionsValidator.Instance);
         _options = options;
-        _catalog = catalog;
-        // The evaluator counts decisions (mesh.authz.decisions); the sidecar writes the log line itself, with the connection's details.
+        // The evaluator counts decisions (mesh.authz.decisions); the admission writes the one log line of each decision, with the
+        // connection's details and, on a deny, the intention's ID and precedence.
         var evaluator = new IntentionEvaluator(intentions);
         _leaves = leaves;
         _bundles = bundles;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<MeshSidecar>();
-        // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
-        _tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider));
-        _admission = new InboundAdmission(_tls, evaluator, options.Service.Service, options.HandshakeTimeout, metrics: null, _logger);
-        _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
         _time = timeProvider ?? TimeProvider.System;
-        _rotation = new EndpointRotation(new EndpointOutlierDetector("sidecar", options.OutlierDetection, _time, loggerFactory.CreateLogger<EndpointOutlierDetector>()));
+        // No validator logger: a refused certificate is logged once, by the admission or the dial, with its connection's ID.
+        var tls = new MeshTlsFactory(leaves, new SvidValidator(bundles, timeProvider));
+        _admission = new InboundAdmission(tls, evaluator, options.Service.Service, options.HandshakeTimeout, metrics: null, _logger);
+        TrustDomain trustDomain = options.TrustDomain;
+        _dialer = new MeshDialer(
+            tls,
+            catalog,
+            options.Service,
+            () => trustDomain,
+            new MeshDialerSettings(options.UpstreamConnectTimeout, options.HandshakeTimeout, options.OutboundAddress ?? options.PublicListener!.Address),
+            new EndpointOutlierDetector("sidecar", options.OutlierDetection, _time, loggerFactory.CreateLogger<EndpointOutlierDetector>()),
+            metrics: null,
+            _logger);
+        _splicer = new TcpSplicer(loggerFactory.CreateLogger<TcpSplicer>());
+        _upstreams = new SidecarUpstreams(options.Service, (socket, listener) => _ = HandleUpstreamAsync(socket, listener), _logger);
     }
 
     /// <summary>Where the public listener accepts, with the port picked for port 0; null before <see cref="StartAsync"/>.</summary>
@@ -92,25 +101,24 @@ public sealed class MeshSidecar : IAsyncDisposable
     /// </summary>
     public bool IsLocalApplicationHealthy => _check?.IsHealthy ?? true;
 
-    /// <summary>Where each upstream listener accepts, in the order of <see cref="SidecarOptions.Upstreams"/>.</summary>
-    public IReadOnlyList<IPEndPoint> UpstreamEndPoints
-    {
-        get
-        {
-            var endPoints = new List<IPEndPoint>(_upstreamListeners.Count);
-            foreach (Socket socket in _upstreamListeners)
-            {
-                endPoints.Add((IPEndPoint)socket.LocalEndPoint!);
-            }
+    /// <summary>
+    /// Where each upstream listener accepts, in the order of the current upstreams (<see cref="SidecarOptions.Upstreams"/>, or
+    /// the last <see cref="UpdateUpstreams"/>); an upstream that could not be bound is left out.
+    /// </summary>
+    public IReadOnlyList<IPEndPoint> UpstreamEndPoints => _upstreams.EndPoints;
 
-            return endPoints;
-        }
+    /// <summary>The connections the sidecar holds now, both directions, including those of removed upstreams still draining.</summary>
+    public int ActiveConnections => _group.Active + _upstreams.Active;
+
+    /// <summary>Where the listener of <paramref name="upstream"/> (matched by value) accepts now; null when it does not listen.</summary>
+    public IPEndPoint? GetUpstreamEndPoint(MeshUpstream upstream)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        return _upstreams.Find(upstream);
     }
 
-    /// <summary>The connections the sidecar holds now, both directions.</summary>
-    public int ActiveConnections => _group.Active;
-
     /// <summary>Waits for the first leaf and trust bundle, then binds the public and upstream listeners and starts accepting.</summary>
+    /// <exception cref="SocketException">The public listener or an upstream's address cannot be bound.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _leaves.GetLeafAsync(cancellationToken).ConfigureAwait(false);
@@ -129,35 +137,73 @@ public sealed class MeshSidecar : IAsyncDisposable
             await _check.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (SidecarUpstream upstream in _options.Upstreams)
+        // At start an upstream that cannot be bound fails the start (a host reports it and exits); while running, see UpdateUpstreams.
+        _upstreams.Start(_options.Upstreams);
+    }
+
+    /// <summary>
+    /// Changes the upstream listeners while the sidecar runs, as Consul's proxies follow their registration: listeners of new
+    /// upstreams bind and accept; removed ones stop accepting at once (new connections are refused) while their open connections
+    /// go on until they end or <paramref name="cancellationToken"/> fires, when they are reset, as <see cref="StopAsync"/> drains.
+    /// Upstreams in both sets (same destination, datacenter, subset and configured bind address) are untouched, open
+    /// connections included. An upstream whose address cannot be bound is logged and reported in
+    /// <see cref="SidecarUpstreamUpdate.Failed"/>; the others apply.
+    /// </summary>
+    /// <param name="upstreams">The whole new set, each with its <see cref="MeshUpstream.LocalBindAddress"/>.</param>
+    /// <param name="cancellationToken">Ends the drain of the removed upstreams.</param>
+    /// <returns>What changed; the new set is in force on return, <see cref="SidecarUpstreamUpdate.Drained"/> follows the drain.</returns>
+    /// <exception cref="ArgumentException">An upstream is invalid; the message names it. Nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The sidecar is not running (before <see cref="StartAsync"/>, after <see cref="StopAsync"/>).</exception>
+    public SidecarUpstreamUpdate UpdateUpstreams(IReadOnlyList<MeshUpstream> upstreams, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(upstreams);
+        var failures = new List<string>();
+        SidecarOptionsValidator.AddUpstreamFailures(failures, upstreams);
+        if (failures.Count > 0)
         {
-            Socket socket = _group.Listen(upstream.LocalBindAddress, 512, s => _ = HandleUpstreamAsync(s, upstream), _logger);
-            _upstreamListeners.Add(socket);
-            SidecarLog.ListeningUpstream(_logger, _options.Service, upstream, socket.LocalEndPoint!);
+            throw new ArgumentException(string.Join(" ", failures), nameof(upstreams));
         }
+
+        return _upstreams.Update(upstreams, cancellationToken);
     }
 
     /// <summary>Stops accepting, waits for open connections until <paramref name="cancellationToken"/> fires, then resets the rest.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public Task StopAsync(CancellationToken cancellationToken = default)
     {
         SidecarLog.Draining(_logger, _options.Service, ActiveConnections);
-        await ClosePublicListenerForGoodAsync().ConfigureAwait(false);
-        await _group.StopAsync(cancellationToken).ConfigureAwait(false);
+        return StopCoreAsync(cancellationToken);
     }
 
     /// <summary>Stops at once: open connections are reset.</summary>
     public async ValueTask DisposeAsync()
     {
-        await ClosePublicListenerForGoodAsync().ConfigureAwait(false);
-        await _group.AbortAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _upstreams.EndDrainsAsync().ConfigureAwait(false);
+        using (var now = new CancellationTokenSource())
+        {
+            await now.CancelAsync().ConfigureAwait(false);
+            await StopCoreAsync(now.Token).ConfigureAwait(false);
+        }
+
         _group.Dispose();
+        _upstreams.Dispose();
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        await ClosePublicListenerForGoodAsync().ConfigureAwait(false);
+        await Task.WhenAll(_group.StopAsync(cancellationToken), _upstreams.StopAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     private async Task ClosePublicListenerForGoodAsync()
     {
         lock (_publicLock)
         {
-            _stopped = true;
+            _publicStopped = true;
             _public?.Dispose();
             _public = null;
         }
@@ -175,7 +221,7 @@ public sealed class MeshSidecar : IAsyncDisposable
     {
         lock (_publicLock)
         {
-            if (_stopped)
+            if (_publicStopped)
             {
                 return;
             }
@@ -282,66 +328,27 @@ public sealed class MeshSidecar : IAsyncDisposable
         }
     }
 
-    private async Task HandleUpstreamAsync(Socket client, SidecarUpstream upstream)
+    // The upstream listener's side of the dial: the dial itself (endpoints, gateway, mTLS, identity) is MeshDialer's, which logs
+    // and traces its outcome; this resets the application's connection on failure or splices it to the mesh connection.
+    private async Task HandleUpstreamAsync(Socket client, SidecarUpstreamListener listener)
     {
-        long id = ConnectionIds.Next();
-        _group.Enter();
-        EndPoint? clientRemote = null;
+        ListenerGroup connections = listener.Connections;
+        connections.Enter();
         bool handedOver = false;
-        Socket? server = null;
-        SslStream? tls = null;
-        Activity? activity = TlsActivity.StartOutbound(_options.Service, upstream.Destination, upstream.Datacenter);
         try
         {
-            clientRemote = client.RemoteEndPoint;
+            CancellationToken stopping = connections.Stopping;
+            EndPoint? clientRemote = client.RemoteEndPoint;
+            EndPoint? clientLocal = client.LocalEndPoint;
             client.NoDelay = true;
-            IPEndPoint[] targets = ResolveTargets(upstream);
-            IPAddress source = _options.OutboundAddress ?? _options.PublicListener!.Address;
-            server = await _rotation.TryEachAsync<IPEndPoint, Socket>(targets, async (endpoint, ct) =>
+            MeshDialResult dial = await _dialer.DialAsync(listener.Target, clientRemote, clientLocal, stopping).ConfigureAwait(false);
+            if (!dial.IsConnected)
             {
-                (Socket? socket, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, source, _options.UpstreamConnectTimeout, ct).ConfigureAwait(false);
-                if (error is not null)
-                {
-                    SidecarLog.EndpointFailed(_logger, id, upstream, endpoint, error.Message);
-                }
-
-                return socket;
-            }, _group.Stopping).ConfigureAwait(false);
-            if (server is null)
-            {
-                SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
-                    targets.Length == 0 ? "no healthy endpoint" : "no endpoint accepted a connection");
-                TlsActivity.Failed(activity, targets.Length == 0 ? "no_healthy_endpoint" : "connect_failed", null);
                 return;
             }
 
-            // SNI is the destination's Consul name; the server is checked by the SPIFFE ID in its certificate, never by the SNI.
-            string sni = ConsulSniName.ForService(upstream.Destination, upstream.Datacenter, _options.TrustDomain).ToString();
-            var expected = PeerAuthorizer.Service(new ServiceIdentity(upstream.Destination, upstream.Datacenter), _options.TrustDomain);
-            var transport = new SocketTransportStream(server);
-            tls = new SslStream(transport, leaveInnerStreamOpen: false);
-            MeshTlsHandshake check = _tls.CreateClientHandshake(sni, expected);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_group.Stopping))
-            {
-                timeout.CancelAfter(_options.HandshakeTimeout);
-                try
-                {
-                    await tls.AuthenticateAsClientAsync(check.ClientOptions!, timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
-                {
-                    SidecarLog.UpstreamFailed(_logger, id, upstream, clientRemote,
-                        check.Result.Detail is not null ? $"server refused: {check.Result}" : $"mTLS handshake failed: {ex.Message}");
-                    TlsActivity.Failed(activity, check.Result.Detail is not null ? TlsMetrics.StatusName(check.Result.Status) : "tls_handshake_failed", ex.Message);
-                    return;
-                }
-            }
-
-            SidecarLog.UpstreamConnected(_logger, id, upstream, clientRemote, client.LocalEndPoint, server.LocalEndPoint, server.RemoteEndPoint, sni, check.Result.PeerId);
-            TlsActivity.Connected(activity, server.RemoteEndPoint, sni, tls, check.Result.PeerId);
-            activity?.Stop();
             handedOver = true;
-            await _splicer.SpliceAsync(client, tls, transport, default, _options.Splice, _group.Stopping).ConfigureAwait(false);
+            await _splicer.SpliceAsync(client, dial.Tls!, dial.Transport, default, _options.Splice, stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -350,46 +357,11 @@ public sealed class MeshSidecar : IAsyncDisposable
         {
             if (!handedOver)
             {
+                // A reset, so the application never takes a failed dial for a clean end of stream.
                 OutboundConnector.Close(client, reset: true);
-                if (tls is not null)
-                {
-                    await tls.DisposeAsync().ConfigureAwait(false);
-                }
-                else
-                {
-                    server?.Dispose();
-                }
             }
 
-            activity?.Stop();
-            _group.Exit();
+            connections.Exit();
         }
-    }
-
-
-    // The destination's sidecars in the local datacenter; the local mesh gateways (LAN side) for a remote one.
-    private IPEndPoint[] ResolveTargets(SidecarUpstream upstream)
-    {
-        string localDatacenter = _options.Service.Datacenter;
-        if (string.Equals(upstream.Datacenter, localDatacenter, StringComparison.Ordinal))
-        {
-            IReadOnlyList<ServiceEndpoint> endpoints = _catalog.GetHealthyEndpoints(upstream.Destination, localDatacenter);
-            var addresses = new IPEndPoint[endpoints.Count];
-            for (int i = 0; i < addresses.Length; i++)
-            {
-                addresses[i] = endpoints[i].Address;
-            }
-
-            return addresses;
-        }
-
-        IReadOnlyList<MeshGatewayEndpoint> gateways = _catalog.GetMeshGateways(localDatacenter);
-        var lan = new IPEndPoint[gateways.Count];
-        for (int i = 0; i < lan.Length; i++)
-        {
-            lan[i] = gateways[i].LanAddress;
-        }
-
-        return lan;
     }
 }

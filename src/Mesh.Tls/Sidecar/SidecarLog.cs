@@ -2,6 +2,7 @@ using System.Net;
 using Mesh.Diagnostics;
 using Mesh.Identity;
 using Mesh.Intentions;
+using Mesh.Tls.Outbound;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Tls.Sidecar;
@@ -12,20 +13,15 @@ internal static partial class SidecarLog
     public static partial void Listening(ILogger logger, ServiceIdentity service, EndPoint endPoint);
 
     [LoggerMessage(EventId = MeshLogEvents.UpstreamListenerStarted, Level = LogLevel.Information, Message = "Sidecar of {Service}: upstream {Upstream} on {EndPoint}")]
-    public static partial void ListeningUpstream(ILogger logger, ServiceIdentity service, SidecarUpstream upstream, EndPoint endPoint);
+    public static partial void ListeningUpstream(ILogger logger, ServiceIdentity service, string upstream, EndPoint endPoint);
 
-    [LoggerMessage(EventId = MeshLogEvents.UpstreamConnected, Level = LogLevel.Information,
-        Message = "Connection {ConnectionId} upstream {Upstream}: {ClientRemote} -> {ClientLocal} over mTLS {Local} -> {Remote}, SNI {Sni}, server {PeerId}")]
-    public static partial void UpstreamConnected(ILogger logger, long connectionId, SidecarUpstream upstream, EndPoint? clientRemote, EndPoint? clientLocal,
-        EndPoint? local, EndPoint? remote, string sni, SpiffeId peerId);
+    [LoggerMessage(EventId = MeshLogEvents.UpstreamListenerFailed, Level = LogLevel.Error,
+        Message = "Sidecar of {Service}: upstream {Upstream} cannot listen ({Error}); the other upstreams are unaffected")]
+    public static partial void UpstreamListenerFailed(ILogger logger, ServiceIdentity service, MeshUpstream upstream, string error);
 
-    [LoggerMessage(EventId = MeshLogEvents.UpstreamConnectFailed, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} upstream {Upstream} from {ClientRemote} failed: {Reason}")]
-    public static partial void UpstreamFailed(ILogger logger, long connectionId, SidecarUpstream upstream, EndPoint? clientRemote, string reason);
-
-    [LoggerMessage(EventId = MeshLogEvents.UpstreamEndpointFailed, Level = LogLevel.Warning,
-        Message = "Connection {ConnectionId} upstream {Upstream}: endpoint {Endpoint} failed ({Error}); trying the next one")]
-    public static partial void EndpointFailed(ILogger logger, long connectionId, SidecarUpstream upstream, IPEndPoint endpoint, string error);
+    [LoggerMessage(EventId = MeshLogEvents.ListenerDraining, Level = LogLevel.Information,
+        Message = "Sidecar of {Service}: upstream {Upstream} removed; it stopped accepting and is draining {Active} connections")]
+    public static partial void UpstreamRemoved(ILogger logger, ServiceIdentity service, MeshUpstream upstream, int active);
 
     [LoggerMessage(EventId = MeshLogEvents.AuthorizationAllowed, Level = LogLevel.Information,
         Message = "Connection {ConnectionId} from {Peer} allowed: {Decision}; intention ID {IntentionId}, precedence {Precedence}; {InboundRemote} -> {InboundLocal}")]

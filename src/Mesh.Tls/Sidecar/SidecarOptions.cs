@@ -2,6 +2,7 @@ using System.Net;
 using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Splicing;
+using Mesh.Tls.Outbound;
 
 namespace Mesh.Tls.Sidecar;
 
@@ -20,8 +21,11 @@ public sealed class SidecarOptions
     /// <summary>Where the local application listens; authorized inbound connections are spliced to it. Required.</summary>
     public IPEndPoint? LocalApplication { get; set; }
 
-    /// <summary>The upstream listeners.</summary>
-    public IList<SidecarUpstream> Upstreams { get; } = [];
+    /// <summary>
+    /// The upstream listeners at start, each with its <see cref="MeshUpstream.LocalBindAddress"/>; the destination's datacenter,
+    /// namespace and partition are the sidecar's own when left null. <see cref="MeshSidecar.UpdateUpstreams"/> changes them while running.
+    /// </summary>
+    public IList<MeshUpstream> Upstreams { get; } = [];
 
     /// <summary>The source address of connections to other sidecars and gateways; the public listener's address when null.</summary>
     public IPAddress? OutboundAddress { get; set; }

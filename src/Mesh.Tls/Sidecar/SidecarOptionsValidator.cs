@@ -1,6 +1,7 @@
 using Mesh.Endpoints;
 using Mesh.Splicing;
 using Mesh.Tls.Configuration;
+using Mesh.Tls.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Tls.Sidecar;
@@ -28,16 +29,25 @@ internal sealed class SidecarOptionsValidator : IValidateOptions<SidecarOptions>
         Require(failures, options.LocalApplicationCheckInterval >= TimeSpan.Zero, nameof(SidecarOptions.LocalApplicationCheckInterval),
             $"must be zero (no check) or positive (it is {options.LocalApplicationCheckInterval})");
         Positive(failures, options.LocalApplicationCheckTimeout, nameof(SidecarOptions.LocalApplicationCheckTimeout));
-        for (int i = 0; i < options.Upstreams.Count; i++)
-        {
-            SidecarUpstream? upstream = options.Upstreams[i];
-            Require(failures, upstream is not null, $"Upstreams[{i}]", "is null: give each upstream its destination, datacenter and local address");
-            Require(failures, upstream is null || upstream.Destination != default, $"Upstreams[{i}].Destination", "is required: name the service the upstream reaches");
-        }
-
+        AddUpstreamFailures(failures, options.Upstreams);
         OptionsValidation.AddNested(failures, options.Splice, Splice, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
         OptionsValidation.AddNested(failures, options.OutlierDetection, OutlierDetection, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
         return OptionsValidation.ToResult(failures);
+    }
+
+    /// <summary>The rules of <see cref="MeshUpstream"/> for a sidecar: each needs a local bind address.</summary>
+    internal static void AddUpstreamFailures(List<string> failures, IEnumerable<MeshUpstream> upstreams)
+    {
+        foreach (MeshUpstream? upstream in upstreams)
+        {
+            if (upstream is null)
+            {
+                failures.Add("SidecarOptions.Upstreams holds a null entry: give each upstream its destination, datacenter and local address.");
+                continue;
+            }
+
+            upstream.Validate(failures, "SidecarOptions.Upstreams[]", requireLocalBindAddress: true);
+        }
     }
 
     private static void Positive(List<string> failures, TimeSpan value, string option) =>

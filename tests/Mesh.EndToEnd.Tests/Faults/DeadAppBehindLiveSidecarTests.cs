@@ -6,6 +6,7 @@ using Mesh.Diagnostics;
 using Mesh.Endpoints;
 using Mesh.EndToEnd.Tests.Support;
 using Mesh.Identity;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Sidecar;
 
 namespace Mesh.EndToEnd.Tests.Faults;
@@ -41,7 +42,7 @@ public sealed class DeadAppBehindLiveSidecarTests
             UpstreamConnectTimeout = TimeSpan.FromSeconds(2),
             OutlierDetection = new OutlierDetectionOptions { BaseEjectionTime = TimeSpan.FromMilliseconds(500), MaxEjectionTime = TimeSpan.FromSeconds(1) },
         };
-        callerOptions.Upstreams.Add(new SidecarUpstream(TwoDatacenterMesh.Counting, "dc1", new IPEndPoint(IPAddress.Loopback, 0)));
+        callerOptions.Upstreams.Add(new MeshUpstream(TwoDatacenterMesh.Counting, "dc1", new IPEndPoint(IPAddress.Loopback, 0)));
         await using var caller = new MeshSidecar(callerOptions, mesh.DashboardLeaf, mesh.Ca.TrustBundleSource, catalog, mesh.Intentions, mesh.Logs);
         await caller.StartAsync();
         IPEndPoint upstream = caller.UpstreamEndPoints[0];

@@ -5,6 +5,7 @@ using Mesh.Intentions;
 using Mesh.Sni.Gateway;
 using Mesh.Tls.Authority;
 using Mesh.Tls.InProcess;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Sidecar;
 
 namespace Mesh.EndToEnd.Tests.Support;
@@ -103,8 +104,8 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
         CountingDc2Sidecar = Own(await StartSidecar(new ServiceIdentity(Counting, "dc2"), CountingDc2Leaf, CountingDc2App.EndPoint));
         CountingDc1Sidecar = Own(await StartSidecar(new ServiceIdentity(Counting, "dc1"), countingDc1Leaf, CountingDc1App.EndPoint));
         DashboardSidecar = Own(await StartSidecar(new ServiceIdentity(Dashboard, "dc1"), DashboardLeaf, new IPEndPoint(Address, 9),
-            new SidecarUpstream(Counting, "dc2", new IPEndPoint(Address, 0)),
-            new SidecarUpstream(Counting, "dc1", new IPEndPoint(Address, 0))));
+            new MeshUpstream(Counting, "dc2", new IPEndPoint(Address, 0)),
+            new MeshUpstream(Counting, "dc1", new IPEndPoint(Address, 0))));
 
         GatewayDc1 = Own(await StartGateway("dc1"));
         GatewayDc2 = Own(await StartGateway("dc2"));
@@ -131,7 +132,7 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
     }
 
     /// <summary>An in-process mesh member (no sidecar) over this mesh's catalog, intentions and trust bundle, started and ready.</summary>
-    public async Task<MeshService> StartInProcess(ServiceIdentity service, ILeafSource leaf, params MeshUpstreamOptions[] upstreams)
+    public async Task<MeshService> StartInProcess(ServiceIdentity service, ILeafSource leaf, params MeshUpstream[] upstreams)
     {
         var options = new MeshOptions
         {
@@ -143,7 +144,7 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
             ConnectTimeout = TimeSpan.FromSeconds(2),
             HandshakeTimeout = TimeSpan.FromSeconds(5),
         };
-        foreach (MeshUpstreamOptions upstream in upstreams)
+        foreach (MeshUpstream upstream in upstreams)
         {
             options.Upstreams.Add(upstream);
         }
@@ -153,7 +154,7 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
         return mesh;
     }
 
-    public async Task<MeshSidecar> StartSidecar(ServiceIdentity service, ILeafSource leaf, IPEndPoint application, params SidecarUpstream[] upstreams)
+    public async Task<MeshSidecar> StartSidecar(ServiceIdentity service, ILeafSource leaf, IPEndPoint application, params MeshUpstream[] upstreams)
     {
         var options = new SidecarOptions
         {
@@ -167,7 +168,7 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
             // The tests here count the connections an application accepts: the check's connects would be among them.
             LocalApplicationCheckInterval = TimeSpan.Zero,
         };
-        foreach (SidecarUpstream upstream in upstreams)
+        foreach (MeshUpstream upstream in upstreams)
         {
             options.Upstreams.Add(upstream);
         }

@@ -6,6 +6,7 @@ using Mesh.Splicing;
 using Mesh.Tls.Authority;
 using Mesh.Tls.InProcess;
 using Mesh.Tls.MutualTls;
+using Mesh.Tls.Outbound;
 using Mesh.Tls.Rotation;
 using Mesh.Tls.Sidecar;
 using Mesh.Tls.Validation;
@@ -34,9 +35,9 @@ public sealed class OptionsValidationTests
             o.ControlPlaneFile = "/nonexistent/control-plane.json";
             o.HandshakeTimeout = TimeSpan.FromHours(1);
             o.DefaultIntentionPolicy = "Allow";
-            o.Upstreams.Add(new MeshUpstreamOptions { Name = "api" });
-            o.Upstreams.Add(new MeshUpstreamOptions { Name = "api" });
-            o.Upstreams.Add(new MeshUpstreamOptions { Name = "db", Namespace = "a/b" });
+            o.Upstreams.Add(new MeshUpstream { Name = "api" });
+            o.Upstreams.Add(new MeshUpstream { Name = "api" });
+            o.Upstreams.Add(new MeshUpstream { Name = "db", Namespace = "a/b" });
         }
 
         var services = new ServiceCollection();
@@ -87,7 +88,7 @@ public sealed class OptionsValidationTests
             o.UpstreamConnectTimeout = TimeSpan.Zero;
             o.LocalApplicationCheckInterval = TimeSpan.FromSeconds(-1);
             o.Splice = new SpliceOptions { MaxBufferedBytesPerDirection = 1 };
-            o.Upstreams.Add(new SidecarUpstream(default, "dc1", new IPEndPoint(IPAddress.Loopback, 0)));
+            o.Upstreams.Add(new MeshUpstream { Datacenter = "dc1", LocalBindAddress = new IPEndPoint(IPAddress.Loopback, 0) });
         }
 
         IEnumerable<string> failures = SameAtConstructionAndStart<SidecarOptions>(Misconfigure, o => _ = new MeshSidecar(
@@ -97,7 +98,7 @@ public sealed class OptionsValidationTests
             .And.Some.StartsWith("SidecarOptions.LocalApplication is required")
             .And.Some.StartsWith("SidecarOptions.UpstreamConnectTimeout must be positive")
             .And.Some.StartsWith("SidecarOptions.LocalApplicationCheckInterval must be zero (no check) or positive")
-            .And.Some.StartsWith("SidecarOptions.Upstreams[0].Destination is required")
+            .And.Some.StartsWith("SidecarOptions.Upstreams[].Name is required")
             .And.Some.StartsWith("SidecarOptions.Splice.MaxBufferedBytesPerDirection: must be between 1024"));
     }
 

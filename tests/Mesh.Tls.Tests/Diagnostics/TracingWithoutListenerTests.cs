@@ -38,7 +38,7 @@ public sealed class TracingWithoutListenerTests
         TlsActivity.Authorized(inbound ?? TlsActivity.CurrentInbound, identity, decision);
         TlsActivity.Failed(inbound, "local_app_unreachable", null);
         TlsActivity.HandedOff(inbound, accepted);
-        var outbound = TlsActivity.StartOutbound(identity, identity.Service, "dc2");
+        var outbound = TlsActivity.StartOutbound(identity, "counting", "counting@dc2");
         TlsActivity.Failed(outbound ?? TlsActivity.CurrentOutbound, "connect_failed", null);
         TlsActivity.Failed(TlsActivity.StartSigning(), Mesh.Tls.Authority.CertificateSigningError.RateLimited, null);
     }
