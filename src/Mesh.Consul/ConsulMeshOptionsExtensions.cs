@@ -1,4 +1,4 @@
-using Mesh.Consul.Configuration;
+using Mesh.Configuration;
 using Mesh.Identity;
 using Mesh.Tls.InProcess;
 using Mesh.Tls.Outbound;

@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Mesh.Configuration;
 using Mesh.ControlPlane;
 using Mesh.Endpoints;
-using Mesh.Sni.Configuration;
 using Mesh.Splicing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

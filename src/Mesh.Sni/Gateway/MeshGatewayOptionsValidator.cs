@@ -1,3 +1,4 @@
+using Mesh.Configuration;
 using Mesh.Endpoints;
 using Mesh.Identity;
 using Mesh.Splicing;
@@ -58,8 +59,8 @@ internal sealed class MeshGatewayOptionsValidator : IValidateOptions<MeshGateway
             failures.Add($"MeshGatewayOptions.MaxClientHelloSize: must be at least {MinClientHelloSize} bytes (it is {options.MaxClientHelloSize}).");
         }
 
-        Nested(failures, options.Splice, Splice, nameof(MeshGatewayOptions.Splice));
-        Nested(failures, options.OutlierDetection, OutlierDetection, nameof(MeshGatewayOptions.OutlierDetection));
+        OptionsValidation.AddNested(failures, options.Splice, Splice, $"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.Splice)}");
+        OptionsValidation.AddNested(failures, options.OutlierDetection, OutlierDetection, $"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.OutlierDetection)}");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
@@ -68,22 +69,6 @@ internal sealed class MeshGatewayOptionsValidator : IValidateOptions<MeshGateway
         if (value <= TimeSpan.Zero)
         {
             failures.Add($"MeshGatewayOptions.{option}: must be positive (it is {value}).");
-        }
-    }
-
-    private static void Nested<T>(List<string> failures, T? options, IValidateOptions<T> validator, string option)
-        where T : class
-    {
-        if (options is null)
-        {
-            failures.Add($"MeshGatewayOptions.{option} is required; leave it at its default rather than null.");
-            return;
-        }
-
-        ValidateOptionsResult result = validator.Validate(Options.DefaultName, options);
-        if (result.Failed)
-        {
-            failures.AddRange(result.Failures ?? []);
         }
     }
 }

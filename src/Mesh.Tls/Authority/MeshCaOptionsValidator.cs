@@ -25,10 +25,10 @@ internal sealed class MeshCaOptionsValidator : IValidateOptions<MeshCaOptions>
             failures.Add("MeshCaOptions.Datacenter is required: the datacenter this CA signs for, such as \"dc1\".");
         }
 
-        OptionsValidation.AddIfInvalidNamePart(failures, options.Datacenter, "MeshCaOptions.Datacenter", "datacenter");
+        OptionRules.AddIfInvalidNamePart(failures, options.Datacenter, "MeshCaOptions.Datacenter", "datacenter");
         for (int i = 0; i < options.AdditionalDatacenters.Count; i++)
         {
-            OptionsValidation.AddIfInvalidNamePart(failures, options.AdditionalDatacenters[i] ?? string.Empty, $"MeshCaOptions.AdditionalDatacenters[{i}]", "datacenter");
+            OptionRules.AddIfInvalidNamePart(failures, options.AdditionalDatacenters[i] ?? string.Empty, $"MeshCaOptions.AdditionalDatacenters[{i}]", "datacenter");
         }
 
         if (!Enum.IsDefined(options.KeyType))
@@ -77,6 +77,6 @@ internal sealed class MeshCaOptionsValidator : IValidateOptions<MeshCaOptions>
             failures.Add($"MeshCaOptions.SigningRateLimit: must be 0 (off) or a positive number of signings per second (it is {options.SigningRateLimit}).");
         }
 
-        return OptionsValidation.ToResult(failures);
+        return OptionRules.ToResult(failures);
     }
 }

@@ -25,7 +25,7 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         }
         else
         {
-            OptionsValidation.AddIfInvalidNamePart(failures, options.Service, "MeshOptions.Service", "service name");
+            OptionRules.AddIfInvalidNamePart(failures, options.Service, "MeshOptions.Service", "service name");
         }
 
         if (string.IsNullOrWhiteSpace(options.Datacenter))
@@ -34,11 +34,11 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         }
         else
         {
-            OptionsValidation.AddIfInvalidNamePart(failures, options.Datacenter, "MeshOptions.Datacenter", "datacenter");
+            OptionRules.AddIfInvalidNamePart(failures, options.Datacenter, "MeshOptions.Datacenter", "datacenter");
         }
 
-        OptionsValidation.AddIfInvalidNamePart(failures, options.Namespace, "MeshOptions.Namespace", "namespace");
-        OptionsValidation.AddIfInvalidNamePart(failures, options.Partition, "MeshOptions.Partition", "partition");
+        OptionRules.AddIfInvalidNamePart(failures, options.Namespace, "MeshOptions.Namespace", "namespace");
+        OptionRules.AddIfInvalidNamePart(failures, options.Partition, "MeshOptions.Partition", "partition");
         if (options.TrustDomain is not null && !TrustDomain.TryParse(options.TrustDomain, out _, out SpiffeIdError error))
         {
             failures.Add($"MeshOptions.TrustDomain: '{options.TrustDomain}' is not a valid trust domain ({SpiffeId.Describe(error)}); use the mesh's \"<cluster-uuid>.consul\".");
@@ -87,7 +87,7 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         }
 
         AddUpstreamFailures(failures, options.Upstreams);
-        return OptionsValidation.ToResult(failures);
+        return OptionRules.ToResult(failures);
     }
 
     private static void AddUpstreamFailures(List<string> failures, IList<MeshUpstream> upstreams)

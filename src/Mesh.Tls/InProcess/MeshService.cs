@@ -5,6 +5,7 @@ using System.Net.Http;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Mesh.Configuration;
 using Mesh.ControlPlane;
 using Mesh.Diagnostics;
 using Mesh.Endpoints;
@@ -463,7 +464,7 @@ public sealed class MeshService : IAsyncDisposable
     private static MeshOptions Validated(MeshOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Configuration.OptionsValidation.ThrowIfInvalid(options, MeshOptionsValidator.Instance);
+        options.ThrowIfInvalid(MeshOptionsValidator.Instance);
         return options;
     }
 }

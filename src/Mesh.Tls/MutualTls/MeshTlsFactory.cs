@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Mesh.Configuration;
 using Mesh.ControlPlane;
 using Mesh.Tls.Configuration;
 using Mesh.Tls.Validation;

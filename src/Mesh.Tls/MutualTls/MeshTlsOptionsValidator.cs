@@ -23,6 +23,6 @@ internal sealed class MeshTlsOptionsValidator : IValidateOptions<MeshTlsOptions>
             }
         }
 
-        return OptionsValidation.ToResult(failures);
+        return OptionRules.ToResult(failures);
     }
 }

@@ -72,11 +72,11 @@ public sealed class MeshUpstream
             errors.Add($"{owner}.Name is required: the destination service's name, such as \"counting\".");
         }
 
-        OptionsValidation.AddIfInvalidNamePart(errors, Name, $"{owner}.Name", "service name");
-        OptionsValidation.AddIfInvalidNamePart(errors, Namespace, $"{owner}.Namespace", "namespace");
-        OptionsValidation.AddIfInvalidNamePart(errors, Partition, $"{owner}.Partition", "partition");
-        OptionsValidation.AddIfInvalidNamePart(errors, Datacenter, $"{owner}.Datacenter", "datacenter");
-        OptionsValidation.AddIfInvalidNamePart(errors, Subset, $"{owner}.Subset", "subset");
+        OptionRules.AddIfInvalidNamePart(errors, Name, $"{owner}.Name", "service name");
+        OptionRules.AddIfInvalidNamePart(errors, Namespace, $"{owner}.Namespace", "namespace");
+        OptionRules.AddIfInvalidNamePart(errors, Partition, $"{owner}.Partition", "partition");
+        OptionRules.AddIfInvalidNamePart(errors, Datacenter, $"{owner}.Datacenter", "datacenter");
+        OptionRules.AddIfInvalidNamePart(errors, Subset, $"{owner}.Subset", "subset");
         if (requireLocalBindAddress && LocalBindAddress is null)
         {
             errors.Add($"{owner}.LocalBindAddress is required for upstream {this}: the address the local application connects to, such as 127.0.0.1:9001.");

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Mesh.Configuration;
 using Mesh.ControlPlane;
 using Mesh.Tls.Authority;
 using Mesh.Tls.Configuration;

@@ -28,6 +28,6 @@ internal sealed class LeafRotationOptionsValidator : IValidateOptions<LeafRotati
             failures.Add($"LeafRotationOptions.MinimumRenewalInterval: must be positive (it is {options.MinimumRenewalInterval}).");
         }
 
-        return OptionsValidation.ToResult(failures);
+        return OptionRules.ToResult(failures);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Mesh.Configuration;
 using Mesh.ControlPlane;
 using Mesh.Diagnostics;
 using Mesh.Endpoints;
@@ -65,7 +66,7 @@ public sealed class MeshSidecar : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(bundles);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(intentions);
-        Configuration.OptionsValidation.ThrowIfInvalid(options, SidecarOptionsValidator.Instance);
+        options.ThrowIfInvalid(SidecarOptionsValidator.Instance);
         _options = options;
         // The evaluator counts decisions (mesh.authz.decisions); the admission writes the one log line of each decision, with the
         // connection's details and, on a deny, the intention's ID and precedence.

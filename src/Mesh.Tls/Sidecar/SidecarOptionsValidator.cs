@@ -1,3 +1,4 @@
+using Mesh.Configuration;
 using Mesh.Endpoints;
 using Mesh.Splicing;
 using Mesh.Tls.Configuration;
@@ -32,7 +33,7 @@ internal sealed class SidecarOptionsValidator : IValidateOptions<SidecarOptions>
         AddUpstreamFailures(failures, options.Upstreams);
         OptionsValidation.AddNested(failures, options.Splice, Splice, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
         OptionsValidation.AddNested(failures, options.OutlierDetection, OutlierDetection, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
-        return OptionsValidation.ToResult(failures);
+        return OptionRules.ToResult(failures);
     }
 
     /// <summary>The rules of <see cref="MeshUpstream"/> for a sidecar: each needs a local bind address.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Mesh.Configuration;
 using Mesh.ControlPlane;
 using Mesh.Identity;
 using Mesh.Tls.Configuration;

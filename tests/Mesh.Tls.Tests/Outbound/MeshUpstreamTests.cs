@@ -23,13 +23,13 @@ public sealed class MeshUpstreamTests
         sidecarOptions.Upstreams.Add(upstream);
 
         ValidateOptionsResult inProcess = new MeshOptionsValidator().Validate(null, meshOptions);
-        ArgumentException? sidecar = Assert.Throws<ArgumentException>(() => _ = new MeshSidecar(sidecarOptions, new InMemoryLeafSource(), new InMemoryTrustBundleSource(), new InMemoryServiceCatalog(), new InMemoryIntentionSource()));
+        OptionsValidationException? sidecar = Assert.Throws<OptionsValidationException>(() => _ = new MeshSidecar(sidecarOptions, new InMemoryLeafSource(), new InMemoryTrustBundleSource(), new InMemoryServiceCatalog(), new InMemoryIntentionSource()));
 
         const string Rule = "Datacenter: The datacenter 'dc.2' is not usable in the mesh: it holds a dot";
         Assert.Multiple(() =>
         {
             Assert.That(inProcess.Failures, Has.Some.Contains("MeshOptions.Upstreams[]." + Rule));
-            Assert.That(sidecar!.Message, Does.StartWith("SidecarOptions.Upstreams[]." + Rule));
+            Assert.That(sidecar!.Failures, Has.Some.StartsWith("SidecarOptions.Upstreams[]." + Rule));
         });
     }
 
@@ -46,7 +46,7 @@ public sealed class MeshUpstreamTests
         {
             Assert.That(new MeshOptionsValidator().Validate(null, meshOptions).Succeeded, Is.True);
             Assert.That(() => new MeshSidecar(sidecarOptions, new InMemoryLeafSource(), new InMemoryTrustBundleSource(), new InMemoryServiceCatalog(), new InMemoryIntentionSource()),
-                Throws.ArgumentException.With.Message.Contains("SidecarOptions.Upstreams[].LocalBindAddress is required for upstream counting@local"));
+                Throws.TypeOf<OptionsValidationException>().With.Message.Contains("SidecarOptions.Upstreams[].LocalBindAddress is required for upstream counting@local"));
         });
     }
 
