@@ -25,7 +25,7 @@ public sealed class ConsulIntentionSource : IIntentionSource, IAsyncDisposable
 
     private readonly ConsulAgentClient _client;
     private readonly ILogger _logger;
-    private readonly ChangeSignal _signal = new();
+    private readonly ChangeNotifier _signal = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<ServiceName, BlockingQuery<MatchValue>> _queries = [];
     private IntentionSet _current = IntentionSet.Empty;
@@ -150,7 +150,7 @@ public sealed class ConsulIntentionSource : IIntentionSource, IAsyncDisposable
             Volatile.Write(ref _current, new IntentionSet(intentions.Values, defaultAction ?? IntentionAction.Deny));
         }
 
-        _signal.Fire();
+        _signal.NotifyChanged();
     }
 
     private async ValueTask<MatchValue> ParseAsync(ConsulResponse response, ServiceName destination, CancellationToken cancellationToken)

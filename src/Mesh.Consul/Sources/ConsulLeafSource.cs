@@ -20,7 +20,7 @@ namespace Mesh.Consul;
 /// </remarks>
 public sealed class ConsulLeafSource : ILeafSource, IAsyncDisposable
 {
-    private readonly ChangeSignal _signal = new();
+    private readonly ChangeNotifier _signal = new();
     private readonly BlockingQuery<LeafValue> _query;
 
     /// <summary>Starts watching the leaf of <paramref name="service"/>.</summary>
@@ -39,7 +39,7 @@ public sealed class ConsulLeafSource : ILeafSource, IAsyncDisposable
             hashBlocking: false,
             static (response, _) => ValueTask.FromResult(Parse(response)),
             static (a, b) => a.Fingerprint == b.Fingerprint,
-            _ => _signal.Fire(),
+            _ => _signal.NotifyChanged(),
             client.LoggerFactory.CreateLogger<ConsulLeafSource>());
         _query.Start();
     }

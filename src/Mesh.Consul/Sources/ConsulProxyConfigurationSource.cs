@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mesh.Consul.Client;
 using Mesh.Consul.Json;
+using Mesh.ControlPlane;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -15,7 +16,7 @@ namespace Mesh.Consul;
 /// <remarks>Needs <c>service:read</c> on the proxy service.</remarks>
 public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
 {
-    private readonly ChangeSignal _signal = new();
+    private readonly ChangeNotifier _signal = new();
     private readonly BlockingQuery<ProxyValue> _query;
 
     /// <summary>Starts watching the registration of the proxy service <paramref name="proxyServiceId"/>.</summary>
@@ -32,7 +33,7 @@ public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
             hashBlocking: true,
             (response, _) => ValueTask.FromResult(Parse(response, proxyServiceId)),
             static (a, b) => a.Fingerprint == b.Fingerprint,
-            _ => _signal.Fire(),
+            _ => _signal.NotifyChanged(),
             client.LoggerFactory.CreateLogger<ConsulProxyConfigurationSource>());
         _query.Start();
     }

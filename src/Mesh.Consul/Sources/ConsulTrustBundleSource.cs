@@ -15,7 +15,7 @@ namespace Mesh.Consul;
 /// </summary>
 public sealed class ConsulTrustBundleSource : ITrustBundleSource, IAsyncDisposable
 {
-    private readonly ChangeSignal _signal = new();
+    private readonly ChangeNotifier _signal = new();
     private readonly BlockingQuery<BundleValue> _query;
     private long _version;
 
@@ -31,7 +31,7 @@ public sealed class ConsulTrustBundleSource : ITrustBundleSource, IAsyncDisposab
             hashBlocking: false,
             (response, _) => ValueTask.FromResult(Parse(response, Interlocked.Increment(ref _version))),
             static (a, b) => a.Fingerprint == b.Fingerprint,
-            _ => _signal.Fire(),
+            _ => _signal.NotifyChanged(),
             client.LoggerFactory.CreateLogger<ConsulTrustBundleSource>());
         _query.Start();
     }
