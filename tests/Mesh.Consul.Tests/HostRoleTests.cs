@@ -19,10 +19,8 @@ public sealed class HostRoleTests
         await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
         agent.DefaultIntentionPolicy = "deny";
         agent.SetIntentions([new TestIntention("dashboard", "web", "allow")]);
-        using var app = new TcpListener(IPAddress.Loopback, 0);
-        app.Start();
-        _ = EchoAsync(app);
-        int appPort = ((IPEndPoint)app.LocalEndpoint).Port;
+        using TcpListener app = EchoApp.Start();
+        int appPort = EchoApp.Port(app);
         int publicPort = HostProcess.FreePort();
         RegisterWebWithSidecar(agent, appPort, publicPort);
         var health = new IPEndPoint(IPAddress.Loopback, HostProcess.FreePort());
@@ -142,36 +140,6 @@ public sealed class HostRoleTests
             Kind = "connect-proxy",
             Proxy = new TestProxy("web", appPort) { DestinationServiceId = "web" },
         });
-    }
-
-    private static async Task EchoAsync(TcpListener listener)
-    {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync();
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    try
-                    {
-                        await client.GetStream().CopyToAsync(client.GetStream());
-                    }
-                    catch (IOException)
-                    {
-                    }
-                }
-            });
-        }
     }
 
     private static async Task<MeshStream> DialWhenListedAsync(MeshService service, string upstream)

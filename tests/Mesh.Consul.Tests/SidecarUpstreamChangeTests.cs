@@ -16,12 +16,12 @@ public sealed class SidecarUpstreamChangeTests
         await using ConsulTestAgent agent = await ConsulTestAgent.StartAsync();
         agent.DefaultIntentionPolicy = "deny";
         agent.SetIntentions([new TestIntention("web", "api", "allow")]);
-        using var apiApp = StartEcho();
-        using var webApp = StartEcho();
+        using var apiApp = EchoApp.Start();
+        using var webApp = EchoApp.Start();
         int apiPublic = HostProcess.FreePort();
         int webPublic = HostProcess.FreePort();
-        RegisterWithSidecar(agent, "api", Port(apiApp), apiPublic);
-        RegisterWithSidecar(agent, "web", Port(webApp), webPublic);
+        RegisterWithSidecar(agent, "api", EchoApp.Port(apiApp), apiPublic);
+        RegisterWithSidecar(agent, "web", EchoApp.Port(webApp), webPublic);
         var apiHealth = new IPEndPoint(IPAddress.Loopback, HostProcess.FreePort());
         var webHealth = new IPEndPoint(IPAddress.Loopback, HostProcess.FreePort());
         using HostProcess api = HostProcess.Start("--role", "sidecar", "--consul", agent.Address, "--sidecar-for", "api", "--health", apiHealth.ToString());
@@ -30,7 +30,7 @@ public sealed class SidecarUpstreamChangeTests
         await web.WaitReadyAsync(webHealth);
 
         int upstreamPort = HostProcess.FreePort();
-        RegisterWithSidecar(agent, "web", Port(webApp), webPublic, new TestUpstream("api", upstreamPort));
+        RegisterWithSidecar(agent, "web", EchoApp.Port(webApp), webPublic, new TestUpstream("api", upstreamPort));
         byte[] echoed = await CallWhenListeningAsync(new IPEndPoint(IPAddress.Loopback, upstreamPort), "hello"u8.ToArray(), web);
 
         Assert.Multiple(() =>
@@ -49,46 +49,6 @@ public sealed class SidecarUpstreamChangeTests
             Kind = "connect-proxy",
             Proxy = new TestProxy(service, appPort) { DestinationServiceId = service, Upstreams = upstreams },
         });
-    }
-
-    private static TcpListener StartEcho()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        _ = EchoAsync(listener);
-        return listener;
-    }
-
-    private static int Port(TcpListener listener) => ((IPEndPoint)listener.LocalEndpoint).Port;
-
-    private static async Task EchoAsync(TcpListener listener)
-    {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync();
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    try
-                    {
-                        await client.GetStream().CopyToAsync(client.GetStream());
-                    }
-                    catch (IOException)
-                    {
-                    }
-                }
-            });
-        }
     }
 
     // The change reaches the sidecar within one blocking round, and the new destination's endpoints within the next: retry a
