@@ -86,21 +86,4 @@ public sealed class ConnectNativeTests
         });
         return services.BuildServiceProvider();
     }
-
-    /// <summary>Dials once the catalog lists an endpoint (the agent's blocking query answers after the registration).</summary>
-    private static async Task<MeshStream> DialWhenListedAsync(MeshService service, string upstream)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            try
-            {
-                return await service.DialAsync(upstream, cancellationToken: timeout.Token);
-            }
-            catch (MeshConnectionException ex) when (ex.Error == MeshConnectionError.NoHealthyEndpoint && !timeout.IsCancellationRequested)
-            {
-                await Task.Delay(20, timeout.Token);
-            }
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using Mesh.Consul.TestAgent;
+using Mesh.Tls.InProcess;
 
 namespace Mesh.Consul.Tests;
 
@@ -31,4 +32,21 @@ internal static class ConsulTestContext
     }
 
     public static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token;
+
+    /// <summary>Dials once the catalog lists an endpoint (the agent's blocking query answers after the registration).</summary>
+    public static async Task<MeshStream> DialWhenListedAsync(MeshService service, string upstream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            try
+            {
+                return await service.DialAsync(upstream, cancellationToken: timeout.Token);
+            }
+            catch (MeshConnectionException ex) when (ex.Error == MeshConnectionError.NoHealthyEndpoint && !timeout.IsCancellationRequested)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+    }
 }

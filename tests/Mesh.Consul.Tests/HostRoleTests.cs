@@ -141,20 +141,4 @@ public sealed class HostRoleTests
             Proxy = new TestProxy("web", appPort) { DestinationServiceId = "web" },
         });
     }
-
-    private static async Task<MeshStream> DialWhenListedAsync(MeshService service, string upstream)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            try
-            {
-                return await service.DialAsync(upstream, cancellationToken: timeout.Token);
-            }
-            catch (MeshConnectionException ex) when (ex.Error == MeshConnectionError.NoHealthyEndpoint && !timeout.IsCancellationRequested)
-            {
-                await Task.Delay(20, timeout.Token);
-            }
-        }
-    }
 }

@@ -58,6 +58,14 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
     /// <summary>Completes with the first value, or fails with the permanent error that stopped the query.</summary>
     public Task<T> FirstValue => _first.Task;
 
+    /// <summary>The current value, or the first one once it arrives (without a task when a value is in).</summary>
+    /// <exception cref="ConsulPermissionDeniedException">The query stopped on a 403 before its first value.</exception>
+    public ValueTask<T> GetAsync(CancellationToken cancellationToken)
+    {
+        T? current = Current;
+        return current is not null ? ValueTask.FromResult(current) : new ValueTask<T>(FirstValue.WaitAsync(cancellationToken));
+    }
+
     /// <summary>The permanent error that stopped the query (a 403), if any.</summary>
     public Exception? Fault { get; private set; }
 

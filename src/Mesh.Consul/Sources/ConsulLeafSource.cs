@@ -55,11 +55,8 @@ public sealed class ConsulLeafSource : ILeafSource, IAsyncDisposable
 
     /// <inheritdoc />
     /// <exception cref="ConsulPermissionDeniedException">The token lacks <c>service:write</c> on the service.</exception>
-    public async ValueTask<LeafCertificate> GetLeafAsync(CancellationToken cancellationToken)
-    {
-        LeafValue? current = _query.Current;
-        return current is not null ? current.Leaf : (await _query.FirstValue.WaitAsync(cancellationToken).ConfigureAwait(false)).Leaf;
-    }
+    public async ValueTask<LeafCertificate> GetLeafAsync(CancellationToken cancellationToken) =>
+        (await _query.GetAsync(cancellationToken).ConfigureAwait(false)).Leaf;
 
     /// <inheritdoc />
     public IChangeToken GetChangeToken() => _signal.GetChangeToken();

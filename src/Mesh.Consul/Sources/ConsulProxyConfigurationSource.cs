@@ -49,11 +49,8 @@ public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
 
     /// <summary>Returns the current configuration, waiting for the first one.</summary>
     /// <exception cref="ConsulPermissionDeniedException">The token cannot read the proxy's registration.</exception>
-    public async ValueTask<ConsulProxyConfiguration> GetConfigurationAsync(CancellationToken cancellationToken)
-    {
-        ProxyValue? current = _query.Current;
-        return current is not null ? current.Configuration : (await _query.FirstValue.WaitAsync(cancellationToken).ConfigureAwait(false)).Configuration;
-    }
+    public async ValueTask<ConsulProxyConfiguration> GetConfigurationAsync(CancellationToken cancellationToken) =>
+        (await _query.GetAsync(cancellationToken).ConfigureAwait(false)).Configuration;
 
     /// <summary>A token that fires when <see cref="Current"/> changes.</summary>
     public IChangeToken GetChangeToken() => _signal.GetChangeToken();

@@ -43,11 +43,8 @@ public sealed class ConsulTrustBundleSource : ITrustBundleSource, IAsyncDisposab
     public TrustDomain? TrustDomain => _query.Current?.TrustDomain;
 
     /// <inheritdoc />
-    public async ValueTask<TrustBundle> GetBundleAsync(CancellationToken cancellationToken)
-    {
-        BundleValue? current = _query.Current;
-        return current is not null ? current.Bundle : (await _query.FirstValue.WaitAsync(cancellationToken).ConfigureAwait(false)).Bundle;
-    }
+    public async ValueTask<TrustBundle> GetBundleAsync(CancellationToken cancellationToken) =>
+        (await _query.GetAsync(cancellationToken).ConfigureAwait(false)).Bundle;
 
     /// <inheritdoc />
     public IChangeToken GetChangeToken() => _signal.GetChangeToken();
