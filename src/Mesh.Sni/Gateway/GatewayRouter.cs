@@ -23,6 +23,9 @@ internal sealed class GatewayRouter : IDisposable
     private readonly GatewayMetrics _metrics;
     private readonly EndpointRotation _rotation = new();
     private readonly EndpointOutlierDetector _outliers;
+    private readonly Lock _publishLock = new();
+    private long _buildsStarted;
+    private long _publishedTicket;
     private SniRouteTable<GatewayRoute> _routes = new([]);
     private IDisposable? _catalogSubscription;
 
@@ -38,8 +41,10 @@ internal sealed class GatewayRouter : IDisposable
     /// <summary>Builds the routes and rebuilds them whenever the catalog changes.</summary>
     public void Start()
     {
-        RebuildRoutes();
+        // Subscribe first, build second: the token is taken before the catalog is read, so a change that lands during the first
+        // build fires it and is built in. Built the other way round, that change would be lost until the catalog changed again.
         _catalogSubscription = ChangeToken.OnChange(_catalog.GetChangeToken, RebuildRoutes);
+        RebuildRoutes();
     }
 
     /// <summary>Stops following the catalog; the routes built last stay in use.</summary>
@@ -154,8 +159,21 @@ internal sealed class GatewayRouter : IDisposable
 
     private void RebuildRoutes()
     {
+        // Builds may overlap (a change fires while one runs, on this thread or another): each takes a ticket before it reads the
+        // catalog and publishes only if no build that started after it has published, so the routes read last are the ones kept.
+        long ticket = Interlocked.Increment(ref _buildsStarted);
         SniRouteTable<GatewayRoute> routes = GatewayRouteBuilder.Build(_catalog, _options.Datacenter, _options.TrustDomain);
-        Volatile.Write(ref _routes, routes);
+        lock (_publishLock)
+        {
+            if (ticket < _publishedTicket)
+            {
+                return;
+            }
+
+            _publishedTicket = ticket;
+            Volatile.Write(ref _routes, routes);
+        }
+
         GatewayLog.RoutesBuilt(_logger, _options.Datacenter, routes.Count);
     }
 }
