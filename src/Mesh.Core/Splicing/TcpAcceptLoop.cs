@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -35,6 +36,9 @@ public static class TcpAcceptLoop
         ArgumentNullException.ThrowIfNull(onAccepted);
         logger ??= NullLogger.Instance;
         timeProvider ??= TimeProvider.System;
+        // The back-off's log line runs when no descriptor is left, and its first use would load what it needs from disk (the
+        // logging formatter's assemblies): load it now, while descriptors are there, or the warning would end the process.
+        RuntimeHelpers.RunClassConstructor(typeof(SpliceLog).TypeHandle);
         TimeSpan backoff = InitialBackoff;
         long backoffs = 0;
         string? endpoint = listener.LocalEndPoint?.ToString();

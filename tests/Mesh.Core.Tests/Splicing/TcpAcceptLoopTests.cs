@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Mesh.Splicing;
-using Microsoft.Extensions.Logging;
+using Mesh.Tests.Shared;
 
 namespace Mesh.Core.Tests.Splicing;
 
@@ -10,67 +9,40 @@ namespace Mesh.Core.Tests.Splicing;
 [NonParallelizable]
 public sealed class TcpAcceptLoopTests
 {
-    private const int RlimitNoFile = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Maximum;
-    }
-
-    // DllImport keeps the test project free of unsafe code; both signatures are blittable.
-    [DllImport("libc", EntryPoint = "getrlimit")]
-    private static extern int GetRLimit(int resource, out RLimit limit);
-
-    [DllImport("libc", EntryPoint = "setrlimit")]
-    private static extern int SetRLimit(int resource, ref RLimit limit);
-
+    // Out of descriptors, in a child process: a test host without descriptors would fail whatever else it opens meanwhile.
     [Test]
     public async Task Out_of_descriptors_it_backs_off_and_accepts_once_they_free_up()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
+        Assume.That(OperatingSystem.IsLinux(), "RLIMIT_NOFILE (Linux)");
+        await using var child = ChildProcess.Start(AcceptLoopOutOfDescriptorsChild.Scenario);
+        int port = int.Parse(await child.WaitForAsync("listening "), System.Globalization.CultureInfo.InvariantCulture);
+        await child.SendAsync("exhaust");
+        await child.WaitForAsync("exhausted");
+
+        // The handshake completes in the kernel's backlog; only accept(2) needs a descriptor, and there is none.
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var logger = new CountingLogger();
-        var accepted = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stop = new CancellationTokenSource();
-        Task<long> loop;
-
-        Assert.That(GetRLimit(RlimitNoFile, out RLimit original), Is.Zero);
-        try
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(SpliceHarness.Guard);
+        var delays = new List<int>();
+        while (delays.Count < 3)
         {
-            // No descriptor below the limit is free: accept(2) fails with EMFILE, as in a process at its 20,000 cap.
-            var limit = new RLimit { Current = (ulong)LowestFreeDescriptor(), Maximum = original.Maximum };
-            Assert.That(SetRLimit(RlimitNoFile, ref limit), Is.Zero);
-            loop = TcpAcceptLoop.RunAsync(listener, s => accepted.TrySetResult(s), logger, cancellationToken: stop.Token);
-
-            // The handshake completes in the kernel's backlog; only accept(2) needs a descriptor.
-            await client.ConnectAsync(listener.LocalEndPoint!).WaitAsync(SpliceHarness.Guard);
-            for (int i = 0; i < 2000 && logger.Backoffs < 3; i++)
-            {
-                await Task.Delay(5);
-            }
-
-            Assert.That(accepted.Task.IsCompleted, Is.False);
-        }
-        finally
-        {
-            Assert.That(SetRLimit(RlimitNoFile, ref original), Is.Zero);
+            delays.Add(int.Parse((await child.WaitForAsync("backoff ")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        using Socket server = await accepted.Task.WaitAsync(SpliceHarness.Guard);
-        await stop.CancelAsync();
-        long backoffs = await loop.WaitAsync(SpliceHarness.Guard);
+        await child.SendAsync("restore");
+        await child.WaitForAsync("restored");
+        string acceptedFrom = await child.WaitForAsync("accepted ");
+        await child.SendAsync("more lines are not commands");
+        int exitCode = await child.StopAsync();
+        long backoffs = long.Parse(await child.WaitForAsync("stopped "), System.Globalization.CultureInfo.InvariantCulture);
+
         Assert.Multiple(() =>
         {
-            Assert.That(logger.Backoffs, Is.GreaterThanOrEqualTo(3), "it logged its back-offs");
-            Assert.That(backoffs, Is.EqualTo(logger.Backoffs));
+            Assert.That(delays, Is.EqualTo(new[] { 10, 20, 40 }), "it logged its back-offs, doubling from 10 ms");
 
-            // Doubling from 10 ms caps the retries at a handful, where a spinning loop would have made thousands.
-            Assert.That(backoffs, Is.LessThan(50));
-            Assert.That(server.RemoteEndPoint, Is.EqualTo(client.LocalEndPoint));
+            // Doubling caps the retries at a handful, where a spinning loop would have made thousands.
+            Assert.That(backoffs, Is.InRange(3, 49));
+            Assert.That(acceptedFrom, Is.EqualTo(client.LocalEndPoint!.ToString()), "the waiting connection was accepted once descriptors were back");
+            Assert.That(exitCode, Is.Zero, "the process ran out of descriptors and carried on: " + child.Transcript);
         });
     }
 
@@ -98,41 +70,5 @@ public sealed class TcpAcceptLoopTests
             Assert.That(await loop.WaitAsync(SpliceHarness.Guard), Is.Zero);
             Assert.That(count, Is.EqualTo(1));
         });
-    }
-
-    private static int LowestFreeDescriptor()
-    {
-        var used = new HashSet<int>();
-        foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
-        {
-            used.Add(int.Parse(Path.GetFileName(fd), System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        int lowest = 0;
-        while (used.Contains(lowest))
-        {
-            lowest++;
-        }
-
-        return lowest;
-    }
-
-    private sealed class CountingLogger : ILogger
-    {
-        private int _backoffs;
-
-        public int Backoffs => Volatile.Read(ref _backoffs);
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (eventId.Id == Mesh.Diagnostics.MeshLogEvents.AcceptBackoff)
-            {
-                Interlocked.Increment(ref _backoffs);
-            }
-        }
     }
 }

@@ -1,11 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using Mesh.ControlPlane;
-using Mesh.Identity;
-using Mesh.Sni.Gateway;
-using Microsoft.Extensions.Logging;
+using Mesh.Tests.Shared;
 
 namespace Mesh.Sni.Tests.Gateway;
 
@@ -18,62 +13,40 @@ namespace Mesh.Sni.Tests.Gateway;
 [NonParallelizable]
 public sealed class MeshGatewayAcceptBackoffTests(bool socketEngine)
 {
-    private const int RlimitNoFile = 7;
-    private static readonly TrustDomain Td = TrustDomain.Parse("11111111-2222-3333-4444-555555555555.consul");
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Maximum;
-    }
-
-    [DllImport("libc", EntryPoint = "getrlimit")]
-    private static extern int GetRLimit(int resource, out RLimit limit);
-
-    [DllImport("libc", EntryPoint = "setrlimit")]
-    private static extern int SetRLimit(int resource, ref RLimit limit);
-
+    // Out of descriptors, in a child process: a test host without descriptors would fail whatever else it opens meanwhile.
     [Test]
     public async Task Out_of_descriptors_it_backs_off_10_ms_doubling_and_accepts_once_they_free_up()
     {
-        Assume.That(OperatingSystem.IsLinux(), "RLIMIT_NOFILE and /proc/self/fd (Linux)");
-        var log = new BackoffLog();
-        var options = new MeshGatewayOptions { Datacenter = "dc2", TrustDomain = Td };
-        options.ListenEndPoints.Add(new IPEndPoint(IPAddress.Loopback, 0));
-        if (socketEngine)
-        {
-            options.Splice = new Mesh.Splicing.SpliceOptions { TimeProvider = new SystemClockOfItsOwn() };
-        }
+        Assume.That(OperatingSystem.IsLinux(), "RLIMIT_NOFILE (Linux)");
+        await using var child = ChildProcess.Start(GatewayOutOfDescriptorsChild.Scenario, socketEngine ? "sockets" : "loop");
+        int port = int.Parse(await child.WaitForAsync("listening "), System.Globalization.CultureInfo.InvariantCulture);
+        await child.SendAsync("exhaust");
+        await child.WaitForAsync("exhausted");
 
-        await using var gateway = new MeshGateway(options, new InMemoryServiceCatalog([], []), log);
-        await gateway.StartAsync();
+        // The handshake completes in the kernel's backlog; only accept(2) needs a descriptor, and there is none.
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-
-        Assert.That(GetRLimit(RlimitNoFile, out RLimit original), Is.Zero);
-        try
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(TimeSpan.FromSeconds(10));
+        var delays = new List<int>();
+        while (delays.Count < 3)
         {
-            // No descriptor below the limit is free: accept(2) fails with EMFILE, as in a process at its 20,000 cap.
-            var limit = new RLimit { Current = (ulong)LowestFreeDescriptor(), Maximum = original.Maximum };
-            Assert.That(SetRLimit(RlimitNoFile, ref limit), Is.Zero);
-
-            // The handshake completes in the kernel's backlog; only accept(2) needs a descriptor.
-            await client.ConnectAsync(gateway.LocalEndPoints[0]).WaitAsync(TimeSpan.FromSeconds(10));
-            for (int i = 0; i < 2000 && log.Delays.Count < 3; i++)
-            {
-                await Task.Delay(5);
-            }
-        }
-        finally
-        {
-            Assert.That(SetRLimit(RlimitNoFile, ref original), Is.Zero);
+            delays.Add(int.Parse((await child.WaitForAsync("backoff ")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        Assert.That(log.Delays.Take(3), Is.EqualTo(new[] { 10, 20, 40 }), "the back-off each AcceptBackoff warning announces, in ms");
+        await child.SendAsync("restore");
+        await child.WaitForAsync("restored");
 
         // Descriptors are back: the waiting connection is accepted, and being no TLS it is closed.
         await client.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
-        Assert.That(await ReadOrReset(client).WaitAsync(TimeSpan.FromSeconds(10)), Is.Zero, "accepted and closed: not TLS");
+        int read = await ReadOrReset(client).WaitAsync(TimeSpan.FromSeconds(10));
+        int exitCode = await child.StopAsync();
+        await child.WaitForAsync("stopped");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(delays, Is.EqualTo(new[] { 10, 20, 40 }), "the back-off each AcceptBackoff warning announces, in ms");
+            Assert.That(read, Is.Zero, "accepted and closed: not TLS");
+            Assert.That(exitCode, Is.Zero, "the gateway ran out of descriptors and carried on: " + child.Transcript);
+        });
     }
 
     private static async Task<int> ReadOrReset(Socket socket)
@@ -85,63 +58,6 @@ public sealed class MeshGatewayAcceptBackoffTests(bool socketEngine)
         catch (SocketException)
         {
             return 0;
-        }
-    }
-
-    private static int LowestFreeDescriptor()
-    {
-        var used = new HashSet<int>();
-        foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
-        {
-            used.Add(int.Parse(Path.GetFileName(fd), System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        int lowest = 0;
-        while (used.Contains(lowest))
-        {
-            lowest++;
-        }
-
-        return lowest;
-    }
-
-    /// <summary>The system's clock, but not <see cref="TimeProvider.System"/> itself: the gateway then runs on the socket engine.</summary>
-    private sealed class SystemClockOfItsOwn : TimeProvider;
-
-    /// <summary>Keeps the DelayMs of every AcceptBackoff warning, in order.</summary>
-    private sealed class BackoffLog : ILoggerFactory, ILogger
-    {
-        private readonly ConcurrentQueue<int> _delays = new();
-
-        public ConcurrentQueue<int> Delays => _delays;
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (eventId.Id == Mesh.Diagnostics.MeshLogEvents.AcceptBackoff && state is IReadOnlyList<KeyValuePair<string, object?>> values)
-            {
-                foreach (KeyValuePair<string, object?> value in values)
-                {
-                    if (value.Key == "DelayMs" && value.Value is int delay)
-                    {
-                        _delays.Enqueue(delay);
-                    }
-                }
-            }
         }
     }
 }
