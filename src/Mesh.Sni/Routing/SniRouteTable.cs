@@ -130,6 +130,13 @@ public sealed class SniRouteTable<TValue>
             return index;
         }
 
+        return FindWildcard(name, out match);
+    }
+
+    // Apart from the exact lookup, so that its registers and stack are not the exact lookup's to save and restore.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int FindWildcard(ReadOnlySpan<byte> name, out SniRouteMatch match)
+    {
         // Longest suffix first, and only the suffix lengths some wildcard has: a gateway's wildcards (one per remote
         // datacenter) share a handful of lengths, so a name costs a few byte checks and usually one more hash. The wildcard
         // stands for at least one non-empty label, so the suffix must start after a dot that is not the first byte. (Hashing
@@ -145,7 +152,7 @@ public sealed class SniRouteTable<TValue>
             }
 
             ReadOnlySpan<byte> suffix = name[(dot + 1)..];
-            index = _wildcard.Find(SniNameHash.Hash(suffix), suffix);
+            int index = _wildcard.Find(SniNameHash.Hash(suffix), suffix);
             if (index >= 0)
             {
                 match = SniRouteMatch.Wildcard;
