@@ -24,30 +24,29 @@ internal static class SniNameComparison
         int length = name.Length;
         if (Vector256.IsHardwareAccelerated && length >= Vector256<byte>.Count)
         {
+            // The differences of every step are gathered and tested once, at the end: one branch, not one a step.
             int last = length - Vector256<byte>.Count;
+            Vector256<byte> differences = Vector256<byte>.Zero;
             for (int i = 0; i < last; i += Vector256<byte>.Count)
             {
-                if (!Equal256(ref start, ref lowerCase, i))
-                {
-                    return false;
-                }
+                differences |= Fold(Vector256.LoadUnsafe(ref start, (nuint)i)) ^ Vector256.LoadUnsafe(ref lowerCase, (nuint)i);
             }
 
-            return Equal256(ref start, ref lowerCase, last);
+            differences |= Fold(Vector256.LoadUnsafe(ref start, (nuint)last)) ^ Vector256.LoadUnsafe(ref lowerCase, (nuint)last);
+            return differences == Vector256<byte>.Zero;
         }
 
         if (Vector128.IsHardwareAccelerated && length >= Vector128<byte>.Count)
         {
             int last = length - Vector128<byte>.Count;
+            Vector128<byte> differences = Vector128<byte>.Zero;
             for (int i = 0; i < last; i += Vector128<byte>.Count)
             {
-                if (!Equal128(ref start, ref lowerCase, i))
-                {
-                    return false;
-                }
+                differences |= Fold(Vector128.LoadUnsafe(ref start, (nuint)i)) ^ Vector128.LoadUnsafe(ref lowerCase, (nuint)i);
             }
 
-            return Equal128(ref start, ref lowerCase, last);
+            differences |= Fold(Vector128.LoadUnsafe(ref start, (nuint)last)) ^ Vector128.LoadUnsafe(ref lowerCase, (nuint)last);
+            return differences == Vector128<byte>.Zero;
         }
 
         return EqualBytes(ref start, ref lowerCase, length);
@@ -90,23 +89,22 @@ internal static class SniNameComparison
         return word | (letters >> 2);
     }
 
+    // Adding 0x80 - 'A' moves 'A'..'Z', and only them, to the 26 lowest signed bytes: one signed comparison finds the letters
+    // (a signed byte comparison is one instruction everywhere; an unsigned one is not).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Equal256(ref byte name, ref byte lowerCase, int offset)
+    private static Vector256<byte> Fold(Vector256<byte> bytes)
     {
-        Vector256<byte> bytes = Vector256.LoadUnsafe(ref name, (nuint)offset);
-        // Letters are the bytes that land below 26 once 'A' is taken away (the others wrap around above).
-        Vector256<byte> upper = Vector256.LessThan(bytes - Vector256.Create((byte)'A'), Vector256.Create((byte)26));
-        Vector256<byte> folded = bytes | (upper & Vector256.Create((byte)0x20));
-        return folded == Vector256.LoadUnsafe(ref lowerCase, (nuint)offset);
+        Vector256<sbyte> moved = (bytes + Vector256.Create((byte)(0x80 - 'A'))).AsSByte();
+        Vector256<byte> letters = Vector256.LessThan(moved, Vector256.Create((sbyte)(sbyte.MinValue + 26))).AsByte();
+        return bytes | (letters & Vector256.Create((byte)0x20));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Equal128(ref byte name, ref byte lowerCase, int offset)
+    private static Vector128<byte> Fold(Vector128<byte> bytes)
     {
-        Vector128<byte> bytes = Vector128.LoadUnsafe(ref name, (nuint)offset);
-        Vector128<byte> upper = Vector128.LessThan(bytes - Vector128.Create((byte)'A'), Vector128.Create((byte)26));
-        Vector128<byte> folded = bytes | (upper & Vector128.Create((byte)0x20));
-        return folded == Vector128.LoadUnsafe(ref lowerCase, (nuint)offset);
+        Vector128<sbyte> moved = (bytes + Vector128.Create((byte)(0x80 - 'A'))).AsSByte();
+        Vector128<byte> letters = Vector128.LessThan(moved, Vector128.Create((sbyte)(sbyte.MinValue + 26))).AsByte();
+        return bytes | (letters & Vector128.Create((byte)0x20));
     }
 
     private static bool EqualBytes(ref byte name, ref byte lowerCase, int length)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -10,7 +11,8 @@ namespace Mesh.Sni.Routing;
 /// <remarks>
 /// <para>
 /// Each sixteen bytes are mixed on their own, by one 64×64→128-bit multiplication of their two halves, each half first
-/// combined with a key that depends on its position; the products are summed and the sum mixed once more with the length.
+/// combined with a key; the products are summed, each sum rotated before the next is added so that position counts, and the
+/// sum is mixed once more with the length.
 /// The multiplications do not wait on one another, so a 70-byte Consul name costs about as long as one multiplication and
 /// the final mix, not five rounds one after the other: the lookup that needs the hash to find its slot starts that much
 /// sooner. The last sixteen bytes are read overlapping what was read before, so every length runs the same few steps.
@@ -41,19 +43,17 @@ internal static class SniNameHash
         ulong sum;
         if (length > 16)
         {
+            // Each step rotates what came before, so the same sixteen bytes count differently at another position; the
+            // rotation waits on the sum, not on a multiplication.
             sum = 0;
-            ulong first = Key1;
-            ulong second = Key2;
             int last = length - 16;
             for (int i = 0; i < last; i += 16)
             {
-                sum += Mix(Read64(ref start, i) ^ first, Read64(ref start, i + 8) ^ second);
-                first += Key3;
-                second += Key4;
+                sum = BitOperations.RotateLeft(sum, 29) + Mix(Read64(ref start, i) ^ Key1, Read64(ref start, i + 8) ^ Key2);
             }
 
             // The last sixteen bytes, overlapping what was read: the same bytes always give the same words.
-            sum += Mix(Read64(ref start, last) ^ first, Read64(ref start, last + 8) ^ second);
+            sum = BitOperations.RotateLeft(sum, 29) + Mix(Read64(ref start, last) ^ Key3, Read64(ref start, last + 8) ^ Key4);
         }
         else if (length >= 8)
         {

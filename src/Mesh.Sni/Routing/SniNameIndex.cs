@@ -63,7 +63,7 @@ internal sealed class SniNameIndex
     private readonly int _headLengthMask;
     private readonly ulong _fingerprintMask;
     private readonly ulong[] _filter;
-    private readonly int _filterMask;
+    private readonly int _filterWordMask;
 
     /// <summary>Indexes <paramref name="names"/>, already lower case and at most 255 bytes each.</summary>
     /// <param name="names">Each name and the index of its route (non-negative).</param>
@@ -86,7 +86,7 @@ internal sealed class SniNameIndex
         }
 
         _filter = new ulong[filterBits / 64];
-        _filterMask = filterBits - 1;
+        _filterWordMask = (filterBits / 64) - 1;
 
         // Offsets and route indexes below 2^31 take at most 62 bits; a table that large keeps its names whole and leaves the
         // fingerprint two bits or more. Any table of Consul's size keeps 20 bits or more.
@@ -152,8 +152,7 @@ internal sealed class SniNameIndex
                 (_slots, _heads, _slotMask) = Spread(placed, (_slotMask + 1) * 2);
             }
 
-            int bit = FilterBit(hash);
-            _filter[bit >> 6] |= 1UL << bit;
+            _filter[FilterWord(hash)] |= FilterBits(hash);
             Count++;
         }
     }
@@ -173,8 +172,8 @@ internal sealed class SniNameIndex
     {
         // The filter is small enough to stay cached when the slots are not: most names that are not here (a name routed by a
         // wildcard is first looked up here) are turned away without reading a slot.
-        int bit = FilterBit(hash);
-        if ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), bit >> 6) & (1UL << bit)) == 0)
+        ulong bits = FilterBits(hash);
+        if ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), FilterWord(hash)) & bits) != bits)
         {
             return -1;
         }
@@ -330,9 +329,14 @@ internal sealed class SniNameIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Fingerprint(ulong hash) => hash & _fingerprintMask;
 
-    // Bits 20 and up: the slot takes the lowest bits and the fingerprint the highest.
+    // Two bits of one word a name (a blocked Bloom filter): about one name in twenty that is not here gets past, against
+    // one in eight with one bit, for the same single load. The word takes bits 26 and up, the two bits 14 to 25; the
+    // fingerprint takes the highest bits, so it is not the filter's.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int FilterBit(ulong hash) => (int)(hash >> 20) & _filterMask;
+    private int FilterWord(ulong hash) => (int)(hash >> 26) & _filterWordMask;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong FilterBits(ulong hash) => (1UL << (int)(hash >> 20)) | (1UL << (int)(hash >> 14));
 
     private static int BitsFor(int largest) => largest == 0 ? 0 : 32 - BitOperations.LeadingZeroCount((uint)largest);
 }

@@ -133,8 +133,6 @@ public sealed class SniRouteTable<TValue>
         return FindWildcard(name, out match);
     }
 
-    // Apart from the exact lookup, so that its registers and stack are not the exact lookup's to save and restore.
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private int FindWildcard(ReadOnlySpan<byte> name, out SniRouteMatch match)
     {
         // Longest suffix first, and only the suffix lengths some wildcard has: a gateway's wildcards (one per remote
