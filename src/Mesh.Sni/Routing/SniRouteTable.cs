@@ -76,18 +76,19 @@ public sealed class SniRouteTable<TValue>
     /// <returns>How the name matched.</returns>
     public SniRouteMatch Lookup(ReadOnlySpan<byte> serverName, out TValue? value)
     {
-        if (!serverName.IsEmpty && serverName[^1] == (byte)'.')
+        // One trailing dot goes (an absolute name is the same name).
+        int length = serverName.Length;
+        if (length != 0 && serverName[length - 1] == (byte)'.')
         {
-            serverName = serverName[..^1];
+            length--;
         }
 
-        if (!serverName.IsEmpty && serverName.Length <= MaxNameLength)
+        if ((uint)(length - 1) < MaxNameLength)
         {
             // Case is folded by the hash and the comparison, so the name is never copied. The hash keeps the sums a wildcard
-            // lookup needs to hash the name's suffixes without reading it again (here, as a method that allocates on the
-            // stack is never inlined).
-            Span<ulong> sums = stackalloc ulong[SniNameHash.MaxSums];
-            int index = Find(serverName, sums, out SniRouteMatch match);
+            // lookup needs to hash the name's suffixes without reading it again; each is written before it is read.
+            Unsafe.SkipInit(out SniSuffixSums sums);
+            int index = Find(serverName[..length], sums, out SniRouteMatch match);
             if (index >= 0)
             {
                 value = _values[index];
