@@ -11,8 +11,8 @@ namespace Mesh.Sni.Routing;
 /// <remarks>
 /// A wildcard stands for one or more leading labels: <c>*.dc2.internal.td</c> matches <c>web.default.dc2.internal.td</c> and
 /// <c>a.b.dc2.internal.td</c>, never <c>dc2.internal.td</c>. Matching is ASCII case-insensitive and ignores one trailing dot.
-/// A lookup reads the parsed server-name bytes, allocates nothing and costs one hash pass over the name, plus one over each
-/// suffix whose length some wildcard has, whatever the number of routes.
+/// A lookup reads the parsed server-name bytes, allocates nothing and costs one hash pass over the name, plus one step for
+/// each suffix whose length some wildcard has, whatever the number of routes.
 /// </remarks>
 /// <typeparam name="TValue">The route, for example the upstream cluster to splice to.</typeparam>
 [SkipLocalsInit]
@@ -76,15 +76,19 @@ public sealed class SniRouteTable<TValue>
     /// <returns>How the name matched.</returns>
     public SniRouteMatch Lookup(ReadOnlySpan<byte> serverName, out TValue? value)
     {
-        if (!serverName.IsEmpty && serverName[^1] == (byte)'.')
+        // One trailing dot goes (an absolute name is the same name).
+        int length = serverName.Length;
+        if (length != 0 && serverName[length - 1] == (byte)'.')
         {
-            serverName = serverName[..^1];
+            length--;
         }
 
-        if (!serverName.IsEmpty && serverName.Length <= MaxNameLength)
+        if ((uint)(length - 1) < MaxNameLength)
         {
-            // Case is folded by the hash and the comparison, so the name is never copied.
-            int index = Find(serverName, out SniRouteMatch match);
+            // Case is folded by the hash and the comparison, so the name is never copied. The hash keeps the sums a wildcard
+            // lookup needs to hash the name's suffixes without reading it again; each is written before it is read.
+            Unsafe.SkipInit(out SniSuffixSums sums);
+            int index = Find(serverName[..length], sums, out SniRouteMatch match);
             if (index >= 0)
             {
                 value = _values[index];
@@ -121,20 +125,24 @@ public sealed class SniRouteTable<TValue>
         return HasDefault ? SniRouteMatch.Default : SniRouteMatch.None;
     }
 
-    private int Find(ReadOnlySpan<byte> name, out SniRouteMatch match)
+    private int Find(ReadOnlySpan<byte> name, Span<ulong> sums, out SniRouteMatch match)
     {
-        int index = _exact.Find(SniNameHash.Hash(name), name);
+        int index = _exact.Find(SniNameHash.Hash(name, sums), name);
         if (index >= 0)
         {
             match = SniRouteMatch.Exact;
             return index;
         }
 
+        return FindWildcard(name, sums, out match);
+    }
+
+    private int FindWildcard(ReadOnlySpan<byte> name, ReadOnlySpan<ulong> sums, out SniRouteMatch match)
+    {
         // Longest suffix first, and only the suffix lengths some wildcard has: a gateway's wildcards (one per remote
-        // datacenter) share a handful of lengths, so a name costs a few byte checks and usually one more hash. The wildcard
-        // stands for at least one non-empty label, so the suffix must start after a dot that is not the first byte. (Hashing
-        // from the end of the name, so that each suffix's hash falls out of the name's, was measured slower on exact names
-        // and no faster on wildcard ones: the exact lookup's filter already saves what matters, a cold slot.)
+        // datacenter) share a handful of lengths, so a name costs a few byte checks and usually one more probe; the suffix's
+        // hash comes from the sums the name's hash kept, in one step. The wildcard stands for at least one non-empty label,
+        // so the suffix must start after a dot that is not the first byte.
         int[] lengths = _wildcardLengths;
         for (int i = 0; i < lengths.Length; i++)
         {
@@ -145,7 +153,7 @@ public sealed class SniRouteTable<TValue>
             }
 
             ReadOnlySpan<byte> suffix = name[(dot + 1)..];
-            index = _wildcard.Find(SniNameHash.Hash(suffix), suffix);
+            int index = _wildcard.Find(SniNameHash.SuffixHash(name, sums, lengths[i]), suffix);
             if (index >= 0)
             {
                 match = SniRouteMatch.Wildcard;

@@ -55,11 +55,12 @@ public sealed class SniNameIndexTests
     [Test]
     public void Names_past_sixteen_megabytes_of_arena_and_route_indexes_past_a_million_resolve()
     {
-        // 66,000 names of 255 bytes need 25 bits of offset, and route indexes up to 2^21 need 21 bits: the fields grow and
-        // the fingerprint shrinks, and a name at the far end of the arena still resolves.
+        // 66,000 names of 255 bytes, each kept whole (a first label longer than a slot keeps), need 25 bits of offset, and
+        // route indexes up to 2^21 need 21 bits: the fields grow and the fingerprint shrinks, and a name at the far end of
+        // the arena still resolves.
         const int Count = 66_000;
         const int RouteStride = 32;
-        string Name(int i) => $"{i:D6}." + new string((char)('a' + (i % 26)), 248);
+        string Name(int i) => $"{i:D9}." + new string((char)('a' + (i % 26)), 245);
         var names = Enumerable.Range(0, Count).Select(i => (Encoding.ASCII.GetBytes(Name(i)), i * RouteStride)).ToList();
         var index = new SniNameIndex(names, Count * RouteStride, "server name");
         Assert.That(index.ArenaLength, Is.GreaterThan(1 << 24));
@@ -69,6 +70,60 @@ public sealed class SniNameIndexTests
             Assert.That(name, Has.Length.EqualTo(255));
             Assert.That(index.Find(SniNameHash.Hash(name), name), Is.EqualTo(i * RouteStride));
         }
+    }
+
+    [Test]
+    public void A_run_of_names_that_reaches_the_end_of_the_slots_spreads_them_over_twice_the_slots()
+    {
+        // 70 names take 256 slots, and these 70 all have the last one as home: their run would pass the 64 slots that follow
+        // the last home slot, so the index doubles its slots (where about half of them move to the new last slot).
+        List<string> names = Enumerable.Range(0, int.MaxValue)
+            .Select(i => $"svc{i}.default.dc1")
+            .Where(name => (SniNameHash.Hash(Encoding.ASCII.GetBytes(name)) & 255) == 255)
+            .Take(70)
+            .ToList();
+
+        var index = new SniNameIndex(Names(names), names.Count, "server name");
+        Assert.That(index.SlotCount, Is.EqualTo(512));
+        for (int i = 0; i < names.Count; i++)
+        {
+            byte[] name = Encoding.ASCII.GetBytes(names[i].ToUpperInvariant());
+            Assert.That(index.Find(SniNameHash.Hash(name), name), Is.EqualTo(i), names[i]);
+        }
+
+        byte[] absent = Encoding.ASCII.GetBytes("svc-1.default.dc1");
+        Assert.That(index.Find(SniNameHash.Hash(absent), absent), Is.EqualTo(-1));
+    }
+
+    [Test]
+    public void First_labels_up_to_eight_bytes_are_kept_in_the_slot_and_each_tail_once()
+    {
+        // One to nine bytes before the dot, names without a dot, and names that share a first label or a tail: only the
+        // whole name matches, whichever part is kept where.
+        string[] names =
+        [
+            "a.default.dc1", "ab.default.dc1", "abcdefg.default.dc1", "abcdefgh.default.dc1", "abcdefghi.default.dc1",
+            "abcdefgh.default.dc2", "abcdefgh", "abcdefghi", "a", "z9-_", "abcdefgh.", ".default.dc1",
+        ];
+        var index = new SniNameIndex(Names(names), names.Length, "server name");
+        for (int i = 0; i < names.Length; i++)
+        {
+            foreach (string query in new[] { names[i], names[i].ToUpperInvariant() })
+            {
+                byte[] name = Encoding.ASCII.GetBytes(query);
+                Assert.That(index.Find(SniNameHash.Hash(name), name), Is.EqualTo(i), query);
+            }
+        }
+
+        foreach (string other in new[] { "b.default.dc1", "abcdefgi.default.dc1", "abcdefgh.default.dc3", "abcdefg", "abcdefgh.d", "ab", "abcdefghij", "abcdefgh.default.dc" })
+        {
+            byte[] name = Encoding.ASCII.GetBytes(other);
+            Assert.That(index.Find(SniNameHash.Hash(name), name), Is.EqualTo(-1), other);
+        }
+
+        // 1,000 services of one namespace and datacenter keep their common tail once.
+        var many = new SniNameIndex(Names(Enumerable.Range(0, 1000).Select(i => $"svc{i}.default.dc1")), 1000, "server name");
+        Assert.That(many.ArenaLength, Is.EqualTo(1 + 1 + ".default.dc1".Length));
     }
 
     [Test]

@@ -75,6 +75,68 @@ public sealed class SniRouteTableTests
         Assert.That(strict.Lookup(new string('.', 255), out _), Is.EqualTo(SniRouteMatch.None));
     }
 
+    [Test]
+    public void Only_letters_fold()
+    {
+        // '[' (0x5B) and '{' (0x7B), '@' and '`' differ only by the bit that folds case, but DNS folds A-Z alone
+        // (RFC 4343 §3). In a first label kept in a slot, in a shared tail, in a whole name, and in a wildcard's suffix.
+        var table = new SniRouteTable<int>(
+        [
+            new("a[.default.dc1.internal." + Td, 1),
+            new("web.x@y.dc1.internal." + Td, 2),
+            new("long-service-name[1].default.dc1.internal." + Td, 3),
+            new("*.dc[2].internal." + Td, 4),
+        ]);
+        Assert.That(table.Lookup("A[.DEFAULT.dc1.internal." + Td, out int value), Is.EqualTo(SniRouteMatch.Exact));
+        Assert.That(value, Is.EqualTo(1));
+        Assert.That(table.Lookup("a{.default.dc1.internal." + Td, out _), Is.EqualTo(SniRouteMatch.None));
+        Assert.That(table.Lookup("WEB.X@Y.dc1.internal." + Td, out value), Is.EqualTo(SniRouteMatch.Exact));
+        Assert.That(value, Is.EqualTo(2));
+        Assert.That(table.Lookup("web.x`y.dc1.internal." + Td, out _), Is.EqualTo(SniRouteMatch.None));
+        Assert.That(table.Lookup("Long-Service-Name[1].default.dc1.internal." + Td, out value), Is.EqualTo(SniRouteMatch.Exact));
+        Assert.That(value, Is.EqualTo(3));
+        Assert.That(table.Lookup("long-service-name{1}.default.dc1.internal." + Td, out _), Is.EqualTo(SniRouteMatch.None));
+        Assert.That(table.Lookup("web.default.DC[2].internal." + Td, out value), Is.EqualTo(SniRouteMatch.Wildcard));
+        Assert.That(value, Is.EqualTo(4));
+        Assert.That(table.Lookup("web.default.dc{2}.internal." + Td, out _), Is.EqualTo(SniRouteMatch.None));
+
+        // A byte above 0x7F equals only itself: 0xC1 is not 'A' with the high bit set.
+        byte[] high = Encoding.ASCII.GetBytes("a[.default.dc1.internal." + Td);
+        high[0] = 0xC1;
+        Assert.That(table.Lookup(high, out _), Is.EqualTo(SniRouteMatch.None));
+    }
+
+    [Test]
+    public void Names_at_the_length_limit_resolve()
+    {
+        // DNS names stop at 253 characters (RFC 1035 §2.3.4, without the trailing dot); the table takes up to 255, the
+        // longest a ClientHello's host name can carry that is still a name.
+        string Name(string first, int length) => first + "." + new string('a', length - first.Length - 2) + "z";
+        string shortFirst253 = Name("web", 253);
+        string longFirst253 = Name("a-rather-long-service", 253);
+        string shortFirst255 = Name("web", 255);
+        string wildcardSuffix = new string('b', 250);
+        var table = new SniRouteTable<int>(
+        [
+            new(shortFirst253, 1),
+            new(longFirst253, 2),
+            new(shortFirst255, 3),
+            new("*." + wildcardSuffix, 4),
+        ]);
+
+        Assert.That(table.Lookup(shortFirst253.ToUpperInvariant(), out int value), Is.EqualTo(SniRouteMatch.Exact));
+        Assert.That(value, Is.EqualTo(1));
+        Assert.That(table.Lookup(longFirst253 + ".", out value), Is.EqualTo(SniRouteMatch.Exact));
+        Assert.That(value, Is.EqualTo(2));
+        Assert.That(table.Lookup(shortFirst255.ToUpperInvariant() + ".", out value), Is.EqualTo(SniRouteMatch.Exact));
+        Assert.That(value, Is.EqualTo(3));
+        Assert.That(table.Lookup("abc." + wildcardSuffix.ToUpperInvariant(), out value), Is.EqualTo(SniRouteMatch.Wildcard));
+        Assert.That(value, Is.EqualTo(4));
+        Assert.That(table.Lookup(shortFirst253[..^1] + "y", out _), Is.EqualTo(SniRouteMatch.None));
+        Assert.That(table.Lookup(shortFirst255 + "a", out _), Is.EqualTo(SniRouteMatch.None), "256 bytes is no name");
+        Assert.Throws<ArgumentException>(() => _ = new SniRouteTable<int>([new(shortFirst255 + "a", 1)]));
+    }
+
     [TestCase("*")]
     [TestCase("")]
     [TestCase("*.")]
