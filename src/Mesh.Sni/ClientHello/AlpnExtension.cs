@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
@@ -18,20 +17,23 @@ internal static class AlpnExtension
     /// } ProtocolNameList;
     /// </code>
     /// </remarks>
-    /// <param name="data">The extension_data, exactly.</param>
-    /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
+    /// <typeparam name="TMessage">How the message lies in the input.</typeparam>
+    /// <param name="message">The handshake message.</param>
+    /// <param name="offset">Where the extension_data starts.</param>
+    /// <param name="length">The extension_data length, checked against the message.</param>
     /// <param name="hello">Receives the list's offset, length and count.</param>
     /// <returns>The broken rule, or none.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
-    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, int offset, int length, ref ClientHelloInfo hello)
+        where TMessage : IHandshakeMessage, allows ref struct
     {
-        if (data.Length < 2)
+        if (length < 2)
         {
             return ClientHelloInvalidReason.AlpnListTruncated;
         }
 
-        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
-        if (listLength != data.Length - 2)
+        int listLength = message.ReadUInt16(offset);
+        if (listLength != length - 2)
         {
             return ClientHelloInvalidReason.AlpnListLengthMismatch;
         }
@@ -41,25 +43,43 @@ internal static class AlpnExtension
             return ClientHelloInvalidReason.AlpnListEmpty;
         }
 
+        // A run at a time (all of the list over one span; as it lies in records and segments otherwise): a name's length
+        // byte says where the next one starts, so a name that runs on past a run only carries its remaining bytes over.
         int count = 0;
-        for (int p = 2; p < data.Length;)
+        int carry = 0;
+        for (int p = offset + 2, left = listLength; left > 0;)
         {
-            int nameLength = data[p];
-            if (nameLength == 0)
-            {
-                return ClientHelloInvalidReason.AlpnEmptyProtocolName;
-            }
-
-            if (data.Length - p - 1 < nameLength)
+            ReadOnlySpan<byte> run = message.ReadRun(p, left);
+            if (run.IsEmpty)
             {
                 return ClientHelloInvalidReason.AlpnProtocolOverrun;
             }
 
-            p += 1 + nameLength;
-            count++;
+            int next = carry;
+            while (next < run.Length)
+            {
+                int nameLength = run[next];
+                if (nameLength == 0)
+                {
+                    return ClientHelloInvalidReason.AlpnEmptyProtocolName;
+                }
+
+                next += 1 + nameLength;
+                count++;
+            }
+
+            carry = next - run.Length;
+            p += run.Length;
+            left -= run.Length;
         }
 
-        hello._alpnOffset = dataOffset + 2;
+        // Only the last name can run past the list's end: nothing of the list follows it.
+        if (carry > 0)
+        {
+            return ClientHelloInvalidReason.AlpnProtocolOverrun;
+        }
+
+        hello._alpnOffset = offset + 2;
         hello._alpnLength = listLength;
         hello._alpnCount = count;
         return ClientHelloInvalidReason.None;

@@ -1,11 +1,11 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>
-/// The ClientHello message grammar, read from the whole handshake message as one span: the parser hands it the message where
-/// it lies in the input when it is contiguous there, and a gathered copy of its fragments when it is not.
+/// The ClientHello message grammar, read from the whole handshake message by offset: the parser hands it the message as one
+/// span when it is contiguous in the input, and as the records and segments that carry it when it is not (see
+/// <see cref="IHandshakeMessage"/>).
 /// </summary>
 [SkipLocalsInit]
 internal static class ClientHelloBody
@@ -30,30 +30,33 @@ internal static class ClientHelloBody
     /// The record walk has checked the handshake header (client_hello, its length) and that the records carry exactly the
     /// message; every length here is checked against the message's end.
     /// </remarks>
+    /// <typeparam name="TMessage">How the message lies in the input.</typeparam>
     /// <param name="message">The whole handshake message, its 4-byte header included: offsets into it are handshake-stream offsets.</param>
     /// <param name="hello">Receives what the hello says; names and lists are recorded as offsets into <paramref name="message"/>.</param>
     /// <returns>The broken rule, or none.</returns>
-    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
+    internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, ref ClientHelloInfo hello)
+        where TMessage : IHandshakeMessage, allows ref struct
     {
+        int length = message.Length;
         int p = TlsWire.HandshakeHeaderLength;
 
         // ProtocolVersion legacy_version; Random random; and the length of legacy_session_id.
-        if (message.Length - p < 2 + 32 + 1)
+        if (length - p < 2 + 32 + 1)
         {
             return ClientHelloInvalidReason.BodyTruncated;
         }
 
-        hello._legacyVersion = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        hello._legacyVersion = (ushort)message.ReadUInt16(p);
         p += 2 + 32;
 
         // opaque legacy_session_id<0..32>;
-        int sessionIdLength = message[p++];
+        int sessionIdLength = message.ReadUInt8(p++);
         if (sessionIdLength > TlsWire.MaxSessionIdLength)
         {
             return ClientHelloInvalidReason.SessionIdTooLong;
         }
 
-        if (message.Length - p < sessionIdLength)
+        if (length - p < sessionIdLength)
         {
             return ClientHelloInvalidReason.SessionIdOverrun;
         }
@@ -61,14 +64,14 @@ internal static class ClientHelloBody
         p += sessionIdLength;
 
         // CipherSuite cipher_suites<2..2^16-2>; two bytes each.
-        if (message.Length - p < 2)
+        if (length - p < 2)
         {
             return ClientHelloInvalidReason.BodyTruncated;
         }
 
-        int cipherSuitesLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        int cipherSuitesLength = message.ReadUInt16(p);
         p += 2;
-        if (message.Length - p < cipherSuitesLength)
+        if (length - p < cipherSuitesLength)
         {
             return ClientHelloInvalidReason.CipherSuitesOverrun;
         }
@@ -87,18 +90,18 @@ internal static class ClientHelloBody
         p += cipherSuitesLength;
 
         // opaque legacy_compression_methods<1..2^8-1>;
-        if (message.Length - p < 1)
+        if (length - p < 1)
         {
             return ClientHelloInvalidReason.BodyTruncated;
         }
 
-        int compressionLength = message[p++];
+        int compressionLength = message.ReadUInt8(p++);
         if (compressionLength == 0)
         {
             return ClientHelloInvalidReason.CompressionMethodsEmpty;
         }
 
-        if (message.Length - p < compressionLength)
+        if (length - p < compressionLength)
         {
             return ClientHelloInvalidReason.CompressionMethodsOverrun;
         }
@@ -107,26 +110,26 @@ internal static class ClientHelloBody
 
         // Extension extensions<8..2^16-1>; absent in a TLS 1.0-1.2 hello (RFC 5246 §7.4.1.2), and when present it ends the
         // message exactly. (An empty block is accepted, as OpenSSL and BoringSSL do.)
-        int left = message.Length - p;
+        int left = length - p;
         if (left < 2)
         {
             return left == 0 ? ClientHelloInvalidReason.None : ClientHelloInvalidReason.ExtensionsLengthTruncated;
         }
 
-        int extensionsLength = BinaryPrimitives.ReadUInt16BigEndian(message[p..]);
+        int extensionsLength = message.ReadUInt16(p);
         p += 2;
-        if (extensionsLength > message.Length - p)
+        if (extensionsLength > length - p)
         {
             return ClientHelloInvalidReason.ExtensionsOverrun;
         }
 
-        if (extensionsLength < message.Length - p)
+        if (extensionsLength < length - p)
         {
             return ClientHelloInvalidReason.TrailingHandshakeData;
         }
 
         hello._extensionsOffset = p;
         hello._extensionsLength = extensionsLength;
-        return ClientHelloExtensions.Parse(message[p..], p, ref hello);
+        return ClientHelloExtensions.Parse(message, p, ref hello);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -21,11 +20,13 @@ internal static class ClientHelloExtensions
     /// that it is the last extension". The walk notes where it met it and checks once at the end, so a hello without it pays
     /// one bit test.
     /// </remarks>
-    /// <param name="block">The extensions block, exactly: it ends where the message ends.</param>
-    /// <param name="blockOffset">The handshake-stream offset of <paramref name="block"/>, for what is read later by offset.</param>
+    /// <typeparam name="TMessage">How the message lies in the input.</typeparam>
+    /// <param name="message">The handshake message.</param>
+    /// <param name="blockOffset">Where the extensions block starts; it ends where the message ends.</param>
     /// <param name="hello">Receives what the known extensions say.</param>
     /// <returns>The broken rule, or none.</returns>
-    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> block, int blockOffset, ref ClientHelloInfo hello)
+    internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, int blockOffset, ref ClientHelloInfo hello)
+        where TMessage : IHandshakeMessage, allows ref struct
     {
         // Registered types below 64 (server_name 0 to key_share 51, most of any hello) take one exact bit of a local, which
         // stays in a register; the others go to the set, not zeroed ([SkipLocalsInit]): it writes each slot before reading it.
@@ -36,20 +37,21 @@ internal static class ClientHelloExtensions
         seen.Reset();
         int preSharedKeyEnd = -1;
 
-        int i = 0;
-        while (i < block.Length)
+        int end = message.Length;
+        int i = blockOffset;
+        while (i < end)
         {
-            if (block.Length - i < 4)
+            if (end - i < 4)
             {
                 return ClientHelloInvalidReason.ExtensionHeaderTruncated;
             }
 
-            uint header = BinaryPrimitives.ReadUInt32BigEndian(block[i..]);
+            uint header = message.ReadUInt32(i);
             int type = (int)(header >> 16);
             int length = (int)(header & 0xffff);
             int data = i + 4;
             i = data + length;
-            if (i > block.Length)
+            if (i > end)
             {
                 return ClientHelloInvalidReason.ExtensionOverrun;
             }
@@ -73,13 +75,13 @@ internal static class ClientHelloExtensions
             switch (type)
             {
                 case TlsWire.ExtensionServerName:
-                    reason = ServerNameExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    reason = ServerNameExtension.Parse(message, data, length, ref hello);
                     break;
                 case TlsWire.ExtensionAlpn:
-                    reason = AlpnExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    reason = AlpnExtension.Parse(message, data, length, ref hello);
                     break;
                 case TlsWire.ExtensionSupportedVersions:
-                    reason = SupportedVersionsExtension.Parse(block.Slice(data, length), blockOffset + data, ref hello);
+                    reason = SupportedVersionsExtension.Parse(message, data, length, ref hello);
                     break;
                 case TlsWire.ExtensionPreSharedKey:
                     preSharedKeyEnd = i;
@@ -96,7 +98,7 @@ internal static class ClientHelloExtensions
         }
 
         // pre_shared_key is last when it ends the block; the check waits for the walk, so any other fault outranks it.
-        if (preSharedKeyEnd >= 0 && preSharedKeyEnd != block.Length)
+        if (preSharedKeyEnd >= 0 && preSharedKeyEnd != end)
         {
             return ClientHelloInvalidReason.PreSharedKeyNotLast;
         }

@@ -79,7 +79,7 @@ public ref struct ClientHelloInfo
 
     /// <summary>
     /// The host name exactly as sent (printable ASCII, 1–255 bytes, a trailing dot kept), or empty. Points into the input
-    /// when the ClientHello lies in one record of one segment, or else into this value.
+    /// when the name lies in one record of one segment, or else (it straddles a boundary of the input) into this value.
     /// </summary>
     [UnscopedRef]
     public readonly ReadOnlySpan<byte> ServerName => _serverNameCopied ? _serverNameCopy[.._serverNameLength] : _serverName;

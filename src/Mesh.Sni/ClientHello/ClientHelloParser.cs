@@ -13,10 +13,11 @@ namespace Mesh.Sni.ClientHello;
 /// and parse again after more arrives. It accepts everything OpenSSL and BoringSSL accept from real clients and refuses
 /// input that breaks the grammar of RFC 8446 §4.1.2 and §5.1, RFC 6066 §3 and RFC 7301 §3.1, naming the rule.
 /// <para>
-/// The grammar is written once, over the handshake message as one span (<see cref="ClientHelloBody"/>). The usual hello, one
-/// record received whole, is that span already; any other shape is first walked record by record
-/// (<see cref="ClientHelloRecords"/>), and its message, when it is not contiguous in the input, gathered into a scratch
-/// buffer. What the result refers to is kept as offsets into the handshake stream and read back from the input itself.
+/// The grammar is written once, over the handshake message read by offset (<see cref="ClientHelloBody"/>,
+/// <see cref="IHandshakeMessage"/>). The usual hello, one record received whole, is read as one span; any other shape is
+/// first walked record by record (<see cref="ClientHelloRecords"/>), and its message then read where it lies, across record
+/// headers and segments, without a copy. What the result refers to is kept as offsets into the handshake stream and read back
+/// from the input itself.
 /// </para>
 /// </remarks>
 [SkipLocalsInit]
@@ -25,8 +26,8 @@ public static class ClientHelloParser
     /// <summary>The default cap on the handshake message (header included): 64 KiB, as Envoy's tls_inspector.</summary>
     public const int DefaultMaxHandshakeLength = 64 * 1024;
 
-    // A scattered message up to this size is gathered on the stack, a larger one (at most the cap) in a pooled array.
-    private const int MaxStackGatherLength = 4096;
+    // A scattered message up to this size is gathered into a stack copy; a larger one is read where it lies.
+    private const int MaxGatherLength = 4096;
 
     /// <summary>Parses a ClientHello from a span.</summary>
     /// <param name="input">The bytes received so far, from the first record header on.</param>
@@ -176,13 +177,14 @@ public static class ClientHelloParser
             return ParseMessage(cursor.Current.Slice(TlsWire.RecordHeaderLength, length), ref hello);
         }
 
-        return ParseGathered(ref cursor, ref hello);
+        return length <= MaxGatherLength ? ParseGathered(ref cursor, ref hello) : ParseScattered(ref cursor, ref hello);
     }
 
-    /// <summary>The grammar over a message that lies in the input, to which the server name then points.</summary>
+    /// <summary>The grammar over a message that lies in one span of the input, to which the server name then points.</summary>
     private static ClientHelloParseStatus ParseMessage(ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
     {
-        ClientHelloInvalidReason reason = ClientHelloBody.Parse(message, ref hello);
+        var contiguous = new ContiguousMessage(message);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(contiguous, ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
             hello._serverName = message.Slice(hello._serverNameOffset, hello._serverNameLength);
@@ -192,51 +194,55 @@ public static class ClientHelloParser
     }
 
     /// <summary>
-    /// The grammar over a copy of a message that is spread over records or segments; the server name is copied into the
-    /// result (at most 255 bytes).
+    /// The grammar over a copy of a small message (at most <see cref="MaxGatherLength"/> bytes) that is spread over records or
+    /// segments; the server name is copied into the result (at most 255 bytes). Copying a few hundred bytes once costs less
+    /// than reading each field across boundaries.
     /// </summary>
     /// <param name="records">A cursor at the first record header of records the walk found to hold the whole message.</param>
     /// <param name="hello">Receives what was learnt.</param>
     [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
     private static ClientHelloParseStatus ParseGathered(ref ByteCursor records, ref ClientHelloInfo hello)
     {
-        // Only the message's bytes are copied (at most the cap), never the input, and only once its records are all there: a
-        // hello arriving in many pieces is parsed on each, and the record walk alone answers until the last.
-        int length = hello._handshakeLength;
-        byte[]? rented = null;
-        Span<byte> message = length <= MaxStackGatherLength
-            ? stackalloc byte[MaxStackGatherLength]
-            : (rented = ArrayPool<byte>.Shared.Rent(length));
-        message = message[..length];
-        try
+        // Only the message's bytes are copied, never the input, and only once its records are all there: a hello arriving
+        // in many pieces is parsed on each, and the record walk alone answers until the last. Not zeroed ([SkipLocalsInit]):
+        // Gather writes every byte the grammar reads.
+        Span<byte> message = stackalloc byte[MaxGatherLength];
+        message = message[..hello._handshakeLength];
+        Gather(ref records, message);
+        var gathered = new ContiguousMessage(message);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(gathered, ref hello);
+        if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
-            Gather(ref records, message);
-            ClientHelloInvalidReason reason = ClientHelloBody.Parse(message, ref hello);
-            if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
-            {
-                message.Slice(hello._serverNameOffset, hello._serverNameLength).CopyTo(hello._serverNameCopy);
-                hello._serverNameCopied = true;
-            }
+            message.Slice(hello._serverNameOffset, hello._serverNameLength).CopyTo(hello._serverNameCopy);
+            hello._serverNameCopied = true;
+        }
 
-            return Finish(ref hello, reason);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        return Finish(ref hello, reason);
     }
 
     /// <summary>Copies the handshake message out of its records, stepping over each record header (RFC 8446 §5.1).</summary>
     private static void Gather(ref ByteCursor records, scoped Span<byte> message)
     {
-        Unsafe.SkipInit(out HeaderBuffer header);
+        Unsafe.SkipInit(out HeaderBuffer room);
         int done = 0;
-        while (done < message.Length && records.CopyUpTo(header) == HeaderBuffer.Length)
+        while (done < message.Length)
         {
-            int fragment = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(((ReadOnlySpan<byte>)header)[3..]), message.Length - done);
+            // A header that lies whole in the current segment (all of them, over one span) is read where it is.
+            scoped ReadOnlySpan<byte> header = records.Current;
+            if (header.Length >= TlsWire.RecordHeaderLength)
+            {
+                records.Skip(TlsWire.RecordHeaderLength);
+            }
+            else if (records.CopyUpTo(room) == HeaderBuffer.Length)
+            {
+                header = room;
+            }
+            else
+            {
+                break;
+            }
+
+            int fragment = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(header[3..]), message.Length - done);
             int copied = records.CopyUpTo(message.Slice(done, fragment));
             if (copied == 0)
             {
@@ -251,6 +257,35 @@ public static class ClientHelloParser
         {
             message[done..].Clear();
         }
+    }
+
+    /// <summary>
+    /// The grammar over a larger message spread over records or segments, read where it lies: a copy would cost more than
+    /// the few reads that cross a boundary. The server name points into the input when it lies in one record of one segment,
+    /// and is copied into the result (at most 255 bytes) when it straddles.
+    /// </summary>
+    /// <param name="records">A cursor at the first record header of records the walk found to hold the whole message.</param>
+    /// <param name="hello">Receives what was learnt.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
+    private static ClientHelloParseStatus ParseScattered(ref ByteCursor records, ref ClientHelloInfo hello)
+    {
+        var scattered = new ScatteredMessage(records, hello._handshakeLength);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(scattered, ref hello);
+        if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
+        {
+            int offset = hello._serverNameOffset, length = hello._serverNameLength;
+            if (scattered.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
+            {
+                hello._serverName = name;
+            }
+            else
+            {
+                scattered.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
+                hello._serverNameCopied = true;
+            }
+        }
+
+        return Finish(ref hello, reason);
     }
 
     private static ClientHelloParseStatus Finish(ref ClientHelloInfo hello, ClientHelloInvalidReason reason)

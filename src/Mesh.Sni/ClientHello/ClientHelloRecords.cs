@@ -34,7 +34,7 @@ internal static class ClientHelloRecords
     /// </remarks>
     internal static ClientHelloParseStatus Scan(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        Span<byte> header = stackalloc byte[TlsWire.RecordHeaderLength];
+        Span<byte> headerRoom = stackalloc byte[TlsWire.RecordHeaderLength];
         Span<byte> handshakeHeader = stackalloc byte[TlsWire.HandshakeHeaderLength];
         int handshakeHeaderHave = 0;
         int handshakeLength = -1;
@@ -44,7 +44,19 @@ internal static class ClientHelloRecords
 
         while (true)
         {
-            int got = cursor.CopyUpTo(header);
+            // A header that lies whole in the current segment (all of them, over one span) is read where it is.
+            scoped ReadOnlySpan<byte> header = cursor.Current;
+            int got = TlsWire.RecordHeaderLength;
+            if (header.Length >= TlsWire.RecordHeaderLength)
+            {
+                cursor.Skip(TlsWire.RecordHeaderLength);
+            }
+            else
+            {
+                got = cursor.CopyUpTo(headerRoom);
+                header = headerRoom;
+            }
+
             if (got >= 1 && header[0] != TlsWire.ContentTypeHandshake)
             {
                 return records == 0

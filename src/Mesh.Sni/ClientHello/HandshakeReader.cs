@@ -6,8 +6,8 @@ namespace Mesh.Sni.ClientHello;
 
 /// <summary>
 /// Reads the handshake byte stream that a run of TLS records carries, stepping over each 5-byte record header and across
-/// input segments, so that a message spread over records and segments reads as one stream: the parser gathers a scattered
-/// message through it, and the enumerators of <see cref="ClientHelloInfo"/> read the lists the parser found.
+/// input segments, so that a message spread over records and segments reads as one stream: the enumerators of
+/// <see cref="ClientHelloInfo"/> read the lists the parser found through it.
 /// </summary>
 /// <remarks>
 /// It reads records that the record walk has already checked. A read past the data, or into a record that is not a

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
@@ -30,20 +29,23 @@ internal static class ServerNameExtension
     /// } ServerNameList;
     /// </code>
     /// </remarks>
-    /// <param name="data">The extension_data, exactly.</param>
-    /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
-    /// <param name="hello">Receives the name's offset and length.</param>
+    /// <typeparam name="TMessage">How the message lies in the input.</typeparam>
+    /// <param name="message">The handshake message.</param>
+    /// <param name="offset">Where the extension_data starts.</param>
+    /// <param name="length">The extension_data length, checked against the message.</param>
+    /// <param name="hello">Receives the name's message offset and length.</param>
     /// <returns>The broken rule, or none.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
-    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, int offset, int length, ref ClientHelloInfo hello)
+        where TMessage : IHandshakeMessage, allows ref struct
     {
-        if (data.Length < 2)
+        if (length < 2)
         {
             return ClientHelloInvalidReason.ServerNameListTruncated;
         }
 
-        int listLength = BinaryPrimitives.ReadUInt16BigEndian(data);
-        if (listLength != data.Length - 2)
+        int listLength = message.ReadUInt16(offset);
+        if (listLength != length - 2)
         {
             return ClientHelloInvalidReason.ServerNameListLengthMismatch;
         }
@@ -53,21 +55,22 @@ internal static class ServerNameExtension
             return ClientHelloInvalidReason.ServerNameListEmpty;
         }
 
-        for (int p = 2; p < data.Length;)
+        int end = offset + length;
+        for (int p = offset + 2; p < end;)
         {
-            if (data.Length - p < 3)
+            if (end - p < 3)
             {
                 return ClientHelloInvalidReason.ServerNameEntryTruncated;
             }
 
-            if (data[p] != 0)
+            if (message.ReadUInt8(p) != 0)
             {
                 return ClientHelloInvalidReason.ServerNameUnknownType;
             }
 
-            int nameLength = BinaryPrimitives.ReadUInt16BigEndian(data[(p + 1)..]);
+            int nameLength = message.ReadUInt16(p + 1);
             p += 3;
-            if (data.Length - p < nameLength)
+            if (end - p < nameLength)
             {
                 return ClientHelloInvalidReason.ServerNameEntryTruncated;
             }
@@ -89,12 +92,12 @@ internal static class ServerNameExtension
 
             // Printable ASCII only: a NUL would truncate the name in C servers behind the gateway (OpenSSL refuses it), and
             // control or 8-bit bytes never appear in a DNS or Consul name (IDNs travel as xn-- A-labels).
-            if (data.Slice(p, nameLength).IndexOfAnyExceptInRange((byte)0x20, (byte)0x7e) >= 0)
+            if (message.ContainsAnyExceptInRange(p, nameLength, 0x20, 0x7e))
             {
                 return ClientHelloInvalidReason.HostNameInvalidCharacter;
             }
 
-            hello._serverNameOffset = dataOffset + p;
+            hello._serverNameOffset = p;
             hello._serverNameLength = nameLength;
             hello._hasServerName = true;
             p += nameLength;

@@ -19,25 +19,29 @@ internal static class SupportedVersionsExtension
     /// } SupportedVersions;
     /// </code>
     /// </remarks>
-    /// <param name="data">The extension_data, exactly.</param>
-    /// <param name="dataOffset">The handshake-stream offset of <paramref name="data"/>.</param>
+    /// <typeparam name="TMessage">How the message lies in the input.</typeparam>
+    /// <param name="message">The handshake message.</param>
+    /// <param name="offset">Where the extension_data starts.</param>
+    /// <param name="length">The extension_data length, checked against the message.</param>
     /// <param name="hello">Receives the list's offset and length.</param>
     /// <returns>The broken rule, or none.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)] // once per hello: inlined, it would crowd the extension walk out of its registers
-    internal static ClientHelloInvalidReason Parse(scoped ReadOnlySpan<byte> data, int dataOffset, ref ClientHelloInfo hello)
+    internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, int offset, int length, ref ClientHelloInfo hello)
+        where TMessage : IHandshakeMessage, allows ref struct
     {
-        if (data.IsEmpty || data[0] != data.Length - 1)
+        int versionsLength = length == 0 ? 0 : message.ReadUInt8(offset);
+        if (length == 0 || versionsLength != length - 1)
         {
             return ClientHelloInvalidReason.SupportedVersionsLengthMismatch;
         }
 
-        if ((data[0] & 1) != 0)
+        if ((versionsLength & 1) != 0)
         {
             return ClientHelloInvalidReason.SupportedVersionsOddLength;
         }
 
-        hello._versionsOffset = dataOffset + 1;
-        hello._versionsLength = data[0];
+        hello._versionsOffset = offset + 1;
+        hello._versionsLength = versionsLength;
         return ClientHelloInvalidReason.None;
     }
 }

@@ -80,8 +80,9 @@ public sealed class ClientHelloEdgeCaseTests
         }
     }
 
-    // A message spread over records or segments is gathered before its grammar is read: small ones on the stack, larger
-    // ones (up to the cap) in a pooled buffer. Both sides of that line, and the cap itself, read like one whole record.
+    // A message spread over records or segments is gathered before its grammar is read when it is small (on the stack), and
+    // read where it lies when it is larger (up to the cap). Both sides of that line, and the cap itself, read like one whole
+    // record.
     [TestCase(4_096)]
     [TestCase(4_097)]
     [TestCase(20_000)]
@@ -116,6 +117,43 @@ public sealed class ClientHelloEdgeCaseTests
 
                 Assert.That(alpn, Is.EqualTo(new[] { "h2", "http/1.1" }), how);
                 Assert.That(types, Is.EqualTo(new ushort[] { 0, 16, 43, 21 }), how);
+            }
+        }
+    }
+
+    [Test]
+    public void Large_hello_read_in_place_takes_names_that_straddle_a_record_boundary()
+    {
+        // Over 4 KiB, so the message is read where it lies: every record boundary from the server_name header to the end of
+        // the ALPN list, over one span and in segments, gives the names of the whole hello.
+        const string name = "straddle.default.dc1.internal.abc.consul";
+        string protocol = new('p', 200);
+        byte[] message = Handshake(Body(Extensions(
+            Extension(21, new byte[5_000]), ServerName(name), Alpn("h2", protocol), SupportedVersions(0x0304, 0x0303))));
+        int first = message.AsSpan().IndexOf(Ascii(name)) - 9;
+        int last = message.AsSpan().IndexOf(Ascii(protocol)) + protocol.Length + 1;
+        for (int split = first; split <= last; split++)
+        {
+            byte[] bytes = Concat(Record(message[..split]), Records(message[split..]));
+            foreach (ReadOnlySequence<byte> input in new[] { new ReadOnlySequence<byte>(bytes), Segments.Every(bytes, 7) })
+            {
+                string how = $"records split at {split}";
+                Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), how);
+                var alpn = new List<string>();
+                foreach (ReadOnlySpan<byte> offered in hello.AlpnProtocols)
+                {
+                    alpn.Add(Encoding.ASCII.GetString(offered));
+                }
+
+                var versions = new List<ushort>();
+                foreach (ushort version in hello.SupportedVersions)
+                {
+                    versions.Add(version);
+                }
+
+                Assert.That((hello.GetServerNameString(), hello.RecordCount, hello.BytesConsumed), Is.EqualTo((name, 2, bytes.Length)), how);
+                Assert.That(alpn, Is.EqualTo(new[] { "h2", protocol }), how);
+                Assert.That(versions, Is.EqualTo(new ushort[] { 0x0304, 0x0303 }), how);
             }
         }
     }

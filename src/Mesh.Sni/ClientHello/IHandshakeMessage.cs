@@ -1,0 +1,35 @@
+namespace Mesh.Sni.ClientHello;
+
+/// <summary>
+/// The handshake message the grammar reads, by offset from its first byte (the 4-byte handshake header included). The
+/// grammar is written once over this and compiled twice: over one span (<see cref="ContiguousMessage"/>, the usual hello,
+/// where every read is a span read) and over records and segments read in place (<see cref="ScatteredMessage"/>).
+/// </summary>
+/// <remarks>
+/// The grammar checks every length against <see cref="Length"/> before it reads, and reads forward. A read outside the
+/// message gives an out-of-range exception over a span and zeros over records; neither happens from the grammar. A rule
+/// takes the message by value: over one span it is two registers, and a scoped value cannot leak into the result.
+/// </remarks>
+internal interface IHandshakeMessage
+{
+    /// <summary>The message length, its header included.</summary>
+    int Length { get; }
+
+    /// <summary>The byte at <paramref name="offset"/>.</summary>
+    byte ReadUInt8(int offset);
+
+    /// <summary>The big-endian uint16 at <paramref name="offset"/>.</summary>
+    int ReadUInt16(int offset);
+
+    /// <summary>The big-endian uint32 at <paramref name="offset"/>.</summary>
+    uint ReadUInt32(int offset);
+
+    /// <summary>
+    /// The bytes from <paramref name="offset"/> on that lie contiguous in the input, at most <paramref name="maxLength"/>:
+    /// all of them over one span, up to the next record or segment boundary otherwise; empty only outside the message.
+    /// </summary>
+    ReadOnlySpan<byte> ReadRun(int offset, int maxLength);
+
+    /// <summary>Whether any of the <paramref name="length"/> bytes at <paramref name="offset"/> lies outside [<paramref name="low"/>, <paramref name="high"/>].</summary>
+    bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high);
+}
