@@ -52,7 +52,7 @@ async Task RelayAsync(Socket client)
     var upstream = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     try
     {
-        await upstream.ConnectAsync(target, stop.Token);
+        await ConnectAsync(upstream, target);
     }
     catch (Exception e) when (e is SocketException or OperationCanceledException)
     {
@@ -63,6 +63,26 @@ async Task RelayAsync(Socket client)
     }
 
     _ = splicer.SpliceAsync(client, upstream, default, options);
+}
+
+// Connects with event args of its own, given back once connected: Socket.ConnectAsync(EndPoint) would keep its event args
+// (about 300 bytes) cached on the socket for the life of the connection, which here only ever waits on the splicer's loop.
+// No cancellation: stopping the relay ends the process, and a connect with it.
+static async Task ConnectAsync(Socket socket, EndPoint target)
+{
+    using var connect = new SocketAsyncEventArgs { RemoteEndPoint = target };
+    var connected = new TaskCompletionSource<SocketError>(TaskCreationOptions.RunContinuationsAsynchronously);
+    connect.Completed += (_, e) => connected.TrySetResult(e.SocketError);
+    if (!socket.ConnectAsync(connect))
+    {
+        connected.TrySetResult(connect.SocketError);
+    }
+
+    SocketError error = await connected.Task.ConfigureAwait(false);
+    if (error != SocketError.Success)
+    {
+        throw new SocketException((int)error);
+    }
 }
 
 async Task CollectWhenQuietAsync(CancellationToken cancellationToken)

@@ -61,7 +61,7 @@ internal sealed class PipeSplice : Splice
                 while (burst < BufferSize)
                 {
                     Memory<byte> memory = output.GetMemory();
-                    int read = A.Receive(memory.Span, SocketFlags.None, out SocketError error);
+                    int read = ReceiveAvailable(A, memory.Span, out SocketError error);
                     if (error == SocketError.WouldBlock)
                     {
                         break;

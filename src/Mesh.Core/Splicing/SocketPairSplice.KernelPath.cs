@@ -31,7 +31,10 @@ internal sealed partial class SocketPairSplice
                 }
 
                 sourceFailing = true;
-                KernelStep step = SpliceBurst(source.SafeHandle, destination.SafeHandle, pipe, out long moved, out int pending, out int errno);
+                // Waiting on an event loop (edge-triggered) the burst reads until EAGAIN: a splice can stop short with bytes
+                // still queued, and those would bring no new edge.
+                bool untilEmpty = (forward ? _aReadable : _bReadable) is not null;
+                KernelStep step = SpliceBurst(source.SafeHandle, destination.SafeHandle, pipe, untilEmpty, out long moved, out int pending, out int errno);
                 if (moved > 0)
                 {
                     UsedKernelPath = true;
@@ -142,7 +145,7 @@ internal sealed partial class SocketPairSplice
     }
 
     [SupportedOSPlatform("linux")]
-    private static KernelStep SpliceBurst(SafeSocketHandle sourceHandle, SafeSocketHandle destinationHandle, KernelPipe pipe, out long moved, out int pending, out int errno)
+    private static KernelStep SpliceBurst(SafeSocketHandle sourceHandle, SafeSocketHandle destinationHandle, KernelPipe pipe, bool untilEmpty, out long moved, out int pending, out int errno)
     {
         moved = 0;
         pending = 0;
@@ -199,9 +202,9 @@ internal sealed partial class SocketPairSplice
                         : KernelStep.DestinationFailed;
                 }
 
-                if (read < KernelPipePool.PipeSize)
+                if (read < KernelPipePool.PipeSize && !untilEmpty)
                 {
-                    // A short splice emptied the receive queue (as in the copy loop, the zero-byte receive checks for more).
+                    // A short splice may have emptied the receive queue: the zero-byte receive that follows checks for more.
                     return KernelStep.SourceDrained;
                 }
             }

@@ -14,9 +14,16 @@ namespace Mesh.Splicing;
 /// </remarks>
 internal sealed partial class SocketPairSplice : Splice
 {
+    private static readonly Action<object?> s_resumeForward = static s => ((SocketPairSplice)s!).Resume(forward: true);
+    private static readonly Action<object?> s_resumeBackward = static s => ((SocketPairSplice)s!).Resume(forward: false);
     private readonly Socket _b;
     private Pump _forwardPump;
     private Pump _backwardPump;
+
+    // The idle waits of A → B (on A) and B → A (on B) on an event loop (SpliceOptions.UseEventLoop); null: the socket engine's
+    // zero-byte receive.
+    private ReadinessWaiter? _aReadable;
+    private ReadinessWaiter? _bReadable;
 
     public SocketPairSplice(TcpSplicer owner, Socket a, Socket b, ReadOnlyMemory<byte> prefix, SpliceOptions options)
         : base(owner, a, prefix, options)
@@ -31,6 +38,14 @@ internal sealed partial class SocketPairSplice : Splice
         bool copy = !(Options.UseKernelPath && TcpSplicer.KernelPathAvailable);
         _forwardPump.Copy = copy;
         _backwardPump.Copy = copy;
+        if (Options.UseEventLoop && OperatingSystem.IsLinux())
+        {
+            // Both sources on one loop: a request and its answer wake the same thread.
+            SocketReadinessLoop? loop = SocketReadinessLoop.Next();
+            _aReadable = ReadinessWaiter.TryCreate(loop, A);
+            _bReadable = ReadinessWaiter.TryCreate(loop, _b);
+        }
+
         Run(forward: true, Step.Begin);
         Run(forward: false, Step.Begin);
     }
@@ -38,6 +53,15 @@ internal sealed partial class SocketPairSplice : Splice
     protected override void DisposeSideB() => _b.Dispose();
 
     protected override void AbortSideB() => Reset(_b);
+
+    protected override void CloseWaits()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _aReadable?.Close();
+            _bReadable?.Close();
+        }
+    }
 
     private enum Step
     {
@@ -100,13 +124,23 @@ internal sealed partial class SocketPairSplice : Splice
                     }
                 }
 
-                ValueTask<int> wait = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                ReadinessWaiter? waiter = OperatingSystem.IsLinux() ? (forward ? _aReadable : _bReadable) : null;
+                ValueTask<int> wait = waiter is not null && OperatingSystem.IsLinux() ? waiter.WaitAsync() : source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
                 if (!wait.IsCompleted)
                 {
                     ref Pump pump = ref PumpOf(forward);
                     pump.Wait = wait;
                     pump.InBurst = false;
-                    wait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(ContinuationOf(forward));
+                    if (waiter is not null && OperatingSystem.IsLinux())
+                    {
+                        // A static continuation with the splice as its state: an idle direction holds no delegate of its own.
+                        waiter.OnReadable(forward ? s_resumeForward : s_resumeBackward, this);
+                    }
+                    else
+                    {
+                        wait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(ContinuationOf(forward));
+                    }
+
                     return;
                 }
 
@@ -227,7 +261,7 @@ internal sealed partial class SocketPairSplice : Splice
             while (true)
             {
                 sourceFailing = true;
-                int read = source.Receive(buffer.AsSpan(0, BufferSize), SocketFlags.None, out SocketError error);
+                int read = ReceiveAvailable(source, buffer.AsSpan(0, BufferSize), out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
                     return true;
@@ -255,10 +289,11 @@ internal sealed partial class SocketPairSplice : Splice
                 }
 
                 Moved(read, forward);
-                if (read < BufferSize)
+                if (read < BufferSize && (forward ? _aReadable : _bReadable) is null)
                 {
                     // A short read emptied the receive queue: the zero-byte receive that follows finds out whether more
-                    // came meanwhile, which spares a receive that would only say EAGAIN.
+                    // came meanwhile, which spares a receive that would only say EAGAIN. On an event loop the burst reads on
+                    // to EAGAIN: a FIN queued behind the bytes would bring no new edge.
                     return true;
                 }
             }

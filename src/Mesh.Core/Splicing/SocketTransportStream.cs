@@ -13,6 +13,7 @@ public sealed class SocketTransportStream : Stream
 {
     private volatile bool _reachedEnd;
     private bool _disposed;
+    private object? _readable; // a ReadinessWaiter while a splice waits for this transport on an event loop (Linux)
 
     /// <summary>Wraps <paramref name="socket"/>; disposing the stream disposes the socket.</summary>
     public SocketTransportStream(Socket socket)
@@ -71,6 +72,13 @@ public sealed class SocketTransportStream : Stream
     {
         // A zero-byte read waits for data without a buffer (SslStream passes it through when it holds no bytes).
         // Each TLS record is a read here: one that completes at once needs no state machine, one that waits a pooled one.
+        if (buffer.IsEmpty && !cancellationToken.CanBeCanceled && OperatingSystem.IsLinux() && _readable is ReadinessWaiter waiter)
+        {
+            // A splice's idle wait, on its event loop. The stream reads records, not everything queued: check what is
+            // there first, the edge of those bytes may have been and gone.
+            return waiter.WaitAsync(Socket);
+        }
+
         ValueTask<int> receive = Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
         return receive.IsCompletedSuccessfully ? new(Received(receive.Result, buffer.IsEmpty)) : ReceiveSlowAsync(receive, buffer.IsEmpty);
     }
@@ -149,6 +157,14 @@ public sealed class SocketTransportStream : Stream
             buffer = buffer[await Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];
         }
     }
+
+    /// <summary>Makes zero-byte reads wait on <paramref name="waiter"/> (a splice on an event loop); null leaves them on the socket engine.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    internal void WaitOn(ReadinessWaiter? waiter) => _readable = waiter;
+
+    /// <summary>Ends the wait given to <see cref="WaitOn"/> (the splice is ending).</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    internal void CloseWait() => (_readable as ReadinessWaiter)?.Close();
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

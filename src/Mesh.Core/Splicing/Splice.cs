@@ -1,5 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Mesh.Interop.Linux;
 
 namespace Mesh.Splicing;
 
@@ -90,6 +93,15 @@ internal abstract class Splice : TaskCompletionSource<SpliceResult>
     /// <summary>Resets side B, or wakes its users so that they fail, for an abort. Called at most once, from any thread.</summary>
     protected abstract void AbortSideB();
 
+    /// <summary>
+    /// Ends the idle waits on an event loop (<see cref="SpliceOptions.UseEventLoop"/>): closing a socket takes it out of epoll
+    /// without waking anyone, so an abort wakes a waiting direction here, and the end of the splice frees the registrations.
+    /// Any thread, any number of times.
+    /// </summary>
+    protected virtual void CloseWaits()
+    {
+    }
+
     protected async Task RunDirectionsAsync(Task forward, Task backward)
     {
         // Neither direction throws: each records its own end.
@@ -111,6 +123,7 @@ internal abstract class Splice : TaskCompletionSource<SpliceResult>
         // On the callback's own thread this does not wait for it; elsewhere it waits for an Abort that is running to return.
         _registration.Dispose();
         _timer?.Dispose();
+        CloseWaits();
         if (Interlocked.CompareExchange(ref _end, (int)SpliceEnd.Completed, 0) == 0)
         {
             // Both directions ended with a FIN and both FINs were forwarded: a plain close is clean now.
@@ -136,16 +149,97 @@ internal abstract class Splice : TaskCompletionSource<SpliceResult>
         _error = error;
         Reset(A);
         AbortSideB();
+        CloseWaits();
     }
 
     protected static void PrepareSocket(Socket socket)
     {
         // Nagle plus delayed ACK costs request/response protocols ~40 ms a turn.
         socket.NoDelay = true;
+        if (OperatingSystem.IsLinux())
+        {
+            // O_NONBLOCK on the descriptor, where splice(2) takes its blocking mode from, set directly: Socket.Blocking = false
+            // would also create the runtime's async state for the socket, which an idle connection on an event loop would
+            // hold for nothing (SpliceOptions.UseEventLoop). Reads go through ReceiveAvailable, which never blocks.
+            SetNonBlocking(socket);
+            return;
+        }
 
-        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry. On Unix
-        // this also sets O_NONBLOCK on the descriptor, which is where splice(2) takes its blocking mode from.
+        // Non-blocking receives let a direction drain what is there and give its buffer back when the source runs dry.
         socket.Blocking = false;
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static void SetNonBlocking(Socket socket)
+    {
+        SafeSocketHandle handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            int flags = LibC.Fcntl(fd, LibC.FGetFl, 0);
+            if (flags < 0 || LibC.Fcntl(fd, LibC.FSetFl, flags | LibC.ONonBlock) < 0)
+            {
+                throw new SocketException((int)Errno.ToSocketError(Marshal.GetLastPInvokeError()));
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads what <paramref name="socket"/> has now without waiting: <see cref="SocketError.WouldBlock"/> when it has nothing
+    /// (a 0 with <see cref="SocketError.Success"/> is its FIN). On Linux a recv(2) with MSG_DONTWAIT, whatever the socket's
+    /// blocking mode; elsewhere the socket is non-blocking (<see cref="PrepareSocket"/>).
+    /// </summary>
+    protected static unsafe int ReceiveAvailable(Socket socket, Span<byte> buffer, out SocketError error)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return socket.Receive(buffer, SocketFlags.None, out error);
+        }
+
+        SafeSocketHandle handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            while (true)
+            {
+                nint read;
+                fixed (byte* start = buffer)
+                {
+                    read = LibC.Recv(fd, start, (nuint)buffer.Length, LibC.MsgDontWait);
+                }
+
+                if (read >= 0)
+                {
+                    error = SocketError.Success;
+                    return (int)read;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EIntr)
+                {
+                    error = errno == Errno.EAgain ? SocketError.WouldBlock : Errno.ToSocketError(errno);
+                    return 0;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
     }
 
     protected static void Reset(Socket socket)

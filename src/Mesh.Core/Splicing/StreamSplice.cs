@@ -20,7 +20,33 @@ internal sealed class StreamSplice : Splice
         _bTransport = bTransport;
     }
 
-    protected override void StartDirections() => _ = RunDirectionsAsync(CopySocketToStreamAsync(), CopyStreamToSocketAsync());
+    // A → B waits for A on an event loop (SpliceOptions.UseEventLoop); null: the socket engine's zero-byte receive. B → A
+    // waits through the stream, whose transport waits on the same loop.
+    private ReadinessWaiter? _aReadable;
+
+    protected override void StartDirections()
+    {
+        if (Options.UseEventLoop && OperatingSystem.IsLinux())
+        {
+            SocketReadinessLoop? loop = SocketReadinessLoop.Next();
+            _aReadable = ReadinessWaiter.TryCreate(loop, A);
+            _bTransport?.WaitOn(ReadinessWaiter.TryCreate(loop, _bTransport.Socket));
+        }
+
+        _ = RunDirectionsAsync(CopySocketToStreamAsync(), CopyStreamToSocketAsync());
+    }
+
+    protected override void CloseWaits()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _aReadable?.Close();
+            _bTransport?.CloseWait();
+        }
+    }
+
+    private ValueTask<int> WaitForA() =>
+        OperatingSystem.IsLinux() && _aReadable is { } waiter ? waiter.WaitAsync() : A.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
 
     protected override void DisposeSideB()
     {
@@ -61,12 +87,12 @@ internal sealed class StreamSplice : Splice
             while (true)
             {
                 sourceFailing = true;
-                _ = await A.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                _ = await WaitForA().ConfigureAwait(false);
                 buffer = SpliceBuffers.Pool.Rent(BufferSize);
                 while (true)
                 {
                     sourceFailing = true;
-                    int read = A.Receive(buffer.AsSpan(0, BufferSize), SocketFlags.None, out SocketError error);
+                    int read = ReceiveAvailable(A, buffer.AsSpan(0, BufferSize), out SocketError error);
                     if (error == SocketError.WouldBlock)
                     {
                         break;

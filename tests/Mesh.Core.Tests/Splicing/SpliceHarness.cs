@@ -45,6 +45,7 @@ internal static class SpliceHarness
         MaxBufferedBytesPerDirection = o.MaxBufferedBytesPerDirection,
         TimeProvider = o.TimeProvider,
         TruncatedTlsEnd = o.TruncatedTlsEnd,
+        UseEventLoop = o.UseEventLoop,
     };
 
     /// <summary>Sends <paramref name="total"/> pseudo-random bytes in random write sizes; returns their SHA-256.</summary>

@@ -4,7 +4,8 @@ using System.Runtime.Versioning;
 namespace Mesh.Interop.Linux;
 
 /// <summary>
-/// The libc calls of the kernel splice path: <c>splice(2)</c> through a pipe, and what a pipe needs. Blittable signatures: no
+/// The libc calls of the kernel splice path: <c>splice(2)</c> through a pipe, and what a pipe needs; and epoll, for the
+/// threads that wait for idle splice sources to become readable. Blittable signatures: no
 /// marshalling, AOT-friendly. Errors come back as <see cref="Marshal.GetLastPInvokeError"/>, compared with <see cref="Errno"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -18,6 +19,17 @@ internal static unsafe partial class LibC
     public const int ONonBlock = 0x800;
     public const int OCloExec = 0x80000;
     public const int FSetPipeSize = 1031;
+    public const int FGetFl = 3;
+    public const int FSetFl = 4;
+    public const int MsgPeek = 0x2;
+    public const int MsgDontWait = 0x40;
+    public const int EpollCloExec = 0x80000;
+    public const int EpollCtlAdd = 1;
+    public const uint EpollIn = 0x1;
+    public const uint EpollErr = 0x8;
+    public const uint EpollHup = 0x10;
+    public const uint EpollRdHup = 0x2000;
+    public const uint EpollEdge = 1u << 31;
 
     [LibraryImport(Library, EntryPoint = "splice", SetLastError = true)]
     public static partial nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
@@ -30,6 +42,19 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate(int flags);
+
+    /// <summary>epoll_ctl(2); <paramref name="evt"/> is a struct epoll_event in this architecture's layout (<see cref="EpollEvents"/>).</summary>
+    [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollCtl(int epoll, int operation, int fd, byte* evt);
+
+    [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epoll, byte* events, int maxEvents, int timeoutMs);
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
