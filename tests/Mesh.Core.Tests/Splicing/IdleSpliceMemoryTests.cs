@@ -34,7 +34,7 @@ public sealed class IdleSpliceMemoryTests
             }
 
             var splicer = new TcpSplicer();
-            var options = new SpliceOptions();
+            var options = new SpliceOptions { UseEventLoop = true };
             long before = GC.GetTotalMemory(forceFullCollection: true);
             foreach ((Socket a, Socket b) in relays)
             {
