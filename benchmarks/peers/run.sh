@@ -188,14 +188,14 @@ handshake_area() {
     sides+=(mesh-baseline)
   fi
   if [[ -n ${PEERS_CLIENT_SENDS_ROOT:-} ]]; then client_ca=(-CAfile root.pem); else client_ca=(-no-CAfile -no-CApath -no-CAstore); fi
-  # Three unrecorded seconds each first: Mesh compiles its hot paths on first use and recompiles them once they are hot.
+  # Five unrecorded seconds each first: Mesh compiles its hot paths on first use and recompiles them once they are hot.
   for r in warm-up $(seq "$ROUNDS"); do
     for side in "${sides[@]}"; do
       for s in "$side" mesh; do
         local dir=$certs
         [[ $s == mesh-baseline ]] && dir="$STATE/mesh-baseline-certs"
         cpu0=$(cpu_seconds "${PIDOF[$s]}")
-        out=$(cd "$dir" && openssl s_time -connect "127.0.0.1:${PORT[$s]}" -www / -new -tls1_3 -time "$([[ $r == warm-up ]] && echo 3 || echo "$seconds")" \
+        out=$(cd "$dir" && openssl s_time -connect "127.0.0.1:${PORT[$s]}" -www / -new -tls1_3 -time "$([[ $r == warm-up ]] && echo 5 || echo "$seconds")" \
           -cert client.pem -key client.key "${client_ca[@]}" 2>&1)
         cpu1=$(cpu_seconds "${PIDOF[$s]}")
         # "N connections in T real seconds, ..."
