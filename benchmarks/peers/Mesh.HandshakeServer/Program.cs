@@ -49,15 +49,19 @@ byte[] answer = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"u8.ToArray();
 long accepted = 0;
 _ = Task.Run(async () =>
 {
+    // With the managed bytes allocated per caller since the last line: fewer allocations, less collection work per handshake.
     long written = 0;
+    long allocated = GC.GetTotalAllocatedBytes();
     while (!stop.IsCancellationRequested)
     {
         await Task.Delay(1000);
         long now = Interlocked.Read(ref accepted);
         if (now != written)
         {
-            Console.WriteLine($"accepted {now} callers");
+            long bytes = GC.GetTotalAllocatedBytes();
+            Console.WriteLine($"accepted {now} callers, {(bytes - allocated) / (now - written)} bytes allocated per caller");
             written = now;
+            allocated = bytes;
         }
     }
 });
