@@ -167,8 +167,13 @@ idle_memory_area() {
 
 # Mutual-TLS handshakes per second and server CPU per handshake: a Mesh service (Mesh.HandshakeServer: handshake, SVID
 # validation, intentions) against `openssl s_server -Verify 1` with the same certificates, both driven by `openssl s_time`.
+# The client presents its leaf only, as Consul's and Envoy's proxies do (the root travels in the bundle, never in a handshake);
+# PEERS_CLIENT_SENDS_ROOT=1 lets s_time chain to the root and send it too, as OpenSSL's clients do when given a CA file.
+# PEERS_MESH_BASELINE=/path/to/an/older/Mesh.HandshakeServer.dll measures that build in the same rounds, as the peer
+# "mesh-baseline", so a change shows as a ratio paired within each round.
 handshake_area() {
-  local r side out count cpu0 cpu1 seconds=${SECONDS_EACH%.*} certs="$STATE/mesh-certs"
+  local r side s out count bytes cpu0 cpu1 seconds=${SECONDS_EACH%.*} certs="$STATE/mesh-certs" client_ca port=$((BASE + 3))
+  local sides=(openssl-s_server)
   has openssl openssl || die "the peer and the client are openssl's"
   peer_available mesh || die "Mesh needs the .NET SDK"
   start mesh "$((BASE + 1))" dotnet "$(mesh_build benchmarks/peers/Mesh.HandshakeServer)" --listen "127.0.0.1:$((BASE + 1))" --certs "$certs"
@@ -176,18 +181,34 @@ handshake_area() {
   start s_server "$((BASE + 2))" openssl s_server -accept "127.0.0.1:$((BASE + 2))" -cert "$certs/server.pem" -key "$certs/server.key" \
     -CAfile "$certs/root.pem" -Verify 1 -verify_return_error -tls1_3 -quiet -www
   PORT[openssl-s_server]=$((BASE + 2)) PIDOF[openssl-s_server]=$PID
+  if [[ -n ${PEERS_MESH_BASELINE:-} ]]; then
+    [[ -f $PEERS_MESH_BASELINE ]] || die "PEERS_MESH_BASELINE=$PEERS_MESH_BASELINE is not a file"
+    start mesh-baseline "$port" dotnet "$PEERS_MESH_BASELINE" --listen "127.0.0.1:$port" --certs "$STATE/mesh-baseline-certs"
+    PORT[mesh-baseline]=$port PIDOF[mesh-baseline]=$PID
+    sides+=(mesh-baseline)
+  fi
+  if [[ -n ${PEERS_CLIENT_SENDS_ROOT:-} ]]; then client_ca=(-CAfile root.pem); else client_ca=(-no-CAfile -no-CApath -no-CAstore); fi
+  # Five unrecorded seconds each first: Mesh compiles its hot paths on first use and recompiles them once they are hot.
   for r in warm-up $(seq "$ROUNDS"); do
-    for side in openssl-s_server mesh; do
-      cpu0=$(cpu_seconds "${PIDOF[$side]}")
-      out=$(openssl s_time -connect "127.0.0.1:${PORT[$side]}" -www / -new -tls1_3 -time "$([[ $r == warm-up ]] && echo 1 || echo "$seconds")" \
-        -cert "$certs/client.pem" -key "$certs/client.key" -CAfile "$certs/root.pem" 2>&1)
-      cpu1=$(cpu_seconds "${PIDOF[$side]}")
-      # "N connections in T real seconds, ..."
-      count=$(sed -n 's/^\([0-9]*\) connections in \([0-9]*\) real seconds.*/\1/p' <<<"$out")
-      [[ -n $count && $count -gt 0 ]] || die "s_time against $side completed no handshake: $out"
-      [[ $r == warm-up ]] && continue
-      record mtls-handshake "$r" "$side" handshakes_per_s "$(calc "$count / $seconds")"
-      record mtls-handshake "$r" "$side" server_cpu_us "$(calc "($cpu1 - $cpu0) * 1e6 / $count")"
+    for side in "${sides[@]}"; do
+      for s in "$side" mesh; do
+        local dir=$certs
+        [[ $s == mesh-baseline ]] && dir="$STATE/mesh-baseline-certs"
+        cpu0=$(cpu_seconds "${PIDOF[$s]}")
+        out=$(cd "$dir" && openssl s_time -connect "127.0.0.1:${PORT[$s]}" -www / -new -tls1_3 -time "$([[ $r == warm-up ]] && echo 5 || echo "$seconds")" \
+          -cert client.pem -key client.key "${client_ca[@]}" 2>&1)
+        cpu1=$(cpu_seconds "${PIDOF[$s]}")
+        # "N connections in T real seconds, ..."
+        count=$(sed -n 's/^\([0-9]*\) connections in \([0-9]*\) real seconds.*/\1/p' <<<"$out")
+        [[ -n $count && $count -gt 0 ]] || die "s_time against $s completed no handshake: $out"
+        # s_time counts a connection the server refused after the client's side was done (TLS 1.3): every counted one must
+        # have been answered (Mesh.HandshakeServer's answer is 41 bytes, s_server's status page longer).
+        bytes=$(sed -n 's/^[0-9]* connections in [0-9.]*s;.* bytes read \([0-9]*\).*/\1/p' <<<"$out")
+        [[ -n $bytes && $bytes -ge $((count * 41)) ]] || die "$s did not answer every handshake s_time counted (refused callers?): $out"
+        [[ $r == warm-up ]] && continue
+        record mtls-handshake "$r.$side" "$s" handshakes_per_s "$(calc "$count / $seconds")"
+        record mtls-handshake "$r.$side" "$s" server_cpu_us "$(calc "($cpu1 - $cpu0) * 1e6 / $count")"
+      done
     done
   done
 }

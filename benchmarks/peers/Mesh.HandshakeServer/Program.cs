@@ -42,19 +42,26 @@ Console.WriteLine($"mesh mTLS server on {listener.LocalEndPoint}, certificates i
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+// The same answer for every caller (41 bytes: run.sh checks that s_time read one per handshake it counted).
+byte[] answer = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"u8.ToArray();
+
 // How many callers were answered, written each second it changes, to compare with the client's count.
 long accepted = 0;
 _ = Task.Run(async () =>
 {
+    // With the managed bytes allocated per caller since the last line: fewer allocations, less collection work per handshake.
     long written = 0;
+    long allocated = GC.GetTotalAllocatedBytes();
     while (!stop.IsCancellationRequested)
     {
         await Task.Delay(1000);
         long now = Interlocked.Read(ref accepted);
         if (now != written)
         {
-            Console.WriteLine($"accepted {now} callers");
+            long bytes = GC.GetTotalAllocatedBytes();
+            Console.WriteLine($"accepted {now} callers, {(bytes - allocated) / (now - written)} bytes allocated per caller");
             written = now;
+            allocated = bytes;
         }
     }
 });
@@ -79,7 +86,7 @@ async Task AnswerAsync(MeshStream stream)
     {
         try
         {
-            byte[] request = new byte[4096];
+            byte[] request = new byte[512];
             int read = 0;
             while (read < request.Length && request.AsSpan(0, read).IndexOf("\r\n\r\n"u8) < 0)
             {
@@ -92,7 +99,7 @@ async Task AnswerAsync(MeshStream stream)
                 read += n;
             }
 
-            await stream.WriteAsync("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"u8.ToArray(), stop.Token);
+            await stream.WriteAsync(answer, stop.Token);
             Interlocked.Increment(ref accepted);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)

@@ -16,8 +16,9 @@ namespace Mesh.Tls.MutualTls;
 /// </summary>
 /// <remarks>
 /// Each handshake reads the leaf source and the bundle afresh, so a rotated leaf or bundle applies to new connections while open
-/// ones keep theirs. The chain policy given to the platform holds the bundle's roots, so the platform builds the peer's chain once
-/// and the validator reads it; resumption is off unless <see cref="MeshTlsOptions.AllowTlsResume"/> says otherwise.
+/// ones keep theirs. The chain policy given to the platform holds no anchor (see <see cref="SvidValidator.CreatePlatformPolicy"/>):
+/// the validator checks the path once per certificate and serves repeat peers from its cache; resumption is off unless
+/// <see cref="MeshTlsOptions.AllowTlsResume"/> says otherwise.
 /// </remarks>
 public sealed class MeshTlsFactory
 {
@@ -190,7 +191,7 @@ public sealed class MeshTlsFactory
     {
         TrustBundle bundle = _validator.Bundles.Current;
         DateTimeOffset now = _validator.TimeProvider.GetUtcNow();
-        policy = SvidValidator.CreatePolicy(bundle, now);
+        policy = SvidValidator.CreatePlatformPolicy(now);
         return new MeshTlsHandshake(_validator, authorizer, bundle, now);
     }
 

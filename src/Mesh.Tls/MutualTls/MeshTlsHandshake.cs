@@ -49,8 +49,8 @@ internal sealed class MeshTlsHandshake
             return false;
         }
 
-        // Identities are SPIFFE URIs, not host names: the name mismatch (and only it) is ignored. Chain errors are not taken from
-        // the flags: the validator reads the chain the platform built with the mesh's policy and names the rule.
+        // Identities are SPIFFE URIs, not host names, and the platform was given no anchor, so its flags say nothing: the validator
+        // checks the path itself (with the certificates the peer sent) and names the rule a refused certificate broke.
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         Result = chain is not null
             ? _validator.ValidateBuiltChain(leaf, chain, _bundle, _now, _authorizer)

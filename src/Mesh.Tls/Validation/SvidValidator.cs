@@ -28,6 +28,7 @@ public sealed class SvidValidator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ValidationCache _cache;
+    private long _pathValidations;
 
     /// <summary>Creates a validator reading roots from a bundle source.</summary>
     public SvidValidator(ITrustBundleSource bundles, TimeProvider? timeProvider = null, SvidValidatorOptions? options = null, ILogger<SvidValidator>? logger = null)
@@ -49,6 +50,9 @@ public sealed class SvidValidator
     internal TlsMetrics Metrics { get; init; } = TlsMetrics.Shared;
 
     internal ValidationCache Cache => _cache;
+
+    /// <summary>How many certification paths were judged (cache misses that reached the path check), for tests.</summary>
+    internal long PathValidations => Interlocked.Read(ref _pathValidations);
 
     /// <summary>Validates a leaf with the intermediates the peer sent, then authorizes its ID.</summary>
     /// <param name="leaf">The peer's leaf certificate.</param>
@@ -75,31 +79,13 @@ public sealed class SvidValidator
             return Report(result);
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy = CreatePolicy(roots, now);
-        if (intermediates is not null)
-        {
-            foreach (X509Certificate2 intermediate in intermediates)
-            {
-                chain.ChainPolicy.ExtraStore.Add(intermediate);
-            }
-        }
-
-        chain.Build(leaf);
-        try
-        {
-            return Finish(leaf, chain, result.PeerId, roots, key, now, authorizer);
-        }
-        finally
-        {
-            DisposeElements(chain);
-        }
+        return BuildPath(leaf, intermediates, result.PeerId, roots, key, now, authorizer);
     }
 
     /// <summary>
-    /// Validates a leaf whose chain the TLS stack already built with <see cref="CreatePolicy(TrustBundle, DateTimeOffset)"/>, so the
-    /// platform's chain is reused instead of building a second one. When that chain ends at an anchor of another trust domain
-    /// (the TLS policy holds every trust domain's roots), the path is rebuilt with the leaf's own trust domain only.
+    /// Validates a leaf the TLS stack received, with the chain it built using <see cref="CreatePlatformPolicy"/>. A cached leaf is
+    /// authorized at once; otherwise the path is built here with the roots of the leaf's own trust domain, the certificates the
+    /// peer sent (which the platform put in the policy's extra store) serving as intermediates only.
     /// </summary>
     internal SvidValidationResult ValidateBuiltChain(X509Certificate2 leaf, X509Chain builtChain, TrustBundle bundle, DateTimeOffset now, PeerAuthorizer? authorizer)
     {
@@ -115,44 +101,23 @@ public sealed class SvidValidator
             return Report(result);
         }
 
-        X509ChainElementCollection elements = builtChain.ChainElements;
-        if (elements.Count > 0 && IsAnchor(elements[^1].Certificate, roots))
-        {
-            return Finish(leaf, builtChain, result.PeerId, roots, key, now, authorizer);
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy = CreatePolicy(roots, now);
-        foreach (X509Certificate2 extra in builtChain.ChainPolicy.ExtraStore)
-        {
-            chain.ChainPolicy.ExtraStore.Add(extra);
-        }
-
-        chain.Build(leaf);
-        try
-        {
-            return Finish(leaf, chain, result.PeerId, roots, key, now, authorizer);
-        }
-        finally
-        {
-            DisposeElements(chain);
-        }
+        // The platform's chain has no anchor, so it proves nothing: the path is built here with the trust domain's roots.
+        return BuildPath(leaf, builtChain.ChainPolicy.ExtraStore, result.PeerId, roots, key, now, authorizer);
     }
 
-    /// <summary>A chain policy whose anchors are every root of the bundle, for the TLS stack; validation then checks the anchor's trust domain.</summary>
-    internal static X509ChainPolicy CreatePolicy(TrustBundle bundle, DateTimeOffset now)
-    {
-        var all = new List<X509Certificate2>();
-        foreach (TrustDomain td in bundle.TrustDomains)
-        {
-            if (bundle.TryGetRoots(td, out IReadOnlyList<X509Certificate2> roots))
-            {
-                all.AddRange(roots);
-            }
-        }
-
-        return CreatePolicy(all, now);
-    }
+    /// <summary>
+    /// The chain policy handed to <see cref="System.Net.Security.SslStream"/>: custom root trust with no anchor at all, no
+    /// downloads, no revocation.
+    /// </summary>
+    /// <remarks>
+    /// SslStream builds the peer's chain with this policy before it calls the validation callback, on every handshake, and nothing
+    /// turns that build off. With the bundle's roots as anchors it would verify the leaf's signature again for a certificate the
+    /// validator's cache already knows (an ECDSA verification, as costly as the handshake's own); with no anchor the platform
+    /// stops at the leaf, and the path is checked by the validator, once per certificate and bundle version. Nothing is trusted
+    /// on the platform's word: neither the system store (custom root trust) nor the chain's status, which the callback ignores.
+    /// A new policy each handshake: SslStream adds the certificates the peer sent to its extra store.
+    /// </remarks>
+    internal static X509ChainPolicy CreatePlatformPolicy(DateTimeOffset now) => CreatePolicy([], now);
 
     private static X509ChainPolicy CreatePolicy(IReadOnlyList<X509Certificate2> roots, DateTimeOffset now)
     {
@@ -265,8 +230,39 @@ public sealed class SvidValidator
         return new(SvidValidationStatus.Valid, id);
     }
 
+    // Builds the path from the leaf to one of the trust domain's roots, with what the peer sent as intermediates only. Copies of
+    // the roots are left out (OpenSSL's s_client, for one, sends the root it chained to): a peer-sent copy is an untrusted
+    // self-signed certificate the path could end at, and the anchor comes from the bundle anyway.
+    private SvidValidationResult BuildPath(
+        X509Certificate2 leaf, IEnumerable<X509Certificate2>? sent, SpiffeId id, IReadOnlyList<X509Certificate2> roots, in ValidationCache.Key key, DateTimeOffset now, PeerAuthorizer? authorizer)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy = CreatePolicy(roots, now);
+        if (sent is not null)
+        {
+            foreach (X509Certificate2 certificate in sent)
+            {
+                if (!IsAnchor(certificate, roots))
+                {
+                    chain.ChainPolicy.ExtraStore.Add(certificate);
+                }
+            }
+        }
+
+        chain.Build(leaf);
+        try
+        {
+            return Finish(leaf, chain, id, roots, key, now, authorizer);
+        }
+        finally
+        {
+            DisposeElements(chain);
+        }
+    }
+
     private SvidValidationResult Finish(X509Certificate2 leaf, X509Chain chain, SpiffeId id, IReadOnlyList<X509Certificate2> roots, in ValidationCache.Key key, DateTimeOffset now, PeerAuthorizer? authorizer)
     {
+        Interlocked.Increment(ref _pathValidations);
         X509ChainStatusFlags flags = X509ChainStatusFlags.NoError;
         foreach (X509ChainStatus status in chain.ChainStatus)
         {

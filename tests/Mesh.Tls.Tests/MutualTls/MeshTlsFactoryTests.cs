@@ -201,6 +201,40 @@ public sealed class MeshTlsFactoryTests
         });
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_repeat_caller_costs_no_second_path_validation_because_the_platform_is_given_no_anchors(bool intermediate)
+    {
+        using MeshCertificateAuthority ca = NewCa(intermediate);
+        var validator = new SvidValidator(ca.TrustBundleSource);
+        var server = new MeshTlsFactory(new InMemoryLeafSource(ca.IssueLeaf(Api)), validator);
+        MeshTlsFactory client = Factory(ca, ca.IssueLeaf(Web));
+        var results = new List<SvidValidationResult>();
+        for (int i = 0; i < 3; i++)
+        {
+            (Socket s1, Socket s2) = await Pair();
+            using var serverStream = new SslStream(new NetworkStream(s1, ownsSocket: true));
+            using var clientStream = new SslStream(new NetworkStream(s2, ownsSocket: true));
+            Task<SvidValidationResult> serverTask = server.AuthenticateAsServerAsync(serverStream, PeerAuthorizer.Exact(Web), Timeout()).AsTask();
+            await client.AuthenticateAsClientAsync(clientStream, "api", PeerAuthorizer.Exact(Api), Timeout());
+            results.Add(await serverTask);
+        }
+
+        // SslStream builds the peer's chain with the given policy before it calls the validation callback, whether or not the
+        // callback knows the certificate already: with the bundle's roots in that policy it would verify the leaf's signature on
+        // every handshake. Without anchors (and without the system store) it verifies nothing, and the validator builds the path
+        // once per certificate.
+        System.Security.Cryptography.X509Certificates.X509ChainPolicy policy = server.CreateServerHandshake(PeerAuthorizer.AnyValid).ServerOptions!.CertificateChainPolicy!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(results.Select(r => r.IsValid), Is.All.True, string.Join("; ", results));
+            Assert.That(results.Select(r => r.FromCache), Is.EqualTo(new[] { false, true, true }));
+            Assert.That(validator.PathValidations, Is.EqualTo(1), "one path validation for three handshakes of the same caller");
+            Assert.That(policy.TrustMode, Is.EqualTo(System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust));
+            Assert.That(policy.CustomTrustStore, Is.Empty);
+        });
+    }
+
     private static async Task<(SslStream Server, SslStream Client)> Connect(MeshTlsFactory server, MeshTlsFactory client)
     {
         (Socket a, Socket b) = await Pair();

@@ -76,6 +76,39 @@ public sealed class RealPeerTests
     }
 
     [Test]
+    public async Task Openssl_s_client_sending_a_copy_of_the_root_after_its_chain_is_accepted_and_a_rogue_root_does_not_help()
+    {
+        Assume.That(Tools.Exists("openssl"), "openssl is installed in CI");
+
+        // OpenSSL's clients send the root they chained to unless told otherwise (s_time, s_client without -cert_chain). The
+        // platform is given no anchor, so its chain ends at that untrusted copy: the validator must build the path to the
+        // bundle's root itself, and a root the bundle does not hold must still be refused.
+        File.WriteAllText(P("peer-chain-root.pem"), File.ReadAllText(P("peer-chain.pem")) + File.ReadAllText(P("root.pem")));
+        File.WriteAllText(P("rogue-chain-root.pem"), File.ReadAllText(P("rogue-root.pem")));
+        foreach ((string leaf, bool accepted) in new[] { ("peer", true), ("rogue", false) })
+        {
+            (SvidValidationResult? result, Exception? error, string output) = await ServeOnce(port => Tools.RunAsync("openssl",
+                ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "api.default.dc1.internal.example.consul",
+                "-cert", P($"{leaf}.pem"), "-key", P($"{leaf}.key"), "-cert_chain", P($"{leaf}-chain-root.pem"), "-CAfile", P("root.pem"),
+                "-verify_return_error", "-ign_eof"]));
+            if (accepted)
+            {
+                Assert.Multiple(() =>
+                {
+                    Assert.That(error, Is.Null, output);
+                    Assert.That(result!.Value.PeerId, Is.EqualTo(MeshTlsFactoryTests.Web));
+                    Assert.That(output, Does.Contain("mesh-hello"));
+                });
+            }
+            else
+            {
+                Assert.That(error, Is.TypeOf<PeerAuthenticationException>(), output);
+                Assert.That(((PeerAuthenticationException)error!).Result.Status, Is.EqualTo(SvidValidationStatus.Untrusted));
+            }
+        }
+    }
+
+    [Test]
     public async Task Gnutls_cli_completes_mutual_tls_with_a_mesh_server_and_is_refused_with_another_cas_certificate()
     {
         Assume.That(Tools.Exists("gnutls-cli"), "gnutls-bin is installed in CI");
