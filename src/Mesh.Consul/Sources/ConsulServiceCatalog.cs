@@ -297,9 +297,23 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
         }
     }
 
-    private void OnLocalServicesChanged(ServiceNameList names)
+    private void OnLocalServicesChanged(ServiceNameList names) =>
+        Follow(new HashSet<ServiceName>(names.Names.Select(static n => new ServiceName(n))), _localServices, _services, static service => (service, null), service => CreateServiceQuery(service, null));
+
+    private void OnDatacentersChanged(string localDatacenter, IReadOnlyList<string> datacenters) =>
+        Follow(new HashSet<string>(datacenters.Where(d => d != localDatacenter), StringComparer.Ordinal), _federatedGateways, _gateways, static datacenter => datacenter, datacenter => CreateGatewayQuery(datacenter));
+
+    // Brings the queries a list-driven watch (the local services, the federation's datacenters) holds in line with its latest list:
+    // an entry that left loses its query, one that joined gets one. An entry watched explicitly (WatchService, WatchMeshGateways)
+    // stays the caller's: the list neither takes it over nor drops it.
+    private void Follow<TEntry, TKey>(
+        HashSet<TEntry> wanted,
+        HashSet<TEntry> followed,
+        Dictionary<TKey, BlockingQuery<EndpointList>> queries,
+        Func<TEntry, TKey> keyOf,
+        Func<TEntry, BlockingQuery<EndpointList>> create)
+        where TKey : notnull
     {
-        var wanted = new HashSet<ServiceName>(names.Names.Select(static n => new ServiceName(n)));
         var removed = new List<BlockingQuery<EndpointList>>();
         lock (_lock)
         {
@@ -308,56 +322,22 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
                 return;
             }
 
-            foreach (ServiceName gone in _localServices.Where(s => !wanted.Contains(s)).ToList())
+            foreach (TEntry gone in followed.Where(e => !wanted.Contains(e)).ToList())
             {
-                _localServices.Remove(gone);
-                if (_services.Remove((gone, null), out BlockingQuery<EndpointList>? query))
+                followed.Remove(gone);
+                if (queries.Remove(keyOf(gone), out BlockingQuery<EndpointList>? query))
                 {
                     removed.Add(query);
                 }
             }
 
-            foreach (ServiceName added in wanted)
+            foreach (TEntry joined in wanted)
             {
-                if (_localServices.Add(added) && !_services.ContainsKey((added, null)))
+                TKey key = keyOf(joined);
+                if (!queries.ContainsKey(key) && followed.Add(joined))
                 {
-                    BlockingQuery<EndpointList> query = CreateServiceQuery(added, null);
-                    _services[(added, null)] = query;
-                    query.Start();
-                }
-            }
-        }
-
-        DisposeLater(removed);
-    }
-
-    private void OnDatacentersChanged(string localDatacenter, IReadOnlyList<string> datacenters)
-    {
-        var wanted = new HashSet<string>(datacenters.Where(d => d != localDatacenter), StringComparer.Ordinal);
-        var removed = new List<BlockingQuery<EndpointList>>();
-        lock (_lock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            foreach (string gone in _federatedGateways.Where(d => !wanted.Contains(d)).ToList())
-            {
-                _federatedGateways.Remove(gone);
-                if (_gateways.Remove(gone, out BlockingQuery<EndpointList>? query))
-                {
-                    removed.Add(query);
-                }
-            }
-
-            foreach (string joined in wanted)
-            {
-                // A datacenter watched explicitly (WatchMeshGateways) stays the caller's: only those added here leave with the federation.
-                if (!_gateways.ContainsKey(joined) && _federatedGateways.Add(joined))
-                {
-                    BlockingQuery<EndpointList> query = CreateGatewayQuery(joined);
-                    _gateways[joined] = query;
+                    BlockingQuery<EndpointList> query = create(joined);
+                    queries[key] = query;
                     query.Start();
                 }
             }
