@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Mesh.Splicing;
+using Mesh.Tests.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Core.Tests.Splicing;
@@ -10,22 +10,6 @@ namespace Mesh.Core.Tests.Splicing;
 [NonParallelizable]
 public sealed class TcpAcceptLoopTests
 {
-    private const int RlimitNoFile = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Maximum;
-    }
-
-    // DllImport keeps the test project free of unsafe code; both signatures are blittable.
-    [DllImport("libc", EntryPoint = "getrlimit")]
-    private static extern int GetRLimit(int resource, out RLimit limit);
-
-    [DllImport("libc", EntryPoint = "setrlimit")]
-    private static extern int SetRLimit(int resource, ref RLimit limit);
-
     [Test]
     public async Task Out_of_descriptors_it_backs_off_and_accepts_once_they_free_up()
     {
@@ -38,12 +22,9 @@ public sealed class TcpAcceptLoopTests
         using var stop = new CancellationTokenSource();
         Task<long> loop;
 
-        Assert.That(GetRLimit(RlimitNoFile, out RLimit original), Is.Zero);
-        try
+        // No descriptor below the limit is free: accept(2) fails with EMFILE, as in a process at its 20,000 cap.
+        using (OpenFileLimit.Exhaust())
         {
-            // No descriptor below the limit is free: accept(2) fails with EMFILE, as in a process at its 20,000 cap.
-            var limit = new RLimit { Current = (ulong)LowestFreeDescriptor(), Maximum = original.Maximum };
-            Assert.That(SetRLimit(RlimitNoFile, ref limit), Is.Zero);
             loop = TcpAcceptLoop.RunAsync(listener, s => accepted.TrySetResult(s), logger, cancellationToken: stop.Token);
 
             // The handshake completes in the kernel's backlog; only accept(2) needs a descriptor.
@@ -54,10 +35,6 @@ public sealed class TcpAcceptLoopTests
             }
 
             Assert.That(accepted.Task.IsCompleted, Is.False);
-        }
-        finally
-        {
-            Assert.That(SetRLimit(RlimitNoFile, ref original), Is.Zero);
         }
 
         using Socket server = await accepted.Task.WaitAsync(SpliceHarness.Guard);
@@ -98,23 +75,6 @@ public sealed class TcpAcceptLoopTests
             Assert.That(await loop.WaitAsync(SpliceHarness.Guard), Is.Zero);
             Assert.That(count, Is.EqualTo(1));
         });
-    }
-
-    private static int LowestFreeDescriptor()
-    {
-        var used = new HashSet<int>();
-        foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
-        {
-            used.Add(int.Parse(Path.GetFileName(fd), System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        int lowest = 0;
-        while (used.Contains(lowest))
-        {
-            lowest++;
-        }
-
-        return lowest;
     }
 
     private sealed class CountingLogger : ILogger

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Mesh.ControlPlane;
 using Mesh.Identity;
 using Mesh.Sni.Gateway;
+using Mesh.Tests.Support;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Sni.Tests.Gateway;
@@ -18,21 +18,7 @@ namespace Mesh.Sni.Tests.Gateway;
 [NonParallelizable]
 public sealed class MeshGatewayAcceptBackoffTests(bool socketEngine)
 {
-    private const int RlimitNoFile = 7;
     private static readonly TrustDomain Td = TrustDomain.Parse("11111111-2222-3333-4444-555555555555.consul");
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Maximum;
-    }
-
-    [DllImport("libc", EntryPoint = "getrlimit")]
-    private static extern int GetRLimit(int resource, out RLimit limit);
-
-    [DllImport("libc", EntryPoint = "setrlimit")]
-    private static extern int SetRLimit(int resource, ref RLimit limit);
 
     [Test]
     public async Task Out_of_descriptors_it_backs_off_10_ms_doubling_and_accepts_once_they_free_up()
@@ -50,23 +36,15 @@ public sealed class MeshGatewayAcceptBackoffTests(bool socketEngine)
         await gateway.StartAsync();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
 
-        Assert.That(GetRLimit(RlimitNoFile, out RLimit original), Is.Zero);
-        try
+        // No descriptor below the limit is free: accept(2) fails with EMFILE, as in a process at its 20,000 cap.
+        using (OpenFileLimit.Exhaust())
         {
-            // No descriptor below the limit is free: accept(2) fails with EMFILE, as in a process at its 20,000 cap.
-            var limit = new RLimit { Current = (ulong)LowestFreeDescriptor(), Maximum = original.Maximum };
-            Assert.That(SetRLimit(RlimitNoFile, ref limit), Is.Zero);
-
             // The handshake completes in the kernel's backlog; only accept(2) needs a descriptor.
             await client.ConnectAsync(gateway.LocalEndPoints[0]).WaitAsync(TimeSpan.FromSeconds(10));
             for (int i = 0; i < 2000 && log.Delays.Count < 3; i++)
             {
                 await Task.Delay(5);
             }
-        }
-        finally
-        {
-            Assert.That(SetRLimit(RlimitNoFile, ref original), Is.Zero);
         }
 
         Assert.That(log.Delays.Take(3), Is.EqualTo(new[] { 10, 20, 40 }), "the back-off each AcceptBackoff warning announces, in ms");
@@ -86,23 +64,6 @@ public sealed class MeshGatewayAcceptBackoffTests(bool socketEngine)
         {
             return 0;
         }
-    }
-
-    private static int LowestFreeDescriptor()
-    {
-        var used = new HashSet<int>();
-        foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
-        {
-            used.Add(int.Parse(Path.GetFileName(fd), System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        int lowest = 0;
-        while (used.Contains(lowest))
-        {
-            lowest++;
-        }
-
-        return lowest;
     }
 
     /// <summary>The system's clock, but not <see cref="TimeProvider.System"/> itself: the gateway then runs on the socket engine.</summary>
