@@ -384,17 +384,9 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
 
     private EndpointList ParseEndpoints(ConsulResponse response, string? datacenter, string queryName)
     {
-        List<HealthEntryDto?> entries = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.ListHealthEntryDto)
-            ?? throw new FormatException("The health answer is null.");
-        var endpoints = new List<ServiceEndpoint>(entries.Count);
-        foreach (HealthEntryDto? entry in entries)
+        var endpoints = new List<ServiceEndpoint>();
+        foreach ((HealthEntryDto entry, HealthServiceDto service) in PassingEntries(response))
         {
-            HealthServiceDto service = entry?.Service ?? throw new FormatException("A health entry has no Service.");
-            if (!AllPassing(entry))
-            {
-                continue;
-            }
-
             // A sidecar serves its destination's identity; a Connect-native service its own (Consul: ServiceURI of the leaf).
             string? name = service.Kind == "connect-proxy" ? service.Proxy?.DestinationServiceName : service.Service;
             string? dc = entry.Node?.Datacenter ?? service.Datacenter ?? datacenter;
@@ -414,13 +406,10 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
 
     private EndpointList ParseGateways(ConsulResponse response, string? datacenter, string queryName)
     {
-        List<HealthEntryDto?> entries = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.ListHealthEntryDto)
-            ?? throw new FormatException("The health answer is null.");
-        var gateways = new List<MeshGatewayEndpoint>(entries.Count);
-        foreach (HealthEntryDto? entry in entries)
+        var gateways = new List<MeshGatewayEndpoint>();
+        foreach ((HealthEntryDto entry, HealthServiceDto service) in PassingEntries(response))
         {
-            HealthServiceDto service = entry?.Service ?? throw new FormatException("A health entry has no Service.");
-            if (service.Kind != "mesh-gateway" || !AllPassing(entry))
+            if (service.Kind != "mesh-gateway")
             {
                 continue;
             }
@@ -453,9 +442,24 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
         return tag == "lan" && IPAddress.TryParse(defaultAddress, out IPAddress? fallback) && service.Port is > 0 and <= 65535 ? new IPEndPoint(fallback, service.Port) : null;
     }
 
-    // ?passing already filters on the agent; a direct check keeps a cached or replayed answer honest.
-    private static bool AllPassing(HealthEntryDto entry) =>
-        entry.Checks is null || entry.Checks.All(static c => c is null || c.Status is null or "passing");
+    // The entries of a health answer whose checks all pass. ?passing already filters on the agent; a direct check keeps a cached
+    // or replayed answer honest.
+    private static List<(HealthEntryDto Entry, HealthServiceDto Service)> PassingEntries(ConsulResponse response)
+    {
+        List<HealthEntryDto?> entries = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.ListHealthEntryDto)
+            ?? throw new FormatException("The health answer is null.");
+        var passing = new List<(HealthEntryDto, HealthServiceDto)>(entries.Count);
+        foreach (HealthEntryDto? entry in entries)
+        {
+            HealthServiceDto service = entry?.Service ?? throw new FormatException("A health entry has no Service.");
+            if (entry.Checks is null || entry.Checks.All(static c => c is null || c.Status is null or "passing"))
+            {
+                passing.Add((entry, service));
+            }
+        }
+
+        return passing;
+    }
 
     private static ServiceNameList ParseServiceNames(ConsulResponse response)
     {
