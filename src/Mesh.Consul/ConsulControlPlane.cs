@@ -36,34 +36,11 @@ public sealed class ConsulControlPlane : IAsyncDisposable
     public ConsulIntentionSource Intentions => Get(ref _intentions, () => new ConsulIntentionSource(Client, []));
 
     /// <summary>The leaf of a service (<see cref="ILeafSource"/>), one source per service.</summary>
-    public ConsulLeafSource GetLeafSource(string service)
-    {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_leaves.TryGetValue(service, out ConsulLeafSource? source))
-            {
-                _leaves[service] = source = new ConsulLeafSource(Client, service);
-            }
-
-            return source;
-        }
-    }
+    public ConsulLeafSource GetLeafSource(string service) => Get(_leaves, service, name => new ConsulLeafSource(Client, name));
 
     /// <summary>The registration of a <c>connect-proxy</c> service, one source per proxy ID.</summary>
-    public ConsulProxyConfigurationSource GetProxyConfiguration(string proxyServiceId)
-    {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_proxies.TryGetValue(proxyServiceId, out ConsulProxyConfigurationSource? source))
-            {
-                _proxies[proxyServiceId] = source = new ConsulProxyConfigurationSource(Client, proxyServiceId);
-            }
-
-            return source;
-        }
-    }
+    public ConsulProxyConfigurationSource GetProxyConfiguration(string proxyServiceId) =>
+        Get(_proxies, proxyServiceId, id => new ConsulProxyConfigurationSource(Client, id));
 
     /// <summary>
     /// The datacenters the cluster knows (<c>GET /v1/catalog/datacenters</c>, once): a mesh gateway watches the gateways of each
@@ -128,6 +105,22 @@ public sealed class ConsulControlPlane : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             return field ??= create();
+        }
+    }
+
+    // One source per key (a service's leaf, a proxy's registration), created on first use; none after disposal.
+    private T Get<T>(Dictionary<string, T> sources, string key, Func<string, T> create)
+        where T : class
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!sources.TryGetValue(key, out T? source))
+            {
+                sources[key] = source = create(key);
+            }
+
+            return source;
         }
     }
 }

@@ -1,4 +1,6 @@
+using Mesh.ControlPlane;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace Mesh.Consul.Client;
 
@@ -7,7 +9,7 @@ namespace Mesh.Consul.Client;
 /// <c>index</c>/<c>wait</c> (or the agent's <c>hash</c>); an index that goes backwards resets to 0; an index of 0 is never blocked on
 /// (1 is used); a round that returns sooner than <see cref="ConsulOptions.MinimumRoundInterval"/> waits out the rest with jitter; a
 /// failed round backs off exponentially with jitter. A returned answer is parsed and compared with the current value before
-/// <c>onChanged</c> runs, because a return does not mean a change.
+/// <c>onChanged</c> runs and the tokens of <see cref="GetChangeToken"/> fire, because a return does not mean a change.
 /// </summary>
 /// <remarks>
 /// Through a failure the last good value stays current; the failure is logged once when it starts (per failure class) and once
@@ -22,7 +24,8 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
     private readonly bool _hashBlocking;
     private readonly Func<ConsulResponse, CancellationToken, ValueTask<T>> _parse;
     private readonly Func<T, T, bool> _same;
-    private readonly Action<T> _onChanged;
+    private readonly Action<T>? _onChanged;
+    private readonly ChangeNotifier _changed = new();
     private readonly ILogger _logger;
     private readonly TimeSpan? _minimumRoundInterval;
     private readonly CancellationTokenSource _stop = new();
@@ -31,9 +34,10 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
     private T? _current;
     private long _lastGoodTimestamp = -1;
 
+    // onChanged: what the owner does with a new value before the change tokens fire (null when the tokens are all it needs).
     // minimumRoundInterval: the shortest time between rounds for an endpoint that cannot block and is polled instead
     // (ConsulOptions.MinimumRoundInterval when null).
-    public BlockingQuery(ConsulAgentClient client, string name, string kind, ConsulRequest request, bool hashBlocking, Func<ConsulResponse, CancellationToken, ValueTask<T>> parse, Func<T, T, bool> same, Action<T> onChanged, ILogger logger, TimeSpan? minimumRoundInterval = null)
+    public BlockingQuery(ConsulAgentClient client, string name, string kind, ConsulRequest request, bool hashBlocking, Func<ConsulResponse, CancellationToken, ValueTask<T>> parse, Func<T, T, bool> same, Action<T>? onChanged, ILogger logger, TimeSpan? minimumRoundInterval = null)
     {
         _minimumRoundInterval = minimumRoundInterval;
         _client = client;
@@ -65,6 +69,9 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
         T? current = Current;
         return current is not null ? ValueTask.FromResult(current) : new ValueTask<T>(FirstValue.WaitAsync(cancellationToken));
     }
+
+    /// <summary>A token that fires when <see cref="Current"/> changes.</summary>
+    public IChangeToken GetChangeToken() => _changed.GetChangeToken();
 
     /// <summary>The permanent error that stopped the query (a 403), if any.</summary>
     public Exception? Fault { get; private set; }
@@ -163,7 +170,8 @@ internal sealed class BlockingQuery<T> : IAgedValue, IAsyncDisposable
                 {
                     Volatile.Write(ref _current, value);
                     ConsulLog.Changed(_logger, Name, response.Index);
-                    _onChanged(value);
+                    _onChanged?.Invoke(value);
+                    _changed.NotifyChanged();
                     _first.TrySetResult(value);
                 }
 

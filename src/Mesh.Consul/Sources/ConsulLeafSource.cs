@@ -20,7 +20,6 @@ namespace Mesh.Consul;
 /// </remarks>
 public sealed class ConsulLeafSource : ILeafSource, IAsyncDisposable
 {
-    private readonly ChangeNotifier _signal = new();
     private readonly BlockingQuery<LeafValue> _query;
 
     /// <summary>Starts watching the leaf of <paramref name="service"/>.</summary>
@@ -39,7 +38,7 @@ public sealed class ConsulLeafSource : ILeafSource, IAsyncDisposable
             hashBlocking: false,
             static (response, _) => ValueTask.FromResult(Parse(response)),
             static (a, b) => a.Fingerprint == b.Fingerprint,
-            _ => _signal.NotifyChanged(),
+            onChanged: null,
             client.LoggerFactory.CreateLogger<ConsulLeafSource>());
         _query.Start();
     }
@@ -59,7 +58,7 @@ public sealed class ConsulLeafSource : ILeafSource, IAsyncDisposable
         (await _query.GetAsync(cancellationToken).ConfigureAwait(false)).Leaf;
 
     /// <inheritdoc />
-    public IChangeToken GetChangeToken() => _signal.GetChangeToken();
+    public IChangeToken GetChangeToken() => _query.GetChangeToken();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _query.DisposeAsync();

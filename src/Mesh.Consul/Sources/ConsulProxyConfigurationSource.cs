@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Mesh.Consul.Client;
 using Mesh.Consul.Json;
-using Mesh.ControlPlane;
 using Mesh.Identity;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -16,7 +15,6 @@ namespace Mesh.Consul;
 /// <remarks>Needs <c>service:read</c> on the proxy service.</remarks>
 public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
 {
-    private readonly ChangeNotifier _signal = new();
     private readonly BlockingQuery<ProxyValue> _query;
 
     /// <summary>Starts watching the registration of the proxy service <paramref name="proxyServiceId"/>.</summary>
@@ -33,7 +31,7 @@ public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
             hashBlocking: true,
             (response, _) => ValueTask.FromResult(Parse(response, proxyServiceId)),
             static (a, b) => a.Fingerprint == b.Fingerprint,
-            _ => _signal.NotifyChanged(),
+            onChanged: null,
             client.LoggerFactory.CreateLogger<ConsulProxyConfigurationSource>());
         _query.Start();
     }
@@ -53,7 +51,7 @@ public sealed class ConsulProxyConfigurationSource : IAsyncDisposable
         (await _query.GetAsync(cancellationToken).ConfigureAwait(false)).Configuration;
 
     /// <summary>A token that fires when <see cref="Current"/> changes.</summary>
-    public IChangeToken GetChangeToken() => _signal.GetChangeToken();
+    public IChangeToken GetChangeToken() => _query.GetChangeToken();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _query.DisposeAsync();

@@ -297,9 +297,23 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
         }
     }
 
-    private void OnLocalServicesChanged(ServiceNameList names)
+    private void OnLocalServicesChanged(ServiceNameList names) =>
+        Follow(new HashSet<ServiceName>(names.Names.Select(static n => new ServiceName(n))), _localServices, _services, static service => (service, null), service => CreateServiceQuery(service, null));
+
+    private void OnDatacentersChanged(string localDatacenter, IReadOnlyList<string> datacenters) =>
+        Follow(new HashSet<string>(datacenters.Where(d => d != localDatacenter), StringComparer.Ordinal), _federatedGateways, _gateways, static datacenter => datacenter, datacenter => CreateGatewayQuery(datacenter));
+
+    // Brings the queries a list-driven watch (the local services, the federation's datacenters) holds in line with its latest list:
+    // an entry that left loses its query, one that joined gets one. An entry watched explicitly (WatchService, WatchMeshGateways)
+    // stays the caller's: the list neither takes it over nor drops it.
+    private void Follow<TEntry, TKey>(
+        HashSet<TEntry> wanted,
+        HashSet<TEntry> followed,
+        Dictionary<TKey, BlockingQuery<EndpointList>> queries,
+        Func<TEntry, TKey> keyOf,
+        Func<TEntry, BlockingQuery<EndpointList>> create)
+        where TKey : notnull
     {
-        var wanted = new HashSet<ServiceName>(names.Names.Select(static n => new ServiceName(n)));
         var removed = new List<BlockingQuery<EndpointList>>();
         lock (_lock)
         {
@@ -308,56 +322,22 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
                 return;
             }
 
-            foreach (ServiceName gone in _localServices.Where(s => !wanted.Contains(s)).ToList())
+            foreach (TEntry gone in followed.Where(e => !wanted.Contains(e)).ToList())
             {
-                _localServices.Remove(gone);
-                if (_services.Remove((gone, null), out BlockingQuery<EndpointList>? query))
+                followed.Remove(gone);
+                if (queries.Remove(keyOf(gone), out BlockingQuery<EndpointList>? query))
                 {
                     removed.Add(query);
                 }
             }
 
-            foreach (ServiceName added in wanted)
+            foreach (TEntry joined in wanted)
             {
-                if (_localServices.Add(added) && !_services.ContainsKey((added, null)))
+                TKey key = keyOf(joined);
+                if (!queries.ContainsKey(key) && followed.Add(joined))
                 {
-                    BlockingQuery<EndpointList> query = CreateServiceQuery(added, null);
-                    _services[(added, null)] = query;
-                    query.Start();
-                }
-            }
-        }
-
-        DisposeLater(removed);
-    }
-
-    private void OnDatacentersChanged(string localDatacenter, IReadOnlyList<string> datacenters)
-    {
-        var wanted = new HashSet<string>(datacenters.Where(d => d != localDatacenter), StringComparer.Ordinal);
-        var removed = new List<BlockingQuery<EndpointList>>();
-        lock (_lock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            foreach (string gone in _federatedGateways.Where(d => !wanted.Contains(d)).ToList())
-            {
-                _federatedGateways.Remove(gone);
-                if (_gateways.Remove(gone, out BlockingQuery<EndpointList>? query))
-                {
-                    removed.Add(query);
-                }
-            }
-
-            foreach (string joined in wanted)
-            {
-                // A datacenter watched explicitly (WatchMeshGateways) stays the caller's: only those added here leave with the federation.
-                if (!_gateways.ContainsKey(joined) && _federatedGateways.Add(joined))
-                {
-                    BlockingQuery<EndpointList> query = CreateGatewayQuery(joined);
-                    _gateways[joined] = query;
+                    BlockingQuery<EndpointList> query = create(joined);
+                    queries[key] = query;
                     query.Start();
                 }
             }
@@ -404,17 +384,9 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
 
     private EndpointList ParseEndpoints(ConsulResponse response, string? datacenter, string queryName)
     {
-        List<HealthEntryDto?> entries = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.ListHealthEntryDto)
-            ?? throw new FormatException("The health answer is null.");
-        var endpoints = new List<ServiceEndpoint>(entries.Count);
-        foreach (HealthEntryDto? entry in entries)
+        var endpoints = new List<ServiceEndpoint>();
+        foreach ((HealthEntryDto entry, HealthServiceDto service) in PassingEntries(response))
         {
-            HealthServiceDto service = entry?.Service ?? throw new FormatException("A health entry has no Service.");
-            if (!AllPassing(entry))
-            {
-                continue;
-            }
-
             // A sidecar serves its destination's identity; a Connect-native service its own (Consul: ServiceURI of the leaf).
             string? name = service.Kind == "connect-proxy" ? service.Proxy?.DestinationServiceName : service.Service;
             string? dc = entry.Node?.Datacenter ?? service.Datacenter ?? datacenter;
@@ -434,13 +406,10 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
 
     private EndpointList ParseGateways(ConsulResponse response, string? datacenter, string queryName)
     {
-        List<HealthEntryDto?> entries = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.ListHealthEntryDto)
-            ?? throw new FormatException("The health answer is null.");
-        var gateways = new List<MeshGatewayEndpoint>(entries.Count);
-        foreach (HealthEntryDto? entry in entries)
+        var gateways = new List<MeshGatewayEndpoint>();
+        foreach ((HealthEntryDto entry, HealthServiceDto service) in PassingEntries(response))
         {
-            HealthServiceDto service = entry?.Service ?? throw new FormatException("A health entry has no Service.");
-            if (service.Kind != "mesh-gateway" || !AllPassing(entry))
+            if (service.Kind != "mesh-gateway")
             {
                 continue;
             }
@@ -473,9 +442,24 @@ public sealed class ConsulServiceCatalog : IServiceCatalog, IAsyncDisposable
         return tag == "lan" && IPAddress.TryParse(defaultAddress, out IPAddress? fallback) && service.Port is > 0 and <= 65535 ? new IPEndPoint(fallback, service.Port) : null;
     }
 
-    // ?passing already filters on the agent; a direct check keeps a cached or replayed answer honest.
-    private static bool AllPassing(HealthEntryDto entry) =>
-        entry.Checks is null || entry.Checks.All(static c => c is null || c.Status is null or "passing");
+    // The entries of a health answer whose checks all pass. ?passing already filters on the agent; a direct check keeps a cached
+    // or replayed answer honest.
+    private static List<(HealthEntryDto Entry, HealthServiceDto Service)> PassingEntries(ConsulResponse response)
+    {
+        List<HealthEntryDto?> entries = JsonSerializer.Deserialize(response.Body, ConsulJsonContext.Default.ListHealthEntryDto)
+            ?? throw new FormatException("The health answer is null.");
+        var passing = new List<(HealthEntryDto, HealthServiceDto)>(entries.Count);
+        foreach (HealthEntryDto? entry in entries)
+        {
+            HealthServiceDto service = entry?.Service ?? throw new FormatException("A health entry has no Service.");
+            if (entry.Checks is null || entry.Checks.All(static c => c is null || c.Status is null or "passing"))
+            {
+                passing.Add((entry, service));
+            }
+        }
+
+        return passing;
+    }
 
     private static ServiceNameList ParseServiceNames(ConsulResponse response)
     {

@@ -15,7 +15,6 @@ namespace Mesh.Consul;
 /// </summary>
 public sealed class ConsulTrustBundleSource : ITrustBundleSource, IAsyncDisposable
 {
-    private readonly ChangeNotifier _signal = new();
     private readonly BlockingQuery<BundleValue> _query;
     private long _version;
 
@@ -31,7 +30,7 @@ public sealed class ConsulTrustBundleSource : ITrustBundleSource, IAsyncDisposab
             hashBlocking: false,
             (response, _) => ValueTask.FromResult(Parse(response, Interlocked.Increment(ref _version))),
             static (a, b) => a.Fingerprint == b.Fingerprint,
-            _ => _signal.NotifyChanged(),
+            onChanged: null,
             client.LoggerFactory.CreateLogger<ConsulTrustBundleSource>());
         _query.Start();
     }
@@ -47,7 +46,7 @@ public sealed class ConsulTrustBundleSource : ITrustBundleSource, IAsyncDisposab
         (await _query.GetAsync(cancellationToken).ConfigureAwait(false)).Bundle;
 
     /// <inheritdoc />
-    public IChangeToken GetChangeToken() => _signal.GetChangeToken();
+    public IChangeToken GetChangeToken() => _query.GetChangeToken();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _query.DisposeAsync();

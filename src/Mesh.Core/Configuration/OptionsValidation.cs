@@ -1,3 +1,5 @@
+using Mesh.Endpoints;
+using Mesh.Splicing;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Configuration;
@@ -25,24 +27,39 @@ public static class OptionsValidation
         }
     }
 
-    /// <summary>Adds the failures of <paramref name="options"/>, held by other options at <paramref name="path"/>, to <paramref name="failures"/>.</summary>
-    /// <typeparam name="TOptions">The nested options type.</typeparam>
+    /// <summary>
+    /// Adds the failures of the <see cref="SpliceOptions"/> held by other options at <paramref name="path"/> (such as
+    /// <c>SidecarOptions.Splice</c>) to <paramref name="failures"/>, each message naming the option by that path.
+    /// </summary>
     /// <param name="failures">The outer validator's failures.</param>
     /// <param name="options">The nested options; null is a failure (leave the default in place instead).</param>
-    /// <param name="validator">The nested options' validator, built with <paramref name="path"/> so its messages name it.</param>
-    /// <param name="path">Where the nested options sit, such as <c>SidecarOptions.Splice</c>.</param>
-    public static void AddNested<TOptions>(List<string> failures, TOptions? options, IValidateOptions<TOptions> validator, string path)
+    /// <param name="path">Where the nested options sit.</param>
+    public static void AddNested(List<string> failures, SpliceOptions? options, string path) =>
+        AddNested(failures, options, path, static p => new SpliceOptionsValidator(p));
+
+    /// <summary>
+    /// Adds the failures of the <see cref="OutlierDetectionOptions"/> held by other options at <paramref name="path"/> (such as
+    /// <c>SidecarOptions.OutlierDetection</c>) to <paramref name="failures"/>, each message naming the option by that path.
+    /// </summary>
+    /// <param name="failures">The outer validator's failures.</param>
+    /// <param name="options">The nested options; null is a failure (leave the default in place instead).</param>
+    /// <param name="path">Where the nested options sit.</param>
+    public static void AddNested(List<string> failures, OutlierDetectionOptions? options, string path) =>
+        AddNested(failures, options, path, static p => new OutlierDetectionOptionsValidator(p));
+
+    private static void AddNested<TOptions>(List<string> failures, TOptions? options, string path, Func<string, IValidateOptions<TOptions>> validatorAt)
         where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(failures);
-        ArgumentNullException.ThrowIfNull(validator);
+        ArgumentException.ThrowIfNullOrEmpty(path);
         if (options is null)
         {
             failures.Add($"{path} is required; leave it at its default rather than null.");
             return;
         }
 
-        ValidateOptionsResult result = validator.Validate(Options.DefaultName, options);
+        // The validator is built for this path, so that its messages name the option where the user set it.
+        ValidateOptionsResult result = validatorAt(path).Validate(Options.DefaultName, options);
         if (result.Failed)
         {
             failures.AddRange(result.Failures ?? []);

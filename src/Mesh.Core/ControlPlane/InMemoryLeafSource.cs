@@ -7,9 +7,7 @@ namespace Mesh.ControlPlane;
 /// </summary>
 public sealed class InMemoryLeafSource : ILeafSource
 {
-    private readonly ChangeNotifier _notifier = new();
-    private readonly TaskCompletionSource<LeafCertificate> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private LeafCertificate? _current;
+    private readonly SettableValue<LeafCertificate> _leaf = new();
 
     /// <summary>Creates a source, optionally with a first leaf.</summary>
     public InMemoryLeafSource(LeafCertificate? initial = null)
@@ -21,24 +19,14 @@ public sealed class InMemoryLeafSource : ILeafSource
     }
 
     /// <inheritdoc />
-    public LeafCertificate? Current => Volatile.Read(ref _current);
+    public LeafCertificate? Current => _leaf.Current;
 
     /// <summary>Replaces the current leaf; new handshakes use it, open connections are untouched.</summary>
-    public void Set(LeafCertificate leaf)
-    {
-        ArgumentNullException.ThrowIfNull(leaf);
-        Volatile.Write(ref _current, leaf);
-        _first.TrySetResult(leaf);
-        _notifier.NotifyChanged();
-    }
+    public void Set(LeafCertificate leaf) => _leaf.Set(leaf);
 
     /// <inheritdoc />
-    public ValueTask<LeafCertificate> GetLeafAsync(CancellationToken cancellationToken)
-    {
-        LeafCertificate? current = Current;
-        return current is not null ? ValueTask.FromResult(current) : new ValueTask<LeafCertificate>(_first.Task.WaitAsync(cancellationToken));
-    }
+    public ValueTask<LeafCertificate> GetLeafAsync(CancellationToken cancellationToken) => _leaf.GetAsync(cancellationToken);
 
     /// <inheritdoc />
-    public IChangeToken GetChangeToken() => _notifier.GetChangeToken();
+    public IChangeToken GetChangeToken() => _leaf.GetChangeToken();
 }

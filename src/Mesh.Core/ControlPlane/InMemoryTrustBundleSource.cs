@@ -7,9 +7,7 @@ namespace Mesh.ControlPlane;
 /// </summary>
 public sealed class InMemoryTrustBundleSource : ITrustBundleSource
 {
-    private readonly ChangeNotifier _notifier = new();
-    private readonly TaskCompletionSource<TrustBundle> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TrustBundle _current = TrustBundle.Empty;
+    private readonly SettableValue<TrustBundle> _bundle = new();
 
     /// <summary>Creates a source, optionally with a first bundle.</summary>
     public InMemoryTrustBundleSource(TrustBundle? initial = null)
@@ -21,26 +19,14 @@ public sealed class InMemoryTrustBundleSource : ITrustBundleSource
     }
 
     /// <inheritdoc />
-    public TrustBundle Current => Volatile.Read(ref _current);
+    public TrustBundle Current => _bundle.Current ?? TrustBundle.Empty;
 
     /// <summary>Replaces the bundle; roots missing from the new one stop being trusted at once.</summary>
-    public void Set(TrustBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        Volatile.Write(ref _current, bundle);
-        _first.TrySetResult(bundle);
-        _notifier.NotifyChanged();
-    }
+    public void Set(TrustBundle bundle) => _bundle.Set(bundle);
 
     /// <inheritdoc />
-    public ValueTask<TrustBundle> GetBundleAsync(CancellationToken cancellationToken)
-    {
-        TrustBundle current = Current;
-        return !ReferenceEquals(current, TrustBundle.Empty)
-            ? ValueTask.FromResult(current)
-            : new ValueTask<TrustBundle>(_first.Task.WaitAsync(cancellationToken));
-    }
+    public ValueTask<TrustBundle> GetBundleAsync(CancellationToken cancellationToken) => _bundle.GetAsync(cancellationToken);
 
     /// <inheritdoc />
-    public IChangeToken GetChangeToken() => _notifier.GetChangeToken();
+    public IChangeToken GetChangeToken() => _bundle.GetChangeToken();
 }

@@ -40,6 +40,36 @@ public sealed class ServiceEndpoint
     /// <summary>The metadata key that names an endpoint's subset.</summary>
     public const string SubsetMetaKey = "subset";
 
+    /// <summary>
+    /// The addresses to dial for <paramref name="endpoints"/>, in catalog order; only those whose <see cref="Subset"/> is
+    /// <paramref name="subset"/> when one is given.
+    /// </summary>
+    public static IPEndPoint[] AddressesOf(IReadOnlyList<ServiceEndpoint> endpoints, string? subset)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (subset is null)
+        {
+            var all = new IPEndPoint[endpoints.Count];
+            for (int i = 0; i < all.Length; i++)
+            {
+                all[i] = endpoints[i].Address;
+            }
+
+            return all;
+        }
+
+        var inSubset = new List<IPEndPoint>(endpoints.Count);
+        foreach (ServiceEndpoint endpoint in endpoints)
+        {
+            if (string.Equals(endpoint.Subset, subset, StringComparison.Ordinal))
+            {
+                inSubset.Add(endpoint.Address);
+            }
+        }
+
+        return [.. inSubset];
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Identity} at {Address}";
 }

@@ -18,9 +18,18 @@ namespace Mesh.Endpoints;
 /// of <c>max_ejection_percent</c>): ejection never leaves a caller with nothing to try.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The detector also keeps the rotation a connection starts at (<see cref="NextStart"/>, <see cref="TryEachAsync"/>): round robin,
+/// each connection one endpoint further along, and a caller that finds an endpoint refusing moves on to the next in the same
+/// order, so one dead endpoint costs one retry, not a failure. Round robin rather than random: mesh connections are long-lived
+/// TCP sessions, and a strict rotation spreads them evenly with no random-number state on the connect path; it is also
+/// deterministic, which makes failover observable in tests. The counter is one interlocked increment per connection.
+/// </para>
+/// <para>
 /// One detector serves every connection of a gateway or sidecar, from any thread. Only endpoints that have failed are tracked;
 /// while none is ejected, <see cref="IsEjected"/> and <see cref="HasAvailable"/> read one field and
 /// <see cref="ReportSuccess"/> another, so a healthy mesh pays no lookup on its connect path.
+/// </para>
 /// </remarks>
 public sealed class EndpointOutlierDetector
 {
@@ -37,6 +46,7 @@ public sealed class EndpointOutlierDetector
     private readonly string _component;
     private int _tracked;
     private int _ejected;
+    private uint _nextStart;
 
     /// <summary>Creates a detector.</summary>
     /// <param name="component">Who connects (<c>gateway</c>, <c>sidecar</c>): the <c>mesh.component</c> tag of the ejection count.</param>
@@ -117,6 +127,59 @@ public sealed class EndpointOutlierDetector
         }
 
         return false;
+    }
+
+    /// <summary>The index to try first for a new connection to one of <paramref name="count"/> endpoints: one further along each time.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
+    public int NextStart(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return (int)((Interlocked.Increment(ref _nextStart) - 1) % (uint)count);
+    }
+
+    /// <summary>
+    /// Visits <paramref name="endpoints"/> in rotation order, starting at <see cref="NextStart"/>, until <paramref name="attempt"/>
+    /// returns a result or every endpoint has been tried. Ejected endpoints are skipped unless every one is ejected; each attempt is
+    /// reported (<see cref="ReportSuccess"/>, <see cref="ReportFailure"/>).
+    /// </summary>
+    /// <returns>The first non-null result, or null when every endpoint failed or there is none.</returns>
+    public async ValueTask<TResult?> TryEachAsync<TEndpoint, TResult>(
+        IReadOnlyList<TEndpoint> endpoints,
+        Func<TEndpoint, CancellationToken, ValueTask<TResult?>> attempt,
+        CancellationToken cancellationToken)
+        where TEndpoint : EndPoint
+        where TResult : class
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(attempt);
+        if (endpoints.Count == 0)
+        {
+            return null;
+        }
+
+        bool skipEjected = HasAvailable(endpoints);
+        int start = NextStart(endpoints.Count);
+        for (int i = 0; i < endpoints.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TEndpoint endpoint = endpoints[(start + i) % endpoints.Count];
+            if (skipEjected && IsEjected(endpoint))
+            {
+                continue;
+            }
+
+            TResult? result = await attempt(endpoint, cancellationToken).ConfigureAwait(false);
+            if (result is null)
+            {
+                ReportFailure(endpoint);
+                continue;
+            }
+
+            ReportSuccess(endpoint);
+            return result;
+        }
+
+        return null;
     }
 
     /// <summary>Records that connecting to <paramref name="endpoint"/> failed; the failure that crosses the threshold ejects it.</summary>

@@ -2,8 +2,8 @@ namespace Mesh.Endpoints;
 
 /// <summary>
 /// When an endpoint that refuses connections is taken out of rotation, and for how long: Envoy's outlier detection
-/// (<c>consecutive_gateway_failure</c>, <c>base_ejection_time</c>, <c>max_ejection_time</c>) applied to connect failures. The
-/// rules are in <see cref="OutlierDetectionOptionsValidator"/>.
+/// (<c>consecutive_gateway_failure</c>, <c>base_ejection_time</c>, <c>max_ejection_time</c>) applied to connect failures.
+/// <see cref="EndpointOutlierDetector"/> refuses options out of range with an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>.
 /// </summary>
 public sealed class OutlierDetectionOptions
 {

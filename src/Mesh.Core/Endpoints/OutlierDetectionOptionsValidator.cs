@@ -3,10 +3,11 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Endpoints;
 
 /// <summary>
-/// The rules of <see cref="OutlierDetectionOptions"/>, for <c>ValidateOnStart</c> and for the components that take the options
-/// directly (<see cref="EndpointOutlierDetector"/>, the gateway, the sidecar). Each message names the option by its path.
+/// The rules of <see cref="OutlierDetectionOptions"/>, run by <see cref="EndpointOutlierDetector"/> and, through
+/// <see cref="Configuration.OptionsValidation.AddNested(List{string}, OutlierDetectionOptions?, string)"/>, by the validators of
+/// options that hold them (the gateway's, the sidecar's). Each message names the option by its path.
 /// </summary>
-public sealed class OutlierDetectionOptionsValidator : IValidateOptions<OutlierDetectionOptions>
+internal sealed class OutlierDetectionOptionsValidator : IValidateOptions<OutlierDetectionOptions>
 {
     internal static readonly OutlierDetectionOptionsValidator Default = new();
 

@@ -1,8 +1,8 @@
 namespace Mesh.Splicing;
 
 /// <summary>
-/// Settings of a splice. One instance may be shared by many splices; do not change it while they run. The rules are in
-/// <see cref="SpliceOptionsValidator"/>.
+/// Settings of a splice. One instance may be shared by many splices; do not change it while they run. Each property says its
+/// range; <see cref="TcpSplicer"/> refuses options out of range with an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>.
 /// </summary>
 public sealed class SpliceOptions
 {

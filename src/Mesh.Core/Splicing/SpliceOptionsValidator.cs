@@ -3,10 +3,11 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Splicing;
 
 /// <summary>
-/// The rules of <see cref="SpliceOptions"/>, for <c>ValidateOnStart</c> and for the components that take the options directly
-/// (<see cref="TcpSplicer"/>, the gateway, the sidecar). Each message names the option by its path.
+/// The rules of <see cref="SpliceOptions"/>, run by the components that take the options directly (<see cref="TcpSplicer"/>)
+/// and, through <see cref="Configuration.OptionsValidation.AddNested(List{string}, SpliceOptions?, string)"/>, by the validators of
+/// options that hold them (the gateway's, the sidecar's). Each message names the option by its path.
 /// </summary>
-public sealed class SpliceOptionsValidator : IValidateOptions<SpliceOptions>
+internal sealed class SpliceOptionsValidator : IValidateOptions<SpliceOptions>
 {
     internal static readonly SpliceOptionsValidator Default = new();
 

@@ -46,7 +46,7 @@ internal sealed class GatewayRoute
             return addresses;
         }
 
-        return EndpointAddresses.Of(catalog.GetHealthyEndpoints(Service, LocalDatacenter), Subset);
+        return ServiceEndpoint.AddressesOf(catalog.GetHealthyEndpoints(Service, LocalDatacenter), Subset);
     }
 
     public override string ToString() =>

@@ -21,7 +21,6 @@ internal sealed class GatewayRouter : IDisposable
     private readonly IServiceCatalog _catalog;
     private readonly ILogger _logger;
     private readonly GatewayMetrics _metrics;
-    private readonly EndpointRotation _rotation = new();
     private readonly EndpointOutlierDetector _outliers;
     private readonly Lock _publishLock = new();
     private long _buildsStarted;
@@ -123,7 +122,7 @@ internal sealed class GatewayRouter : IDisposable
     public GatewayEndpointCursor Endpoints(GatewayRoute route)
     {
         IPEndPoint[] endpoints = route.Resolve(_catalog);
-        int start = endpoints.Length == 0 ? 0 : _rotation.NextStart(endpoints.Length);
+        int start = endpoints.Length == 0 ? 0 : _outliers.NextStart(endpoints.Length);
         return new GatewayEndpointCursor(endpoints, start, _outliers.HasAvailable(endpoints) ? _outliers : null);
     }
 

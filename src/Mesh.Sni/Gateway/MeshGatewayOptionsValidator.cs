@@ -1,7 +1,5 @@
 using Mesh.Configuration;
-using Mesh.Endpoints;
 using Mesh.Identity;
-using Mesh.Splicing;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Sni.Gateway;
@@ -14,10 +12,6 @@ internal sealed class MeshGatewayOptionsValidator : IValidateOptions<MeshGateway
     // Clients pad a ClientHello of 256-511 bytes to 512 (RFC 7685's padding extension, as BoringSSL does), so a smaller cap
     // would refuse ordinary clients.
     private const int MinClientHelloSize = 512;
-
-    private static readonly SpliceOptionsValidator Splice = new($"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.Splice)}");
-    private static readonly OutlierDetectionOptionsValidator OutlierDetection =
-        new($"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.OutlierDetection)}");
 
     public ValidateOptionsResult Validate(string? name, MeshGatewayOptions options)
     {
@@ -59,8 +53,8 @@ internal sealed class MeshGatewayOptionsValidator : IValidateOptions<MeshGateway
             failures.Add($"MeshGatewayOptions.MaxClientHelloSize: must be at least {MinClientHelloSize} bytes (it is {options.MaxClientHelloSize}).");
         }
 
-        OptionsValidation.AddNested(failures, options.Splice, Splice, $"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.Splice)}");
-        OptionsValidation.AddNested(failures, options.OutlierDetection, OutlierDetection, $"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.OutlierDetection)}");
+        OptionsValidation.AddNested(failures, options.Splice, $"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.Splice)}");
+        OptionsValidation.AddNested(failures, options.OutlierDetection, $"{nameof(MeshGatewayOptions)}.{nameof(MeshGatewayOptions.OutlierDetection)}");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

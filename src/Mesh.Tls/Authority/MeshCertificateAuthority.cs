@@ -310,16 +310,7 @@ public sealed class MeshCertificateAuthority : IDisposable
         CaSigningKey rootKey = CaSigningKey.Generate(keyType);
         byte[] rootName = CertificateEncoder.EncodeCommonName($"Mesh CA Root {generation} {TrustDomain.Name}");
         now = Truncate(now);
-        var profile = new CertificateProfile
-        {
-            IsCa = true,
-            Subject = rootName,
-            SubjectPublicKeyInfo = rootKey.SubjectPublicKeyInfo,
-            Uri = TrustDomain.Id.Value,
-            NotBefore = now,
-            NotAfter = now + _options.RootTtl,
-        };
-        byte[] rootDer = CertificateEncoder.Issue(rootKey, rootName, ref profile);
+        byte[] rootDer = IssueCaCertificate(rootKey, rootName, rootKey, rootName, now, _options.RootTtl);
         return _options.UseIntermediate
             ? WithNewIntermediate(rootKey, rootDer, rootName, generation, now)
             : new MeshCaRoot(rootKey, rootDer, null, null) { LeafSignerName = rootName };
@@ -330,17 +321,24 @@ public sealed class MeshCertificateAuthority : IDisposable
         now = Truncate(now);
         CaSigningKey intermediateKey = CaSigningKey.Generate(rootKey.KeyType);
         byte[] signerName = CertificateEncoder.EncodeCommonName($"Mesh CA Intermediate {generation} {TrustDomain.Name}");
-        var intermediate = new CertificateProfile
+        byte[] intermediateDer = IssueCaCertificate(rootKey, rootName, intermediateKey, signerName, now, _options.IntermediateTtl);
+        return new MeshCaRoot(rootKey, rootDer, intermediateKey, intermediateDer) { LeafSignerName = signerName };
+    }
+
+    // A CA certificate of the trust domain (its URI SAN is the trust domain's SPIFFE ID, as Consul's roots carry), signed by the
+    // issuer: the root signs itself, and the intermediate under it.
+    private byte[] IssueCaCertificate(CaSigningKey issuerKey, byte[] issuerName, CaSigningKey subjectKey, byte[] subjectName, DateTimeOffset notBefore, TimeSpan lifetime)
+    {
+        var profile = new CertificateProfile
         {
             IsCa = true,
-            Subject = signerName,
-            SubjectPublicKeyInfo = intermediateKey.SubjectPublicKeyInfo,
+            Subject = subjectName,
+            SubjectPublicKeyInfo = subjectKey.SubjectPublicKeyInfo,
             Uri = TrustDomain.Id.Value,
-            NotBefore = now,
-            NotAfter = now + _options.IntermediateTtl,
+            NotBefore = notBefore,
+            NotAfter = notBefore + lifetime,
         };
-        byte[] intermediateDer = CertificateEncoder.Issue(rootKey, rootName, ref intermediate);
-        return new MeshCaRoot(rootKey, rootDer, intermediateKey, intermediateDer) { LeafSignerName = signerName };
+        return CertificateEncoder.Issue(issuerKey, issuerName, ref profile);
     }
 
     // The root survives restarts: a new root at every start would split the mesh (peers keep trusting the old one) and make every

@@ -32,7 +32,7 @@ internal sealed class MeshDialer
     private readonly ServiceIdentity _source;
     private readonly Func<TrustDomain> _trustDomain;
     private readonly MeshDialerSettings _settings;
-    private readonly EndpointRotation _rotation;
+    private readonly EndpointOutlierDetector _outliers;
     private readonly TlsMetrics? _metrics;
     private readonly ILogger _logger;
 
@@ -41,7 +41,7 @@ internal sealed class MeshDialer
     /// <param name="source">The dialling service: its datacenter decides local or through a gateway.</param>
     /// <param name="trustDomain">The mesh's trust domain, read at each dial (an in-process service may learn it from its first leaf).</param>
     /// <param name="settings">Timeouts and source address.</param>
-    /// <param name="outliers">Takes endpoints that refuse connections out of rotation; every endpoint is tried in turn when null.</param>
+    /// <param name="outliers">The rotation over a destination's endpoints, which takes those that refuse connections out of it.</param>
     /// <param name="metrics">Counts client handshakes; none when null.</param>
     /// <param name="logger">Where dials are logged.</param>
     public MeshDialer(
@@ -50,7 +50,7 @@ internal sealed class MeshDialer
         ServiceIdentity source,
         Func<TrustDomain> trustDomain,
         MeshDialerSettings settings,
-        EndpointOutlierDetector? outliers,
+        EndpointOutlierDetector outliers,
         TlsMetrics? metrics,
         ILogger logger)
     {
@@ -59,7 +59,7 @@ internal sealed class MeshDialer
         _source = source;
         _trustDomain = trustDomain;
         _settings = settings;
-        _rotation = new EndpointRotation(outliers);
+        _outliers = outliers;
         _metrics = metrics;
         _logger = logger;
     }
@@ -75,7 +75,7 @@ internal sealed class MeshDialer
         if (!throughGateway)
         {
             // Without a service-resolver in the control plane, an endpoint's "subset" metadata names the subset it belongs to.
-            return EndpointAddresses.Of(_catalog.GetHealthyEndpoints(target.Destination, target.Datacenter), target.Subset);
+            return ServiceEndpoint.AddressesOf(_catalog.GetHealthyEndpoints(target.Destination, target.Datacenter), target.Subset);
         }
 
         IReadOnlyList<MeshGatewayEndpoint> gateways = _catalog.GetMeshGateways(_source.Datacenter);
@@ -136,7 +136,7 @@ internal sealed class MeshDialer
         string? lastError = null;
         try
         {
-            socket = await _rotation.TryEachAsync<IPEndPoint, Socket>(endpoints, async (endpoint, ct) =>
+            socket = await _outliers.TryEachAsync<IPEndPoint, Socket>(endpoints, async (endpoint, ct) =>
             {
                 (Socket? connected, Exception? error) = await OutboundConnector.TryConnectAsync(endpoint, _settings.SourceAddress, _settings.ConnectTimeout, ct).ConfigureAwait(false);
                 if (error is not null)

@@ -1,6 +1,4 @@
 using Mesh.Configuration;
-using Mesh.Endpoints;
-using Mesh.Splicing;
 using Mesh.Tls.Configuration;
 using Mesh.Tls.Outbound;
 using Microsoft.Extensions.Options;
@@ -11,10 +9,6 @@ namespace Mesh.Tls.Sidecar;
 internal sealed class SidecarOptionsValidator : IValidateOptions<SidecarOptions>
 {
     internal static readonly SidecarOptionsValidator Instance = new();
-
-    private static readonly SpliceOptionsValidator Splice = new($"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
-    private static readonly OutlierDetectionOptionsValidator OutlierDetection =
-        new($"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
 
     public ValidateOptionsResult Validate(string? name, SidecarOptions options)
     {
@@ -31,8 +25,8 @@ internal sealed class SidecarOptionsValidator : IValidateOptions<SidecarOptions>
             $"must be zero (no check) or positive (it is {options.LocalApplicationCheckInterval})");
         Positive(failures, options.LocalApplicationCheckTimeout, nameof(SidecarOptions.LocalApplicationCheckTimeout));
         AddUpstreamFailures(failures, options.Upstreams);
-        OptionsValidation.AddNested(failures, options.Splice, Splice, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
-        OptionsValidation.AddNested(failures, options.OutlierDetection, OutlierDetection, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
+        OptionsValidation.AddNested(failures, options.Splice, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.Splice)}");
+        OptionsValidation.AddNested(failures, options.OutlierDetection, $"{nameof(SidecarOptions)}.{nameof(SidecarOptions.OutlierDetection)}");
         return OptionRules.ToResult(failures);
     }
 

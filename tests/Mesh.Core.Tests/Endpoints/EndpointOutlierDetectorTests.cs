@@ -97,7 +97,6 @@ public sealed class EndpointOutlierDetectorTests
     public async Task The_rotation_skips_an_ejected_endpoint_and_tries_all_when_all_are_ejected()
     {
         var detector = new EndpointOutlierDetector("test", Options, new ManualTimeProvider());
-        var rotation = new EndpointRotation(detector);
         IPEndPoint[] endpoints = [A, B];
         var tried = new List<IPEndPoint>();
         bool bAlive = true;
@@ -109,7 +108,7 @@ public sealed class EndpointOutlierDetectorTests
 
         for (int i = 0; i < 10; i++)
         {
-            Assert.That(await rotation.TryEachAsync<IPEndPoint, string>(endpoints, Attempt, CancellationToken.None), Is.EqualTo("B"));
+            Assert.That(await detector.TryEachAsync<IPEndPoint, string>(endpoints, Attempt, CancellationToken.None), Is.EqualTo("B"));
         }
 
         Assert.That(tried.Count(e => e.Equals(A)), Is.EqualTo(3), "A is tried until its third failure ejects it");
@@ -119,12 +118,12 @@ public sealed class EndpointOutlierDetectorTests
         tried.Clear();
         for (int i = 0; i < 3; i++)
         {
-            Assert.That(await rotation.TryEachAsync<IPEndPoint, string>(endpoints, Attempt, CancellationToken.None), Is.Null);
+            Assert.That(await detector.TryEachAsync<IPEndPoint, string>(endpoints, Attempt, CancellationToken.None), Is.Null);
         }
 
         Assert.That(detector.IsEjected(B), Is.True);
         tried.Clear();
-        Assert.That(await rotation.TryEachAsync<IPEndPoint, string>(endpoints, Attempt, CancellationToken.None), Is.Null);
+        Assert.That(await detector.TryEachAsync<IPEndPoint, string>(endpoints, Attempt, CancellationToken.None), Is.Null);
         Assert.That(tried, Is.EquivalentTo(new[] { A, B }), "with every endpoint ejected, every one is still tried");
     }
 
