@@ -119,6 +119,9 @@ internal sealed class ChildProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
 
+        // Process.Dispose leaves the streams read synchronously to their reader: close the pipes here, or they wait for finalizers.
+        _process.StandardInput.Dispose();
+        _process.StandardOutput.Dispose();
         _process.Dispose();
     }
 }

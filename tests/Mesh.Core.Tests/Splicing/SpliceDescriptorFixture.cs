@@ -20,6 +20,14 @@ public sealed class SpliceDescriptorFixture
         warm.Server.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         _ = await warm.Result;
         warm.Dispose();
+
+        // And what it opens at its first child process (the pipe its SIGCHLD handling wakes on): the accept loop's
+        // out-of-descriptors test runs in one.
+        using (var child = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false }))
+        {
+            await child!.WaitForExitAsync();
+        }
+
         Settle();
         _before = OpenDescriptors();
         _beforeKinds = DescribeDescriptors();
