@@ -45,6 +45,27 @@ internal static class DescriptorLimit
         return original.Current;
     }
 
+    /// <summary>
+    /// The child's side of the out-of-descriptors conversation (<see cref="ChildProcess"/>): says <c>listening PORT</c>, runs out
+    /// of descriptors at the next line it reads (<c>exhausted</c>), gets them back at the one after (<c>restored</c>) and returns
+    /// when its standard input ends.
+    /// </summary>
+    public static void ExhaustAndRestoreOnCommand(int port)
+    {
+        Console.WriteLine($"listening {port}");
+        _ = Console.ReadLine();
+        ulong limit = Exhaust();
+        Console.WriteLine("exhausted");
+
+        _ = Console.ReadLine();
+        Restore(limit);
+        Console.WriteLine("restored");
+
+        while (Console.ReadLine() is not null)
+        {
+        }
+    }
+
     /// <summary>Puts back the soft limit <see cref="Exhaust"/> returned.</summary>
     public static void Restore(ulong current)
     {

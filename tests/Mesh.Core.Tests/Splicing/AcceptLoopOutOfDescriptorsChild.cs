@@ -43,19 +43,7 @@ internal static class AcceptLoopOutOfDescriptorsChild
             },
             new AcceptBackoffLineLogger(),
             cancellationToken: stop.Token);
-        Console.WriteLine($"listening {((IPEndPoint)listener.LocalEndPoint!).Port}");
-        _ = Console.ReadLine();
-        ulong limit = DescriptorLimit.Exhaust();
-        Console.WriteLine("exhausted");
-
-        _ = Console.ReadLine();
-        DescriptorLimit.Restore(limit);
-        Console.WriteLine("restored");
-
-        while (Console.ReadLine() is not null)
-        {
-        }
-
+        DescriptorLimit.ExhaustAndRestoreOnCommand(((IPEndPoint)listener.LocalEndPoint!).Port);
         await stop.CancelAsync();
         Console.WriteLine($"stopped {await loop}");
         return 0;

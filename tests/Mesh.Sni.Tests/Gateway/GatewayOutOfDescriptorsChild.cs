@@ -38,18 +38,7 @@ internal static class GatewayOutOfDescriptorsChild
             // has been running for a while has it, this one makes it now.
             await Task.Delay(1);
 
-            Console.WriteLine($"listening {gateway.LocalEndPoints[0].Port}");
-            _ = Console.ReadLine();
-            ulong limit = DescriptorLimit.Exhaust();
-            Console.WriteLine("exhausted");
-
-            _ = Console.ReadLine();
-            DescriptorLimit.Restore(limit);
-            Console.WriteLine("restored");
-
-            while (Console.ReadLine() is not null)
-            {
-            }
+            DescriptorLimit.ExhaustAndRestoreOnCommand(gateway.LocalEndPoints[0].Port);
         }
 
         Console.WriteLine("stopped");
