@@ -183,16 +183,7 @@ public sealed class MeshTlsFactoryTests
         }
 
         MeshTlsFactory client = Factory(ca, ca.IssueLeaf(Web));
-        var results = new List<SvidValidationResult>();
-        for (int i = 0; i < 2; i++)
-        {
-            (Socket s1, Socket s2) = await Pair();
-            using var serverStream = new SslStream(new NetworkStream(s1, ownsSocket: true));
-            using var clientStream = new SslStream(new NetworkStream(s2, ownsSocket: true));
-            Task<SvidValidationResult> serverTask = server.AuthenticateAsServerAsync(serverStream, PeerAuthorizer.Exact(Web), Timeout()).AsTask();
-            await client.AuthenticateAsClientAsync(clientStream, "api", PeerAuthorizer.Exact(Api), Timeout());
-            results.Add(await serverTask);
-        }
+        List<SvidValidationResult> results = await HandshakesFromWebAsync(server, client, 2);
 
         Assert.Multiple(() =>
         {
@@ -209,16 +200,7 @@ public sealed class MeshTlsFactoryTests
         var validator = new SvidValidator(ca.TrustBundleSource);
         var server = new MeshTlsFactory(new InMemoryLeafSource(ca.IssueLeaf(Api)), validator);
         MeshTlsFactory client = Factory(ca, ca.IssueLeaf(Web));
-        var results = new List<SvidValidationResult>();
-        for (int i = 0; i < 3; i++)
-        {
-            (Socket s1, Socket s2) = await Pair();
-            using var serverStream = new SslStream(new NetworkStream(s1, ownsSocket: true));
-            using var clientStream = new SslStream(new NetworkStream(s2, ownsSocket: true));
-            Task<SvidValidationResult> serverTask = server.AuthenticateAsServerAsync(serverStream, PeerAuthorizer.Exact(Web), Timeout()).AsTask();
-            await client.AuthenticateAsClientAsync(clientStream, "api", PeerAuthorizer.Exact(Api), Timeout());
-            results.Add(await serverTask);
-        }
+        List<SvidValidationResult> results = await HandshakesFromWebAsync(server, client, 3);
 
         // SslStream builds the peer's chain with the given policy before it calls the validation callback, whether or not the
         // callback knows the certificate already: with the bundle's roots in that policy it would verify the leaf's signature on
@@ -258,4 +240,21 @@ public sealed class MeshTlsFactoryTests
     }
 
     internal static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+
+    // Web's client calls Api's server `count` times over fresh connections; the server's validation result of each.
+    private static async Task<List<SvidValidationResult>> HandshakesFromWebAsync(MeshTlsFactory server, MeshTlsFactory client, int count)
+    {
+        var results = new List<SvidValidationResult>(count);
+        for (int i = 0; i < count; i++)
+        {
+            (Socket s1, Socket s2) = await Pair();
+            using var serverStream = new SslStream(new NetworkStream(s1, ownsSocket: true));
+            using var clientStream = new SslStream(new NetworkStream(s2, ownsSocket: true));
+            Task<SvidValidationResult> serverTask = server.AuthenticateAsServerAsync(serverStream, PeerAuthorizer.Exact(Web), Timeout()).AsTask();
+            await client.AuthenticateAsClientAsync(clientStream, "api", PeerAuthorizer.Exact(Api), Timeout());
+            results.Add(await serverTask);
+        }
+
+        return results;
+    }
 }
