@@ -22,6 +22,12 @@ namespace Mesh.Tls.MutualTls;
 /// </remarks>
 public sealed class MeshTlsFactory
 {
+    // Both sides of a mesh handshake: TLS 1.2 as the floor because Consul's Envoy sidecars still negotiate it, 1.3 when the peer
+    // offers it. The server and client option types share no base class, so each initialiser names the same settings: this
+    // constant, no renegotiation, the configured resumption, no revocation (leaves live hours), the anchorless chain policy, the
+    // SVID callback and ApplicationProtocols().
+    private const SslProtocols MeshProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
     private readonly ILeafSource _leaves;
     private readonly SvidValidator _validator;
     private readonly MeshTlsOptions _options;
@@ -48,13 +54,13 @@ public sealed class MeshTlsFactory
         {
             ServerCertificateContext = GetContext(),
             ClientCertificateRequired = true,
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            EnabledSslProtocols = MeshProtocols,
             AllowRenegotiation = false,
             AllowTlsResume = _options.AllowTlsResume,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = policy,
             RemoteCertificateValidationCallback = handshake.ValidatePeer,
-            ApplicationProtocols = _options.ApplicationProtocols.Count > 0 ? [.. _options.ApplicationProtocols] : null,
+            ApplicationProtocols = ApplicationProtocols(),
         };
         return handshake;
     }
@@ -70,13 +76,13 @@ public sealed class MeshTlsFactory
         {
             TargetHost = serverName,
             ClientCertificateContext = GetContext(),
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            EnabledSslProtocols = MeshProtocols,
             AllowRenegotiation = false,
             AllowTlsResume = _options.AllowTlsResume,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = policy,
             RemoteCertificateValidationCallback = handshake.ValidatePeer,
-            ApplicationProtocols = _options.ApplicationProtocols.Count > 0 ? [.. _options.ApplicationProtocols] : null,
+            ApplicationProtocols = ApplicationProtocols(),
         };
         return handshake;
     }
@@ -184,6 +190,10 @@ public sealed class MeshTlsFactory
 
         return handshake.Result;
     }
+
+    // A copy per handshake, so a later change to the options' list never reaches a handshake in flight; null when none is configured.
+    private List<SslApplicationProtocol>? ApplicationProtocols() =>
+        _options.ApplicationProtocols.Count > 0 ? [.. _options.ApplicationProtocols] : null;
 
     private static SvidValidationResult NotJudged => new(SvidValidationStatus.NoCertificate, default);
 

@@ -23,7 +23,6 @@ namespace Mesh.Tls.Validation;
 /// </remarks>
 public sealed class SvidValidator
 {
-
     private readonly ITrustBundleSource _bundles;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -65,21 +64,7 @@ public sealed class SvidValidator
             return Fail(SvidValidationStatus.NoCertificate, default, "The peer sent no certificate.");
         }
 
-        TrustBundle bundle = _bundles.Current;
-        DateTimeOffset now = _time.GetUtcNow();
-        ValidationCache.Key key = ValidationCache.CreateKey(leaf.RawDataMemory.Span, bundle.Version);
-        if (_cache.TryGet(key, now, out SpiffeId cachedId))
-        {
-            return Authorize(cachedId, authorizer, fromCache: true);
-        }
-
-        SvidValidationResult result = CheckLeaf(leaf, bundle, now, out IReadOnlyList<X509Certificate2> roots);
-        if (result.Status != SvidValidationStatus.Valid)
-        {
-            return Report(result);
-        }
-
-        return BuildPath(leaf, intermediates, result.PeerId, roots, key, now, authorizer);
+        return ValidateLeaf(leaf, intermediates, _bundles.Current, _time.GetUtcNow(), authorizer);
     }
 
     /// <summary>
@@ -87,7 +72,12 @@ public sealed class SvidValidator
     /// authorized at once; otherwise the path is built here with the roots of the leaf's own trust domain, the certificates the
     /// peer sent (which the platform put in the policy's extra store) serving as intermediates only.
     /// </summary>
-    internal SvidValidationResult ValidateBuiltChain(X509Certificate2 leaf, X509Chain builtChain, TrustBundle bundle, DateTimeOffset now, PeerAuthorizer? authorizer)
+    internal SvidValidationResult ValidateBuiltChain(X509Certificate2 leaf, X509Chain builtChain, TrustBundle bundle, DateTimeOffset now, PeerAuthorizer? authorizer) =>
+        // The platform's chain has no anchor, so it proves nothing: only the certificates the peer sent are taken from it.
+        ValidateLeaf(leaf, builtChain.ChainPolicy.ExtraStore, bundle, now, authorizer);
+
+    // A leaf known for this bundle version is authorized at once; any other is checked by the SVID rules, then its path is built.
+    private SvidValidationResult ValidateLeaf(X509Certificate2 leaf, IEnumerable<X509Certificate2>? sent, TrustBundle bundle, DateTimeOffset now, PeerAuthorizer? authorizer)
     {
         ValidationCache.Key key = ValidationCache.CreateKey(leaf.RawDataMemory.Span, bundle.Version);
         if (_cache.TryGet(key, now, out SpiffeId cachedId))
@@ -101,8 +91,7 @@ public sealed class SvidValidator
             return Report(result);
         }
 
-        // The platform's chain has no anchor, so it proves nothing: the path is built here with the trust domain's roots.
-        return BuildPath(leaf, builtChain.ChainPolicy.ExtraStore, result.PeerId, roots, key, now, authorizer);
+        return BuildPath(leaf, sent, result.PeerId, roots, key, now, authorizer);
     }
 
     /// <summary>
