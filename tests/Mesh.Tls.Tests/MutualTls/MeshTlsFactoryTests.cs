@@ -217,6 +217,29 @@ public sealed class MeshTlsFactoryTests
         });
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_leaf_validated_directly_and_in_a_handshake_is_path_checked_once(bool intermediate)
+    {
+        using MeshCertificateAuthority ca = NewCa(intermediate);
+        var validator = new SvidValidator(ca.TrustBundleSource);
+        var server = new MeshTlsFactory(new InMemoryLeafSource(ca.IssueLeaf(Api)), validator);
+        LeafCertificate web = ca.IssueLeaf(Web);
+
+        // Validate and the TLS callback are two doors to one validation: what one has checked, the other serves from the cache.
+        SvidValidationResult direct = validator.Validate(web.Certificate, web.Intermediates);
+        List<SvidValidationResult> handshakes = await HandshakesFromWebAsync(server, Factory(ca, web), 1);
+        SvidValidationResult again = validator.Validate(web.Certificate, web.Intermediates);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(direct.IsValid && !direct.FromCache, Is.True, direct.ToString());
+            Assert.That(handshakes[0].IsValid && handshakes[0].FromCache, Is.True, handshakes[0].ToString());
+            Assert.That(again.IsValid && again.FromCache, Is.True, again.ToString());
+            Assert.That(validator.PathValidations, Is.EqualTo(1));
+        });
+    }
+
     private static async Task<(SslStream Server, SslStream Client)> Connect(MeshTlsFactory server, MeshTlsFactory client)
     {
         (Socket a, Socket b) = await Pair();
