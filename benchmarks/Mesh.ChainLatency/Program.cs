@@ -10,23 +10,29 @@ using Mesh.EndToEnd.Tests.Support;
 // sidecar straight to counting's sidecar in dc1 (the two TLS hops, no gateway). The two sidecars' share is that path minus the
 // direct dial, the two gateways' share the four-hop path minus that one.
 //
-// --batch-scheduling true|false sets MeshGatewayOptions.BatchScheduling on both gateways (default: the option's default).
+// --compare-batch-scheduling starts a second mesh whose gateways run with the other MeshGatewayOptions.BatchScheduling and
+// measures its four-hop path too, interleaved with the others: both policies under the same load.
 //
-//   dotnet run -c Release --project benchmarks/Mesh.ChainLatency -- [--requests 20000] [--rounds 3] [--warmup-seconds 3] [--batch-scheduling false]
+//   dotnet run -c Release --project benchmarks/Mesh.ChainLatency -- [--requests 20000] [--rounds 3] [--warmup-seconds 3] [--compare-batch-scheduling]
 int requests = int.Parse(Option("--requests") ?? "20000", CultureInfo.InvariantCulture);
 int rounds = int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture);
 double warmupSeconds = double.Parse(Option("--warmup-seconds") ?? "3", CultureInfo.InvariantCulture);
 
-bool? batchScheduling = Option("--batch-scheduling") is { } batch ? bool.Parse(batch) : null;
+bool batchByDefault = new Mesh.Sni.Gateway.MeshGatewayOptions().BatchScheduling;
+bool compareBatch = args.Contains("--compare-batch-scheduling");
 
-await using var mesh = await TwoDatacenterMesh.StartAsync(configureGateways: options => options.BatchScheduling = batchScheduling ?? options.BatchScheduling);
+await using var mesh = await TwoDatacenterMesh.StartAsync();
+await using TwoDatacenterMesh? other = compareBatch
+    ? await TwoDatacenterMesh.StartAsync(configureGateways: options => options.BatchScheduling = !batchByDefault)
+    : null;
 var payload = new byte[100];
 Random.Shared.NextBytes(payload);
 (string Name, Socket Socket)[] paths =
 [
     ("direct", await ConnectAsync(mesh.CountingDc2App.EndPoint)),
     ("two sidecars (dc1, no gateway)", await ConnectAsync(mesh.UpstreamToDc1)),
-    ("four-hop mesh (dc1 → dc2)", await ConnectAsync(mesh.UpstreamToDc2)),
+    ($"four-hop mesh (dc1 → dc2), gateways' SCHED_BATCH {OnOff(batchByDefault)}", await ConnectAsync(mesh.UpstreamToDc2)),
+    .. other is null ? [] : new[] { ($"four-hop mesh (dc1 → dc2), gateways' SCHED_BATCH {OnOff(!batchByDefault)}", await ConnectAsync(other.UpstreamToDc2)) },
 ];
 
 // Warm-up: the first round trips pay the handshakes, the JIT's first tiers and the pools' first rentals; the runtime compiles
@@ -44,7 +50,7 @@ while (warmup.Elapsed.TotalSeconds < warmupSeconds)
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"# {requests} requests of 100 bytes per path and round, {rounds} rounds, {Environment.ProcessorCount} cores, gateways' SCHED_BATCH {(batchScheduling ?? new Mesh.Sni.Gateway.MeshGatewayOptions().BatchScheduling ? "on" : "off")}; warm-up: {warmupRequests} requests over {warmup.Elapsed.TotalSeconds:F1} s, alternating the paths (handshakes, JIT tiers, pools)"));
+    $"# {requests} requests of 100 bytes per path and round, {rounds} rounds, {Environment.ProcessorCount} cores; warm-up: {warmupRequests} requests over {warmup.Elapsed.TotalSeconds:F1} s, alternating the paths (handshakes, JIT tiers, pools)"));
 Console.WriteLine("| round | path | p50 µs | p99 µs | added p50 µs | added p99 µs | requests/s | context switches per request (voluntary + preempted) | load (1 min) |");
 Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
 for (int round = 1; round <= rounds; round++)
@@ -105,6 +111,8 @@ static (long Voluntary, long Preempted) ContextSwitches()
 
     return (voluntary, preempted);
 }
+
+static string OnOff(bool on) => on ? "on" : "off";
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
