@@ -27,6 +27,7 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<ServiceEndpoint> _endpoints = [];
     private readonly List<MeshGatewayEndpoint> _gateways = [];
+    private Action<MeshGatewayOptions>? _configureGateways;
 
     private TwoDatacenterMesh(IPAddress address, CapturedLogs logs)
     {
@@ -71,9 +72,11 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
     /// <summary>Where dashboard's application connects to reach counting in dc1.</summary>
     public IPEndPoint UpstreamToDc1 => DashboardSidecar.UpstreamEndPoints[1];
 
-    public static async Task<TwoDatacenterMesh> StartAsync(string intentionsJson = AllowDashboard, IPAddress? address = null)
+    /// <param name="configureGateways">Changes the options of both gateways before they start (a benchmark's variant).</param>
+    public static async Task<TwoDatacenterMesh> StartAsync(
+        string intentionsJson = AllowDashboard, IPAddress? address = null, Action<MeshGatewayOptions>? configureGateways = null)
     {
-        var mesh = new TwoDatacenterMesh(address ?? IPAddress.Loopback, new CapturedLogs());
+        var mesh = new TwoDatacenterMesh(address ?? IPAddress.Loopback, new CapturedLogs()) { _configureGateways = configureGateways };
         try
         {
             await mesh.StartAsync(intentionsJson);
@@ -182,6 +185,7 @@ internal sealed class TwoDatacenterMesh : IAsyncDisposable
     {
         var options = new MeshGatewayOptions { Datacenter = datacenter, TrustDomain = TrustDomain, ConnectTimeout = TimeSpan.FromSeconds(2) };
         options.ListenEndPoints.Add(new IPEndPoint(Address, 0));
+        _configureGateways?.Invoke(options);
         var gateway = new MeshGateway(options, Catalog, Logs);
         await gateway.StartAsync();
         return gateway;
