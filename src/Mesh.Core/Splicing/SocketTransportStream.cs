@@ -72,6 +72,9 @@ public sealed class SocketTransportStream : Stream
     {
         // A zero-byte read waits for data without a buffer (SslStream passes it through when it holds no bytes).
         // Each TLS record is a read here: one that completes at once needs no state machine, one that waits a pooled one.
+        // The TLS stream waits on its transport now, out of the TLS library; the bytes returned take it back in (a zero-byte
+        // read returns none: the stream reads again before it decrypts anything).
+        ReadGate?.ExitRead();
         if (buffer.IsEmpty && !cancellationToken.CanBeCanceled && OperatingSystem.IsLinux() && _readable is ReadinessWaiter waiter)
         {
             // A splice's idle wait, on its event loop. The stream reads records, not everything queued: check what is
@@ -138,6 +141,11 @@ public sealed class SocketTransportStream : Stream
             _reachedEnd = true;
         }
 
+        if (!zeroByteRead)
+        {
+            ReadGate?.EnterRead();
+        }
+
         return read;
     }
 
@@ -157,6 +165,9 @@ public sealed class SocketTransportStream : Stream
             buffer = buffer[await Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];
         }
     }
+
+    /// <summary>Set by a splice whose TLS stream reads through this transport: when its reads are inside the TLS library.</summary>
+    internal TlsShutdownGate? ReadGate { get; set; }
 
     /// <summary>Makes zero-byte reads wait on <paramref name="waiter"/> (a splice on an event loop); null leaves them on the socket engine.</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -35,11 +35,10 @@ public sealed class SpliceOptions
     /// <summary>
     /// Wait for idle sources on Mesh's own epoll threads, one per processor, and move the bytes on the thread that learns they
     /// arrived, rather than on the runtime's socket engine, which hands each wake-up from its epoll thread to a thread-pool
-    /// worker; an idle connection then holds no receive state of the runtime. Linux on x86-64 and arm64 only, ignored elsewhere
-    /// and for pipe sides. Internal and off: a sidecar's call through it was seen reset now and then (one in three runs of
-    /// DeadAppHostProcessTests), and it stays off until that is understood.
+    /// worker; an idle connection then holds no receive state of the runtime. Default on for Linux on x86-64 and arm64; ignored
+    /// elsewhere and for pipe sides. Internal: <see langword="false"/> puts the idle waits back on the socket engine.
     /// </summary>
-    internal bool UseEventLoop { get; init; }
+    internal bool UseEventLoop { get; init; } = OperatingSystem.IsLinux();
 
     /// <summary>What an EOF without <c>close_notify</c> on a TLS side becomes. Default <see cref="TruncatedTlsEndPolicy.Reset"/>.</summary>
     public TruncatedTlsEndPolicy TruncatedTlsEnd { get; init; } = TruncatedTlsEndPolicy.Reset;

@@ -18,7 +18,16 @@ internal sealed class StreamSplice : Splice
     {
         _bStream = b;
         _bTransport = bTransport;
+        if (b is SslStream && bTransport is not null)
+        {
+            // The transport tells when the reading direction is inside the TLS stream; without it the shutdown cannot know.
+            _tlsGate = new TlsShutdownGate();
+            bTransport.ReadGate = _tlsGate;
+        }
     }
+
+    // Keeps B's close_notify apart from B → A's use of the TLS stream (see TlsShutdownGate); null unless B is TLS over a known transport.
+    private readonly TlsShutdownGate? _tlsGate;
 
     // A → B waits for A on an event loop (SpliceOptions.UseEventLoop); null: the socket engine's zero-byte receive. B → A
     // waits through the stream, whose transport waits on the same loop.
@@ -143,7 +152,14 @@ internal sealed class StreamSplice : Splice
         // peer answers close_notify by closing too (RFC 5246 §7.2.1): there is no half-close to keep there.
         if (b is SslStream tls)
         {
-            await tls.ShutdownAsync().ConfigureAwait(false);
+            if (_tlsGate is not null)
+            {
+                await _tlsGate.ShutdownAsync(tls).ConfigureAwait(false);
+            }
+            else
+            {
+                await tls.ShutdownAsync().ConfigureAwait(false);
+            }
         }
 
         if (_bTransport is not null)
@@ -167,10 +183,15 @@ internal sealed class StreamSplice : Splice
             {
                 sourceFailing = true;
 
-                // SslStream (since .NET 6) passes a zero-byte read through when it holds no decrypted bytes.
+                // SslStream (since .NET 6) passes a zero-byte read through when it holds no decrypted bytes. A read may decrypt
+                // what the stream holds before it reaches the transport: it is inside the TLS stream until then.
+                _tlsGate?.EnterRead();
                 _ = await b.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                _tlsGate?.ExitRead();
                 buffer = SpliceBuffers.Pool.Rent(BufferSize);
+                _tlsGate?.EnterRead();
                 int read = await b.ReadAsync(buffer.AsMemory(0, BufferSize)).ConfigureAwait(false);
+                _tlsGate?.ExitRead();
                 if (read == 0)
                 {
                     if (b is SslStream && _bTransport is { ReachedEnd: true } && Options.TruncatedTlsEnd == TruncatedTlsEndPolicy.Reset)
@@ -198,6 +219,7 @@ internal sealed class StreamSplice : Splice
         }
         catch (Exception e)
         {
+            _tlsGate?.ExitRead();
             Fail(sideA: !sourceFailing, e);
         }
         finally
