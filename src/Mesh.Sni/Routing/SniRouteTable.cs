@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Mesh.Sni.Routing;
@@ -23,7 +24,13 @@ public sealed class SniRouteTable<TValue>
     private readonly SniNameIndex _exact;
     private readonly SniNameIndex _wildcard;
     private readonly int[] _wildcardLengths;
-    private readonly TValue[] _values;
+
+    // The routes in the order of each index's slots, so that a name's route sits at its slot's position: the exact route's
+    // line is fetched from the hash, with the bucket's, rather than once the bucket has named a route index. Over 10,000
+    // rotating names in 100,000 routes this took an exact hit to 0.88-0.90 of the time of the chained read (a cache miss
+    // less on the lookup's critical path); it costs a value per slot rather than per route (about 2.6 at this size).
+    private readonly TValue[] _exactValues;
+    private readonly TValue[] _wildcardValues;
     private readonly TValue _defaultValue;
 
     /// <summary>Creates a table without a default route: a name that matches nothing is refused.</summary>
@@ -59,13 +66,15 @@ public sealed class SniRouteTable<TValue>
         _exact = new SniNameIndex(exact, values.Count, "server name");
         _wildcard = new SniNameIndex(wildcard, values.Count, "wildcard");
         _wildcardLengths = DistinctLengthsLongestFirst(wildcard);
-        _values = values.ToArray();
+        _exactValues = _exact.ArrangeBySlot(values);
+        _wildcardValues = _wildcard.ArrangeBySlot(values);
+        Count = values.Count;
         HasDefault = hasDefault;
         _defaultValue = defaultValue;
     }
 
     /// <summary>How many routes the table holds, the default not counted.</summary>
-    public int Count => _values.Length;
+    public int Count { get; }
 
     /// <summary>Whether names that match nothing take a default route.</summary>
     public bool HasDefault { get; }
@@ -88,10 +97,9 @@ public sealed class SniRouteTable<TValue>
             // Case is folded by the hash and the comparison, so the name is never copied. The hash keeps the sums a wildcard
             // lookup needs to hash the name's suffixes without reading it again; each is written before it is read.
             Unsafe.SkipInit(out SniSuffixSums sums);
-            int index = Find(serverName[..length], sums, out SniRouteMatch match);
-            if (index >= 0)
+            SniRouteMatch match = Find(serverName[..length], sums, out value);
+            if (match != SniRouteMatch.None)
             {
-                value = _values[index];
                 return match;
             }
         }
@@ -125,19 +133,36 @@ public sealed class SniRouteTable<TValue>
         return HasDefault ? SniRouteMatch.Default : SniRouteMatch.None;
     }
 
-    private int Find(ReadOnlySpan<byte> name, Span<ulong> sums, out SniRouteMatch match)
+    private SniRouteMatch Find(ReadOnlySpan<byte> name, Span<ulong> sums, out TValue? value)
     {
-        int index = _exact.Find(SniNameHash.Hash(name, sums), name);
-        if (index >= 0)
+        ulong hash = SniNameHash.Hash(name, sums);
+        if (_exact.MayHold(hash))
         {
-            match = SniRouteMatch.Exact;
-            return index;
+            // The name's route lies in the line of its home slot's route unless the home bucket was full: read that line now,
+            // so that it comes from memory together with the bucket's rather than after it.
+            ref TValue values = ref MemoryMarshal.GetArrayDataReference(_exactValues);
+            _ = Volatile.Read(ref Unsafe.As<TValue, byte>(ref Unsafe.Add(ref values, _exact.HomeSlot(hash))));
+            int slot = _exact.Probe(hash, name);
+            if (slot >= 0)
+            {
+                value = _exactValues[slot];
+                return SniRouteMatch.Exact;
+            }
         }
 
-        return FindWildcard(name, sums, out match);
+        int wildcard = FindWildcard(name, sums);
+        if (wildcard >= 0)
+        {
+            value = _wildcardValues[wildcard];
+            return SniRouteMatch.Wildcard;
+        }
+
+        value = default;
+        return SniRouteMatch.None;
     }
 
-    private int FindWildcard(ReadOnlySpan<byte> name, ReadOnlySpan<ulong> sums, out SniRouteMatch match)
+    // The slot of the longest wildcard suffix of the name, or -1.
+    private int FindWildcard(ReadOnlySpan<byte> name, ReadOnlySpan<ulong> sums)
     {
         // Longest suffix first, and only the suffix lengths some wildcard has: a gateway's wildcards (one per remote
         // datacenter) share a handful of lengths, so a name costs a few byte checks and usually one more probe; the suffix's
@@ -152,16 +177,13 @@ public sealed class SniRouteTable<TValue>
                 continue;
             }
 
-            ReadOnlySpan<byte> suffix = name[(dot + 1)..];
-            int index = _wildcard.Find(SniNameHash.SuffixHash(name, sums, lengths[i]), suffix);
-            if (index >= 0)
+            int slot = _wildcard.FindSlot(SniNameHash.SuffixHash(name, sums, lengths[i]), name[(dot + 1)..]);
+            if (slot >= 0)
             {
-                match = SniRouteMatch.Wildcard;
-                return index;
+                return slot;
             }
         }
 
-        match = SniRouteMatch.None;
         return -1;
     }
 

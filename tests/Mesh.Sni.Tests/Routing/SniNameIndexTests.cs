@@ -75,11 +75,12 @@ public sealed class SniNameIndexTests
     [Test]
     public void A_run_of_names_that_reaches_the_end_of_the_slots_spreads_them_over_twice_the_slots()
     {
-        // 70 names take 256 slots, and these 70 all have the last one as home: their run would pass the 64 slots that follow
-        // the last home slot, so the index doubles its slots (where about half of them move to the new last slot).
+        // 70 names take 256 slots (64 buckets of four), and these 70 all have the last bucket as home: their run would pass
+        // the 16 buckets that follow the last home bucket, so the index doubles its buckets (where about half of the names
+        // move to the new last bucket).
         List<string> names = Enumerable.Range(0, int.MaxValue)
             .Select(i => $"svc{i}.default.dc1")
-            .Where(name => (SniNameHash.Hash(Encoding.ASCII.GetBytes(name)) & 255) == 255)
+            .Where(name => (SniNameHash.Hash(Encoding.ASCII.GetBytes(name)) & 63) == 63)
             .Take(70)
             .ToList();
 
@@ -93,6 +94,27 @@ public sealed class SniNameIndexTests
 
         byte[] absent = Encoding.ASCII.GetBytes("svc-1.default.dc1");
         Assert.That(index.Find(SniNameHash.Hash(absent), absent), Is.EqualTo(-1));
+    }
+
+    [Test]
+    public void Names_past_a_full_home_bucket_take_their_own_routes_from_the_table()
+    {
+        // Twelve names of a table of twelve (eight buckets of four) that all have the first bucket as home fill it and the
+        // next two: the table keeps each route at its name's slot, not at the home slot it reads ahead.
+        List<string> names = Enumerable.Range(0, int.MaxValue)
+            .Select(i => $"svc{i}.default.dc1")
+            .Where(name => (SniNameHash.Hash(Encoding.ASCII.GetBytes(name)) & 7) == 0)
+            .Take(12)
+            .ToList();
+        var table = new SniRouteTable<string>(names.Select(n => new KeyValuePair<string, string>(n, "route-" + n)));
+        foreach (string name in names)
+        {
+            Assert.That(table.Lookup(Encoding.ASCII.GetBytes(name.ToUpperInvariant()), out string? route), Is.EqualTo(SniRouteMatch.Exact), name);
+            Assert.That(route, Is.EqualTo("route-" + name));
+        }
+
+        Assert.That(table.Lookup("svc-1.default.dc1"u8, out string? none), Is.EqualTo(SniRouteMatch.None));
+        Assert.That(none, Is.Null);
     }
 
     [Test]
