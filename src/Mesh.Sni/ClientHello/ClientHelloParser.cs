@@ -269,18 +269,18 @@ public static class ClientHelloParser
     [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
     private static ClientHelloParseStatus ParseScattered(ref ByteCursor records, ref ClientHelloInfo hello)
     {
-        var scattered = new ScatteredMessage(records, hello._handshakeLength);
-        ClientHelloInvalidReason reason = ClientHelloBody.Parse(scattered, ref hello);
+        var reader = new ScatteredReader(records, hello._handshakeLength);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
             int offset = hello._serverNameOffset, length = hello._serverNameLength;
-            if (scattered.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
+            if (reader.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
             {
                 hello._serverName = name;
             }
             else
             {
-                scattered.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
+                reader.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
                 hello._serverNameCopied = true;
             }
         }

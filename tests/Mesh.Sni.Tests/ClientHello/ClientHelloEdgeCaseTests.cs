@@ -175,6 +175,24 @@ public sealed class ClientHelloEdgeCaseTests
         }
     }
 
+    [Test]
+    public void Server_name_after_a_large_alpn_list_over_records_and_segments_is_read_back()
+    {
+        // The rules read a message over 4 KiB where it lies, each moving one position on: after a 17 KB ALPN list that
+        // crosses the record boundary the position stands far past the server name, which the parser then reads back.
+        string[] protocols = [.. Enumerable.Range(0, 72).Select(i => $"x-large-{i:D2}-" + new string('p', 228))];
+        const string name = "web.default.dc1.internal.abc.consul";
+        byte[] message = Handshake(Body(Extensions(Alpn(protocols), Extension(21, new byte[100]), ServerName(name))));
+        byte[] bytes = Records(message);
+        foreach (int segment in new[] { 0, 512, 7 })
+        {
+            ReadOnlySequence<byte> input = segment == 0 ? new(bytes) : Segments.Every(bytes, segment);
+            Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), $"segments of {segment}");
+            Assert.That((hello.GetServerNameString(), hello.AlpnProtocolCount, hello.ExtensionCount, hello.RecordCount, hello.BytesConsumed),
+                Is.EqualTo((name, 72, 3, 2, bytes.Length)), $"segments of {segment}");
+        }
+    }
+
     /// <summary>A handshake message of exactly <paramref name="length"/> bytes, a padding extension (21) filling it out.</summary>
     private static byte[] PaddedHandshake(string name, int length)
     {

@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Mesh.Sni.ClientHello;
+
+/// <summary>
+/// Reads a handshake message spread over several records, or over segments of a sequence, where it lies: nothing is
+/// gathered. Each read is a span read from the current contiguous run (part of one record in one segment); a read beyond it
+/// steps forward, over record headers (RFC 8446 §5.1) and segment boundaries. The grammar reaches it through
+/// <see cref="ScatteredMessage"/>, so that every rule moves the one position on.
+/// </summary>
+/// <remarks>
+/// The records are the ones the record walk found to carry exactly the message (it checked every header), so a run never
+/// reaches past the message. The grammar reads forward: a step back (the server name, taken once the grammar is done)
+/// starts over from the first record.
+/// </remarks>
+internal ref struct ScatteredReader
+{
+    // The current run: message bytes from _runStart on, contiguous in the input; the cursor stands just past it, with
+    // _recordLeft bytes of the current record still ahead.
+    private ReadOnlySpan<byte> _run;
+    private int _runStart;
+    private int _recordLeft;
+    private readonly int _length;
+    private ByteCursor _cursor;
+
+    /// <summary>Reads the message of <paramref name="length"/> bytes carried by the records at which <paramref name="records"/> stands.</summary>
+    /// <param name="records">A cursor where it was started, at the first record header.</param>
+    /// <param name="length">The handshake message length.</param>
+    internal ScatteredReader(scoped in ByteCursor records, int length)
+    {
+        _cursor = records;
+        _run = default;
+        _runStart = 0;
+        _recordLeft = 0;
+        _length = length;
+    }
+
+    internal readonly int Length => _length;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal byte ReadUInt8(int offset)
+    {
+        int at = offset - _runStart;
+        return (uint)at < (uint)_run.Length ? _run[at] : ReadUInt8Elsewhere(offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int ReadUInt16(int offset)
+    {
+        int at = offset - _runStart;
+        return at >= 0 && at <= _run.Length - 2
+            ? BinaryPrimitives.ReadUInt16BigEndian(_run[at..])
+            : ReadUInt16Elsewhere(offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal uint ReadUInt32(int offset)
+    {
+        int at = offset - _runStart;
+        return at >= 0 && at <= _run.Length - 4
+            ? BinaryPrimitives.ReadUInt32BigEndian(_run[at..])
+            : ReadUInt32Elsewhere(offset);
+    }
+
+    internal ReadOnlySpan<byte> ReadRun(int offset, int maxLength) =>
+        MoveTo(offset) ? (_run.Length <= maxLength ? _run : _run[..maxLength]) : default;
+
+    internal bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high)
+    {
+        while (length > 0 && MoveTo(offset))
+        {
+            int n = Math.Min(length, _run.Length);
+            if (_run[..n].ContainsAnyExceptInRange(low, high))
+            {
+                return true;
+            }
+
+            offset += n;
+            length -= n;
+        }
+
+        return false;
+    }
+
+    /// <summary>The <paramref name="length"/> bytes at <paramref name="offset"/>, when they lie in one run of the input.</summary>
+    /// <returns>False when they straddle a record or segment boundary.</returns>
+    internal bool TryGetContiguous(int offset, int length, out ReadOnlySpan<byte> bytes)
+    {
+        if (MoveTo(offset) && _run.Length >= length)
+        {
+            bytes = _run[..length];
+            return true;
+        }
+
+        bytes = default;
+        return false;
+    }
+
+    /// <summary>Copies the <paramref name="destination"/>.Length bytes at <paramref name="offset"/>, across boundaries.</summary>
+    internal void CopyTo(int offset, scoped Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            if (!MoveTo(offset))
+            {
+                destination.Clear();
+                return;
+            }
+
+            int n = Math.Min(destination.Length, _run.Length);
+            _run[..n].CopyTo(destination);
+            destination = destination[n..];
+            offset += n;
+        }
+    }
+
+    // Once per boundary, out of line: the reads above stay small enough to inline.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private byte ReadUInt8Elsewhere(int offset) => MoveTo(offset) ? _run[0] : (byte)0;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ReadUInt16Elsewhere(int offset) => (ReadUInt8(offset) << 8) | ReadUInt8(offset + 1);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private uint ReadUInt32Elsewhere(int offset) => ((uint)ReadUInt16(offset) << 16) | (uint)ReadUInt16(offset + 2);
+
+    /// <summary>Makes the current run start at <paramref name="offset"/>.</summary>
+    /// <returns>False when <paramref name="offset"/> lies outside the message (or, on misuse, outside well-formed records).</returns>
+    private bool MoveTo(int offset)
+    {
+        if ((uint)offset >= (uint)_length)
+        {
+            return false;
+        }
+
+        if (offset < _runStart)
+        {
+            _cursor.Rewind();
+            _run = default;
+            _runStart = 0;
+            _recordLeft = 0;
+        }
+
+        int at = offset - _runStart;
+        if (at < _run.Length)
+        {
+            _run = _run[at..];
+            _runStart = offset;
+            return true;
+        }
+
+        // Past the run: step over whole records by their headers, then over the bytes before the offset in its record.
+        int gap = at - _run.Length;
+        while (true)
+        {
+            if (_recordLeft == 0 && !NextRecord())
+            {
+                _run = default;
+                return false;
+            }
+
+            if (gap < _recordLeft)
+            {
+                break;
+            }
+
+            _cursor.Skip(_recordLeft);
+            gap -= _recordLeft;
+            _recordLeft = 0;
+        }
+
+        if (gap > 0)
+        {
+            _cursor.Skip(gap);
+            _recordLeft -= gap;
+        }
+
+        _run = _cursor.Take(_recordLeft);
+        _recordLeft -= _run.Length;
+        _runStart = offset;
+        return !_run.IsEmpty;
+    }
+
+    /// <summary>Steps over the next record header (RFC 8446 §5.1); the record walk has checked every one the message spans.</summary>
+    private bool NextRecord()
+    {
+        ReadOnlySpan<byte> current = _cursor.Current;
+        int length;
+        if (current.Length >= TlsWire.RecordHeaderLength)
+        {
+            length = BinaryPrimitives.ReadUInt16BigEndian(current[3..]);
+            _cursor.Skip(TlsWire.RecordHeaderLength);
+        }
+        else
+        {
+            Unsafe.SkipInit(out HeaderBuffer room);
+            Span<byte> header = room;
+            if (_cursor.CopyUpTo(header) < header.Length)
+            {
+                return false;
+            }
+
+            length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+        }
+
+        _recordLeft = length;
+        return length > 0;
+    }
+}
