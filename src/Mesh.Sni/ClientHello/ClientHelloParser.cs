@@ -269,7 +269,7 @@ public static class ClientHelloParser
     [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
     private static ClientHelloParseStatus ParseScattered(ref ByteCursor records, ref ClientHelloInfo hello)
     {
-        var reader = new ScatteredReader(records, hello._handshakeLength);
+        var reader = new ScatteredReader(ref records, hello._handshakeLength);
         ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {

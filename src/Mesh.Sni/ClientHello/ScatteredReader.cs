@@ -14,7 +14,7 @@ namespace Mesh.Sni.ClientHello;
 /// reaches past the message. The grammar reads forward: a step back (the server name, taken once the grammar is done)
 /// starts over from the first record.
 /// </remarks>
-internal ref struct ScatteredReader
+internal unsafe ref struct ScatteredReader
 {
     // The current run: message bytes from _runStart on, contiguous in the input; the cursor stands just past it, with
     // _recordLeft bytes of the current record still ahead.
@@ -22,14 +22,18 @@ internal ref struct ScatteredReader
     private int _runStart;
     private int _recordLeft;
     private readonly int _length;
-    private ByteCursor _cursor;
+
+    // The record cursor itself, a local of the parser's frame, not a copy: a copy of its hundred bytes, made right after
+    // Start wrote them field by field, stalls on store forwarding (see ScatteredMessage for why a pointer is sound).
+    private readonly void* _records;
 
     /// <summary>Reads the message of <paramref name="length"/> bytes carried by the records at which <paramref name="records"/> stands.</summary>
-    /// <param name="records">A cursor where it was started, at the first record header.</param>
+    /// <param name="records">A cursor where it was started, at the first record header: a local of the caller's frame, which
+    /// the reader moves on and must not outlive.</param>
     /// <param name="length">The handshake message length.</param>
-    internal ScatteredReader(scoped in ByteCursor records, int length)
+    internal ScatteredReader(scoped ref ByteCursor records, int length)
     {
-        _cursor = records;
+        _records = Unsafe.AsPointer(ref records);
         _run = default;
         _runStart = 0;
         _recordLeft = 0;
@@ -37,6 +41,12 @@ internal ref struct ScatteredReader
     }
 
     internal readonly int Length => _length;
+
+    private readonly ref ByteCursor Cursor
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.AsRef<ByteCursor>(_records);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal byte ReadUInt8(int offset)
@@ -136,7 +146,7 @@ internal ref struct ScatteredReader
 
         if (offset < _runStart)
         {
-            _cursor.Rewind();
+            Cursor.Rewind();
             _run = default;
             _runStart = 0;
             _recordLeft = 0;
@@ -165,18 +175,18 @@ internal ref struct ScatteredReader
                 break;
             }
 
-            _cursor.Skip(_recordLeft);
+            Cursor.Skip(_recordLeft);
             gap -= _recordLeft;
             _recordLeft = 0;
         }
 
         if (gap > 0)
         {
-            _cursor.Skip(gap);
+            Cursor.Skip(gap);
             _recordLeft -= gap;
         }
 
-        _run = _cursor.Take(_recordLeft);
+        _run = Cursor.Take(_recordLeft);
         _recordLeft -= _run.Length;
         _runStart = offset;
         return !_run.IsEmpty;
@@ -185,18 +195,18 @@ internal ref struct ScatteredReader
     /// <summary>Steps over the next record header (RFC 8446 §5.1); the record walk has checked every one the message spans.</summary>
     private bool NextRecord()
     {
-        ReadOnlySpan<byte> current = _cursor.Current;
+        ReadOnlySpan<byte> current = Cursor.Current;
         int length;
         if (current.Length >= TlsWire.RecordHeaderLength)
         {
             length = BinaryPrimitives.ReadUInt16BigEndian(current[3..]);
-            _cursor.Skip(TlsWire.RecordHeaderLength);
+            Cursor.Skip(TlsWire.RecordHeaderLength);
         }
         else
         {
             Unsafe.SkipInit(out HeaderBuffer room);
             Span<byte> header = room;
-            if (_cursor.CopyUpTo(header) < header.Length)
+            if (Cursor.CopyUpTo(header) < header.Length)
             {
                 return false;
             }
