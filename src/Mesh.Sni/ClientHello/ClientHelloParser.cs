@@ -159,6 +159,11 @@ public static class ClientHelloParser
         // TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
         if (WholeInOneRecordLength(cursor.Current, cursor.Remaining, ref hello, maxHandshakeLength) < 0)
         {
+            if (TryParseScatteredInOnePass(ref cursor, ref hello, maxHandshakeLength, out ClientHelloParseStatus done))
+            {
+                return done;
+            }
+
             ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
             if (status != ClientHelloParseStatus.Complete)
             {
@@ -178,6 +183,72 @@ public static class ClientHelloParser
         }
 
         return length <= MaxGatherLength ? ParseGathered(ref cursor, ref hello) : ParseScattered(ref cursor, ref hello);
+    }
+
+    /// <summary>
+    /// A message over <see cref="MaxGatherLength"/> bytes in several records whose bytes have all arrived is read in one
+    /// pass: the reader checks each record header as it opens it, as the walk would, so the records are crossed once rather
+    /// than walked and then read. Anything else the walk would answer (a broken or missing record, records that run past the
+    /// message) and any grammar fault sends the hello back, as it was, to the walk and then the grammar, which name it.
+    /// </summary>
+    /// <param name="cursor">A cursor at the first record header; rewound when the pass gives up.</param>
+    /// <param name="hello">Receives what was learnt; reset when the pass gives up.</param>
+    /// <param name="maxHandshakeLength">The size cap.</param>
+    /// <param name="status">The outcome, when the pass finished the hello.</param>
+    /// <returns>True when the hello is complete and valid.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
+    private static bool TryParseScatteredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength, out ClientHelloParseStatus status)
+    {
+        // The first record and handshake headers, where the first record carries the whole handshake header.
+        ReadOnlySpan<byte> head = cursor.Current;
+        status = ClientHelloParseStatus.Invalid;
+        if (head.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
+            || head[0] != TlsWire.ContentTypeHandshake || head[1] != 3 || head[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello
+            || BinaryPrimitives.ReadUInt16BigEndian(head[3..]) < TlsWire.HandshakeHeaderLength)
+        {
+            return false;
+        }
+
+        int length = TlsWire.HandshakeHeaderLength + ((head[6] << 16) | (head[7] << 8) | head[8]);
+        if (length <= MaxGatherLength || length > maxHandshakeLength || cursor.Remaining < TlsWire.RecordHeaderLength + length)
+        {
+            return false;
+        }
+
+        var reader = new ScatteredReader(ref cursor, length);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
+        if (reason != ClientHelloInvalidReason.None || !reader.TryFinishRecords(out int records))
+        {
+            Reset(ref hello, maxHandshakeLength);
+            cursor.Rewind();
+            return false;
+        }
+
+        hello._recordCount = records;
+        hello._handshakeLength = length;
+        hello._bytesConsumed = (TlsWire.RecordHeaderLength * records) + length;
+        if (hello._hasServerName)
+        {
+            TakeServerName(ref reader, ref hello);
+        }
+
+        status = Finish(ref hello, ClientHelloInvalidReason.None);
+        return true;
+    }
+
+    /// <summary>Points the result at the server name where it lies in one run of the input, or copies it when it straddles.</summary>
+    private static void TakeServerName(ref ScatteredReader reader, ref ClientHelloInfo hello)
+    {
+        int offset = hello._serverNameOffset, length = hello._serverNameLength;
+        if (reader.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
+        {
+            hello._serverName = name;
+        }
+        else
+        {
+            reader.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
+            hello._serverNameCopied = true;
+        }
     }
 
     /// <summary>The grammar over a message that lies in one span of the input, to which the server name then points.</summary>
@@ -273,16 +344,7 @@ public static class ClientHelloParser
         ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
-            int offset = hello._serverNameOffset, length = hello._serverNameLength;
-            if (reader.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
-            {
-                hello._serverName = name;
-            }
-            else
-            {
-                reader.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
-                hello._serverNameCopied = true;
-            }
+            TakeServerName(ref reader, ref hello);
         }
 
         return Finish(ref hello, reason);

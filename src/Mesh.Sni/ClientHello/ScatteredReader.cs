@@ -23,9 +23,14 @@ internal unsafe ref struct ScatteredReader
     private int _recordLeft;
     private readonly int _length;
 
+    // The records opened so far, their fragments' total, and whether one of them broke a rule (reads then give zeros).
+    private int _records;
+    private int _fragments;
+    private bool _broken;
+
     // The record cursor itself, a local of the parser's frame, not a copy: a copy of its hundred bytes, made right after
     // Start wrote them field by field, stalls on store forwarding (see ScatteredMessage for why a pointer is sound).
-    private readonly void* _records;
+    private readonly void* _cursor;
 
     /// <summary>Reads the message of <paramref name="length"/> bytes carried by the records at which <paramref name="records"/> stands.</summary>
     /// <param name="records">A cursor where it was started, at the first record header: a local of the caller's frame, which
@@ -33,11 +38,14 @@ internal unsafe ref struct ScatteredReader
     /// <param name="length">The handshake message length.</param>
     internal ScatteredReader(scoped ref ByteCursor records, int length)
     {
-        _records = Unsafe.AsPointer(ref records);
+        _cursor = Unsafe.AsPointer(ref records);
         _run = default;
         _runStart = 0;
         _recordLeft = 0;
         _length = length;
+        _records = 0;
+        _fragments = 0;
+        _broken = false;
     }
 
     internal readonly int Length => _length;
@@ -45,7 +53,7 @@ internal unsafe ref struct ScatteredReader
     private readonly ref ByteCursor Cursor
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ref Unsafe.AsRef<ByteCursor>(_records);
+        get => ref Unsafe.AsRef<ByteCursor>(_cursor);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -125,6 +133,19 @@ internal unsafe ref struct ScatteredReader
         }
     }
 
+    /// <summary>
+    /// Reads on to the message's last byte and says whether the records carry exactly the message: every one a well-formed
+    /// handshake record that has all arrived, the last ending where the message ends (RFC 8446 §5.1: a ClientHello, which
+    /// precedes a key change, ends at a record boundary).
+    /// </summary>
+    /// <param name="records">How many records carry the message.</param>
+    internal bool TryFinishRecords(out int records)
+    {
+        bool whole = MoveTo(_length - 1) && _fragments == _length;
+        records = _records;
+        return whole;
+    }
+
     // Once per boundary, out of line: the reads above stay small enough to inline.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private byte ReadUInt8Elsewhere(int offset) => MoveTo(offset) ? _run[0] : (byte)0;
@@ -150,6 +171,9 @@ internal unsafe ref struct ScatteredReader
             _run = default;
             _runStart = 0;
             _recordLeft = 0;
+            _records = 0;
+            _fragments = 0;
+            _broken = false;
         }
 
         int at = offset - _runStart;
@@ -192,29 +216,45 @@ internal unsafe ref struct ScatteredReader
         return !_run.IsEmpty;
     }
 
-    /// <summary>Steps over the next record header (RFC 8446 §5.1); the record walk has checked every one the message spans.</summary>
+    /// <summary>Steps over the next record header, checking it as the record walk does (RFC 8446 §5.1).</summary>
+    /// <returns>False, from then on, at a record that is not a well-formed handshake record within the message, or that
+    /// has not all arrived: the parser then leaves the outcome to the record walk.</returns>
     private bool NextRecord()
     {
-        ReadOnlySpan<byte> current = Cursor.Current;
-        int length;
-        if (current.Length >= TlsWire.RecordHeaderLength)
+        if (_broken)
         {
-            length = BinaryPrimitives.ReadUInt16BigEndian(current[3..]);
+            return false;
+        }
+
+        Unsafe.SkipInit(out HeaderBuffer room);
+        scoped ReadOnlySpan<byte> header = Cursor.Current;
+        if (header.Length >= TlsWire.RecordHeaderLength)
+        {
             Cursor.Skip(TlsWire.RecordHeaderLength);
+        }
+        else if (Cursor.CopyUpTo(room) == HeaderBuffer.Length)
+        {
+            header = room;
         }
         else
         {
-            Unsafe.SkipInit(out HeaderBuffer room);
-            Span<byte> header = room;
-            if (Cursor.CopyUpTo(header) < header.Length)
-            {
-                return false;
-            }
-
-            length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+            _broken = true;
+            return false;
         }
 
+        // A handshake record, legacy_record_version 3.x, a fragment of 1 to 2^14 bytes that lies whole in the input and
+        // does not run past the message.
+        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+        if (header[0] != TlsWire.ContentTypeHandshake || header[1] != 3 || length == 0 || length > TlsWire.MaxFragmentLength
+            || length > _length - _fragments || length > Cursor.Remaining)
+        {
+            _broken = true;
+            return false;
+        }
+
+        _fragments += length;
+        _records++;
         _recordLeft = length;
-        return length > 0;
+        return true;
     }
 }
