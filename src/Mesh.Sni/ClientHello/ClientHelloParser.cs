@@ -159,9 +159,19 @@ public static class ClientHelloParser
         // TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
         if (WholeInOneRecordLength(cursor.Current, cursor.Remaining, ref hello, maxHandshakeLength) < 0)
         {
-            if (TryParseScatteredInOnePass(ref cursor, ref hello, maxHandshakeLength, out ClientHelloParseStatus done))
+            int whole = OnePassLength(cursor.Current, cursor.Remaining, maxHandshakeLength);
+            if (whole > 0)
             {
-                return done;
+                ClientHelloParseStatus done = whole <= MaxGatherLength
+                    ? ParseGatheredInOnePass(ref cursor, ref hello, whole)
+                    : ParseScatteredInOnePass(ref cursor, ref hello, whole);
+                if (done != ClientHelloParseStatus.NeedMoreData)
+                {
+                    return done;
+                }
+
+                Reset(ref hello, maxHandshakeLength);
+                cursor.Rewind();
             }
 
             ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
@@ -186,54 +196,75 @@ public static class ClientHelloParser
     }
 
     /// <summary>
-    /// A message over <see cref="MaxGatherLength"/> bytes in several records whose bytes have all arrived is read in one
-    /// pass: the reader checks each record header as it opens it, as the walk would, so the records are crossed once rather
-    /// than walked and then read. Anything else the walk would answer (a broken or missing record, records that run past the
-    /// message) and any grammar fault sends the hello back, as it was, to the walk and then the grammar, which name it.
+    /// The handshake message length of a hello in several records that may have all arrived, for a one-pass read: the
+    /// first record carries the whole handshake header, both headers are ones the walk accepts, and the input holds at least
+    /// one record header and the message. Otherwise -1, and the walk comes first.
     /// </summary>
-    /// <param name="cursor">A cursor at the first record header; rewound when the pass gives up.</param>
-    /// <param name="hello">Receives what was learnt; reset when the pass gives up.</param>
-    /// <param name="maxHandshakeLength">The size cap.</param>
-    /// <param name="status">The outcome, when the pass finished the hello.</param>
-    /// <returns>True when the hello is complete and valid.</returns>
-    [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
-    private static bool TryParseScatteredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int maxHandshakeLength, out ClientHelloParseStatus status)
+    /// <remarks>
+    /// A one-pass read crosses the records once instead of walking them and then reading them: its reader checks each record
+    /// header as it opens it, as the walk would (<see cref="ScatteredReader"/>). Should a record break a rule, or bytes be
+    /// missing, it says so (<see cref="ClientHelloParseStatus.NeedMoreData"/>) and the hello goes back, as it was, to the
+    /// walk, which names the fault; a grammar fault over records found whole is the grammar's answer, as after the walk.
+    /// </remarks>
+    private static int OnePassLength(ReadOnlySpan<byte> head, long received, int maxHandshakeLength)
     {
-        // The first record and handshake headers, where the first record carries the whole handshake header.
-        ReadOnlySpan<byte> head = cursor.Current;
-        status = ClientHelloParseStatus.Invalid;
         if (head.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
             || head[0] != TlsWire.ContentTypeHandshake || head[1] != 3 || head[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello
             || BinaryPrimitives.ReadUInt16BigEndian(head[3..]) < TlsWire.HandshakeHeaderLength)
         {
-            return false;
+            return -1;
         }
 
         int length = TlsWire.HandshakeHeaderLength + ((head[6] << 16) | (head[7] << 8) | head[8]);
-        if (length <= MaxGatherLength || length > maxHandshakeLength || cursor.Remaining < TlsWire.RecordHeaderLength + length)
+        return length > maxHandshakeLength || received < TlsWire.RecordHeaderLength + length ? -1 : length;
+    }
+
+    /// <summary>A message of at most <see cref="MaxGatherLength"/> bytes copied out of its records as they are checked, then parsed.</summary>
+    /// <returns><see cref="ClientHelloParseStatus.NeedMoreData"/> when the records are not whole and well-formed: the walk answers then.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
+    private static ClientHelloParseStatus ParseGatheredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int length)
+    {
+        // Not zeroed ([SkipLocalsInit]): the copy writes every byte the grammar reads.
+        Span<byte> message = stackalloc byte[MaxGatherLength];
+        message = message[..length];
+        var reader = new ScatteredReader(ref cursor, length);
+        if (!reader.TryCopyWhole(message, out int records))
         {
-            return false;
+            return ClientHelloParseStatus.NeedMoreData;
         }
 
+        NoteRecords(ref hello, records, length);
+        return ParseCopy(message, ref hello);
+    }
+
+    /// <summary>A message over <see cref="MaxGatherLength"/> bytes read where it lies, its records checked as they are opened.</summary>
+    /// <returns><see cref="ClientHelloParseStatus.NeedMoreData"/> when the records are not whole and well-formed, or the
+    /// grammar stopped before their end: the walk answers then.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
+    private static ClientHelloParseStatus ParseScatteredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int length)
+    {
         var reader = new ScatteredReader(ref cursor, length);
         ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
         if (reason != ClientHelloInvalidReason.None || !reader.TryFinishRecords(out int records))
         {
-            Reset(ref hello, maxHandshakeLength);
-            cursor.Rewind();
-            return false;
+            return ClientHelloParseStatus.NeedMoreData;
         }
 
-        hello._recordCount = records;
-        hello._handshakeLength = length;
-        hello._bytesConsumed = (TlsWire.RecordHeaderLength * records) + length;
+        NoteRecords(ref hello, records, length);
         if (hello._hasServerName)
         {
             TakeServerName(ref reader, ref hello);
         }
 
-        status = Finish(ref hello, ClientHelloInvalidReason.None);
-        return true;
+        return Finish(ref hello, ClientHelloInvalidReason.None);
+    }
+
+    /// <summary>What the walk would have noted for records found to carry exactly the message.</summary>
+    private static void NoteRecords(ref ClientHelloInfo hello, int records, int length)
+    {
+        hello._recordCount = records;
+        hello._handshakeLength = length;
+        hello._bytesConsumed = (TlsWire.RecordHeaderLength * records) + length;
     }
 
     /// <summary>Points the result at the server name where it lies in one run of the input, or copies it when it straddles.</summary>
@@ -280,8 +311,13 @@ public static class ClientHelloParser
         Span<byte> message = stackalloc byte[MaxGatherLength];
         message = message[..hello._handshakeLength];
         Gather(ref records, message);
-        var gathered = new ContiguousMessage(message);
-        ClientHelloInvalidReason reason = ClientHelloBody.Parse(gathered, ref hello);
+        return ParseCopy(message, ref hello);
+    }
+
+    /// <summary>The grammar over a copy of the message; the server name is copied into the result (at most 255 bytes).</summary>
+    private static ClientHelloParseStatus ParseCopy(scoped ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
+    {
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ContiguousMessage(message), ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
             message.Slice(hello._serverNameOffset, hello._serverNameLength).CopyTo(hello._serverNameCopy);

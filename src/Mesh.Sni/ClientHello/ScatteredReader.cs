@@ -10,9 +10,10 @@ namespace Mesh.Sni.ClientHello;
 /// <see cref="ScatteredMessage"/>, so that every rule moves the one position on.
 /// </summary>
 /// <remarks>
-/// The records are the ones the record walk found to carry exactly the message (it checked every header), so a run never
-/// reaches past the message. The grammar reads forward: a step back (the server name, taken once the grammar is done)
-/// starts over from the first record.
+/// It checks each record header as it opens it, as the record walk does, and stops at the first that breaks a rule, runs
+/// past the message or has not all arrived: reads from there give zeros, and the parser leaves the hello to the walk. So a
+/// run never reaches past the message or the input. The grammar reads forward: a step back (the server name, taken once
+/// the grammar is done) starts over from the first record.
 /// </remarks>
 internal unsafe ref struct ScatteredReader
 {
@@ -131,6 +132,17 @@ internal unsafe ref struct ScatteredReader
             destination = destination[n..];
             offset += n;
         }
+    }
+
+    /// <summary>Copies the whole message out of its records, checking each record as it opens it.</summary>
+    /// <param name="destination">Room for exactly the message.</param>
+    /// <param name="records">How many records carry the message.</param>
+    /// <returns>Whether the records carry exactly the message, as <see cref="TryFinishRecords"/> says.</returns>
+    internal bool TryCopyWhole(scoped Span<byte> destination, out int records)
+    {
+        CopyTo(0, destination);
+        records = _records;
+        return !_broken && _fragments == _length;
     }
 
     /// <summary>
