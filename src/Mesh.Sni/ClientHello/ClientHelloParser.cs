@@ -14,10 +14,11 @@ namespace Mesh.Sni.ClientHello;
 /// input that breaks the grammar of RFC 8446 §4.1.2 and §5.1, RFC 6066 §3 and RFC 7301 §3.1, naming the rule.
 /// <para>
 /// The grammar is written once, over the handshake message read by offset (<see cref="ClientHelloBody"/>,
-/// <see cref="IHandshakeMessage"/>). The usual hello, one record received whole, is read as one span; any other shape is
-/// first walked record by record (<see cref="ClientHelloRecords"/>), and its message then read where it lies, across record
-/// headers and segments, without a copy. What the result refers to is kept as offsets into the handshake stream and read back
-/// from the input itself.
+/// <see cref="IHandshakeMessage"/>). The usual hello, one record received whole, is read as one span. A hello in several
+/// records that has all arrived is read in one pass that checks each record header as it opens it (a small one copied out
+/// of its records, a large one read where it lies, across record headers and segments); any other shape, and any record
+/// fault, is walked record by record first (<see cref="ClientHelloRecords"/>), whose outcome outranks the grammar's. What the
+/// result refers to is kept as offsets into the handshake stream and read back from the input itself.
 /// </para>
 /// </remarks>
 [SkipLocalsInit]
