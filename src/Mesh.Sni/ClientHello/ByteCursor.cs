@@ -50,10 +50,11 @@ internal ref struct ByteCursor
         _span = default;
 
         // The first segment is fetched here, so that Current holds the first bytes before any read: the parser checks the
-        // first record and handshake headers there.
-        NextSegment(out _);
-        _start = _span;
-        _startNext = _next;
+        // first record and handshake headers there. What Rewind needs is copied from registers, or field by field: a span
+        // or position read back whole right after its fields were written stalls on store forwarding.
+        NextSegment(out ReadOnlySpan<byte> first);
+        _start = first;
+        _startNext = new SequencePosition(_next.GetObject(), _next.GetInteger());
         _length = _remaining;
     }
 

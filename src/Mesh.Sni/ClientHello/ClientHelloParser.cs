@@ -14,10 +14,11 @@ namespace Mesh.Sni.ClientHello;
 /// input that breaks the grammar of RFC 8446 §4.1.2 and §5.1, RFC 6066 §3 and RFC 7301 §3.1, naming the rule.
 /// <para>
 /// The grammar is written once, over the handshake message read by offset (<see cref="ClientHelloBody"/>,
-/// <see cref="IHandshakeMessage"/>). The usual hello, one record received whole, is read as one span; any other shape is
-/// first walked record by record (<see cref="ClientHelloRecords"/>), and its message then read where it lies, across record
-/// headers and segments, without a copy. What the result refers to is kept as offsets into the handshake stream and read back
-/// from the input itself.
+/// <see cref="IHandshakeMessage"/>). The usual hello, one record received whole, is read as one span. A hello in several
+/// records that has all arrived is read in one pass that checks each record header as it opens it (a small one copied out
+/// of its records, a large one read where it lies, across record headers and segments); any other shape, and any record
+/// fault, is walked record by record first (<see cref="ClientHelloRecords"/>), whose outcome outranks the grammar's. What the
+/// result refers to is kept as offsets into the handshake stream and read back from the input itself.
 /// </para>
 /// </remarks>
 [SkipLocalsInit]
@@ -159,6 +160,21 @@ public static class ClientHelloParser
         // TLS, a broken record, too large, more to come) outranks any grammar fault in what arrived.
         if (WholeInOneRecordLength(cursor.Current, cursor.Remaining, ref hello, maxHandshakeLength) < 0)
         {
+            int whole = OnePassLength(cursor.Current, cursor.Remaining, maxHandshakeLength);
+            if (whole > 0)
+            {
+                ClientHelloParseStatus done = whole <= MaxGatherLength
+                    ? ParseGatheredInOnePass(ref cursor, ref hello, whole)
+                    : ParseScatteredInOnePass(ref cursor, ref hello, whole);
+                if (done != ClientHelloParseStatus.NeedMoreData)
+                {
+                    return done;
+                }
+
+                Reset(ref hello, maxHandshakeLength);
+                cursor.Rewind();
+            }
+
             ClientHelloParseStatus status = ClientHelloRecords.Scan(ref cursor, ref hello, maxHandshakeLength);
             if (status != ClientHelloParseStatus.Complete)
             {
@@ -178,6 +194,93 @@ public static class ClientHelloParser
         }
 
         return length <= MaxGatherLength ? ParseGathered(ref cursor, ref hello) : ParseScattered(ref cursor, ref hello);
+    }
+
+    /// <summary>
+    /// The handshake message length of a hello in several records that may have all arrived, for a one-pass read: the
+    /// first record carries the whole handshake header, both headers are ones the walk accepts, and the input holds at least
+    /// one record header and the message. Otherwise -1, and the walk comes first.
+    /// </summary>
+    /// <remarks>
+    /// A one-pass read crosses the records once instead of walking them and then reading them: its reader checks each record
+    /// header as it opens it, as the walk would (<see cref="ScatteredReader"/>). Should a record break a rule, or bytes be
+    /// missing, it says so (<see cref="ClientHelloParseStatus.NeedMoreData"/>) and the hello goes back, as it was, to the
+    /// walk, which names the fault; a grammar fault over records found whole is the grammar's answer, as after the walk.
+    /// </remarks>
+    private static int OnePassLength(ReadOnlySpan<byte> head, long received, int maxHandshakeLength)
+    {
+        if (head.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
+            || head[0] != TlsWire.ContentTypeHandshake || head[1] != 3 || head[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello
+            || BinaryPrimitives.ReadUInt16BigEndian(head[3..]) < TlsWire.HandshakeHeaderLength)
+        {
+            return -1;
+        }
+
+        int length = TlsWire.HandshakeHeaderLength + ((head[6] << 16) | (head[7] << 8) | head[8]);
+        return length > maxHandshakeLength || received < TlsWire.RecordHeaderLength + length ? -1 : length;
+    }
+
+    /// <summary>A message of at most <see cref="MaxGatherLength"/> bytes copied out of its records as they are checked, then parsed.</summary>
+    /// <returns><see cref="ClientHelloParseStatus.NeedMoreData"/> when the records are not whole and well-formed: the walk answers then.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
+    private static ClientHelloParseStatus ParseGatheredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int length)
+    {
+        // Not zeroed ([SkipLocalsInit]): the copy writes every byte the grammar reads.
+        Span<byte> message = stackalloc byte[MaxGatherLength];
+        message = message[..length];
+        var reader = new ScatteredReader(ref cursor, length);
+        if (!reader.TryCopyWhole(message, out int records))
+        {
+            return ClientHelloParseStatus.NeedMoreData;
+        }
+
+        NoteRecords(ref hello, records, length);
+        return ParseCopy(message, ref hello);
+    }
+
+    /// <summary>A message over <see cref="MaxGatherLength"/> bytes read where it lies, its records checked as they are opened.</summary>
+    /// <returns><see cref="ClientHelloParseStatus.NeedMoreData"/> when the records are not whole and well-formed, or the
+    /// grammar stopped before their end: the walk answers then.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
+    private static ClientHelloParseStatus ParseScatteredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int length)
+    {
+        var reader = new ScatteredReader(ref cursor, length);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
+        if (reason != ClientHelloInvalidReason.None || !reader.TryFinishRecords(out int records))
+        {
+            return ClientHelloParseStatus.NeedMoreData;
+        }
+
+        NoteRecords(ref hello, records, length);
+        if (hello._hasServerName)
+        {
+            TakeServerName(ref reader, ref hello);
+        }
+
+        return Finish(ref hello, ClientHelloInvalidReason.None);
+    }
+
+    /// <summary>What the walk would have noted for records found to carry exactly the message.</summary>
+    private static void NoteRecords(ref ClientHelloInfo hello, int records, int length)
+    {
+        hello._recordCount = records;
+        hello._handshakeLength = length;
+        hello._bytesConsumed = (TlsWire.RecordHeaderLength * records) + length;
+    }
+
+    /// <summary>Points the result at the server name where it lies in one run of the input, or copies it when it straddles.</summary>
+    private static void TakeServerName(ref ScatteredReader reader, ref ClientHelloInfo hello)
+    {
+        int offset = hello._serverNameOffset, length = hello._serverNameLength;
+        if (reader.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
+        {
+            hello._serverName = name;
+        }
+        else
+        {
+            reader.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
+            hello._serverNameCopied = true;
+        }
     }
 
     /// <summary>The grammar over a message that lies in one span of the input, to which the server name then points.</summary>
@@ -209,8 +312,13 @@ public static class ClientHelloParser
         Span<byte> message = stackalloc byte[MaxGatherLength];
         message = message[..hello._handshakeLength];
         Gather(ref records, message);
-        var gathered = new ContiguousMessage(message);
-        ClientHelloInvalidReason reason = ClientHelloBody.Parse(gathered, ref hello);
+        return ParseCopy(message, ref hello);
+    }
+
+    /// <summary>The grammar over a copy of the message; the server name is copied into the result (at most 255 bytes).</summary>
+    private static ClientHelloParseStatus ParseCopy(scoped ReadOnlySpan<byte> message, ref ClientHelloInfo hello)
+    {
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ContiguousMessage(message), ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
             message.Slice(hello._serverNameOffset, hello._serverNameLength).CopyTo(hello._serverNameCopy);
@@ -269,20 +377,11 @@ public static class ClientHelloParser
     [MethodImpl(MethodImplOptions.NoInlining)] // its reader stays out of the frames of the other paths
     private static ClientHelloParseStatus ParseScattered(ref ByteCursor records, ref ClientHelloInfo hello)
     {
-        var scattered = new ScatteredMessage(records, hello._handshakeLength);
-        ClientHelloInvalidReason reason = ClientHelloBody.Parse(scattered, ref hello);
+        var reader = new ScatteredReader(ref records, hello._handshakeLength);
+        ClientHelloInvalidReason reason = ClientHelloBody.Parse(new ScatteredMessage(ref reader), ref hello);
         if (reason == ClientHelloInvalidReason.None && hello._hasServerName)
         {
-            int offset = hello._serverNameOffset, length = hello._serverNameLength;
-            if (scattered.TryGetContiguous(offset, length, out ReadOnlySpan<byte> name))
-            {
-                hello._serverName = name;
-            }
-            else
-            {
-                scattered.CopyTo(offset, ((Span<byte>)hello._serverNameCopy)[..length]);
-                hello._serverNameCopied = true;
-            }
+            TakeServerName(ref reader, ref hello);
         }
 
         return Finish(ref hello, reason);

@@ -1,209 +1,50 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
 
 /// <summary>
-/// A handshake message spread over several records, or over segments of a sequence, read where it lies: nothing is
-/// gathered. Each read is a span read from the current contiguous run (part of one record in one segment); a read beyond it
-/// steps the record reader forward, over record headers (RFC 8446 §5.1) and segment boundaries.
+/// A handshake message spread over records or segments, as the grammar sees it: a handle to one <see cref="ScatteredReader"/>
+/// that lives in the parser's frame. The grammar passes the message by value to each rule; were the reader itself the
+/// value, each rule would move a copy of it, and the caller, back from a rule that read far ahead (a 16 KB ALPN list), would
+/// seek again from where it stood, across every segment in between. Through the handle every rule moves the one position on.
 /// </summary>
 /// <remarks>
-/// The records are the ones the record walk found to carry exactly the message (it checked every header), so a run never
-/// reaches past the message. The grammar reads forward: a step back (the server name, taken once the grammar is done)
-/// starts over from the first record.
+/// The handle is a pointer to the reader, a local of the frame that made both (<see cref="ClientHelloParser"/>): a stack
+/// local never moves, and the garbage collector still reports and updates the spans inside it through that frame. The
+/// handle is a ref struct made and used only below that frame, so it cannot outlive the reader.
 /// </remarks>
-internal ref struct ScatteredMessage : IHandshakeMessage
+internal readonly unsafe ref struct ScatteredMessage : IHandshakeMessage
 {
-    // The current run: message bytes from _runStart on, contiguous in the input; the cursor stands just past it, with
-    // _recordLeft bytes of the current record still ahead.
-    private ReadOnlySpan<byte> _run;
-    private int _runStart;
-    private int _recordLeft;
-    private readonly int _length;
-    private ByteCursor _cursor;
+    private readonly void* _reader;
 
-    /// <summary>Reads the message of <paramref name="length"/> bytes carried by the records at which <paramref name="records"/> stands.</summary>
-    /// <param name="records">A cursor where it was started, at the first record header.</param>
-    /// <param name="length">The handshake message length.</param>
-    internal ScatteredMessage(scoped in ByteCursor records, int length)
+    /// <summary>A handle to <paramref name="reader"/>, which must outlive it (a local of the caller's frame).</summary>
+    internal ScatteredMessage(ref ScatteredReader reader) => _reader = Unsafe.AsPointer(ref reader);
+
+    public int Length
     {
-        _cursor = records;
-        _run = default;
-        _runStart = 0;
-        _recordLeft = 0;
-        _length = length;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Reader.Length;
     }
 
-    public readonly int Length => _length;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte ReadUInt8(int offset)
+    private ref ScatteredReader Reader
     {
-        int at = offset - _runStart;
-        return (uint)at < (uint)_run.Length ? _run[at] : ReadUInt8Elsewhere(offset);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.AsRef<ScatteredReader>(_reader);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ReadUInt16(int offset)
-    {
-        int at = offset - _runStart;
-        return at >= 0 && at <= _run.Length - 2
-            ? BinaryPrimitives.ReadUInt16BigEndian(_run[at..])
-            : ReadUInt16Elsewhere(offset);
-    }
+    public byte ReadUInt8(int offset) => Reader.ReadUInt8(offset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public uint ReadUInt32(int offset)
-    {
-        int at = offset - _runStart;
-        return at >= 0 && at <= _run.Length - 4
-            ? BinaryPrimitives.ReadUInt32BigEndian(_run[at..])
-            : ReadUInt32Elsewhere(offset);
-    }
+    public int ReadUInt16(int offset) => Reader.ReadUInt16(offset);
 
-    public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) =>
-        MoveTo(offset) ? (_run.Length <= maxLength ? _run : _run[..maxLength]) : default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint ReadUInt32(int offset) => Reader.ReadUInt32(offset);
 
-    public bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high)
-    {
-        while (length > 0 && MoveTo(offset))
-        {
-            int n = Math.Min(length, _run.Length);
-            if (_run[..n].ContainsAnyExceptInRange(low, high))
-            {
-                return true;
-            }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => Reader.ReadRun(offset, maxLength);
 
-            offset += n;
-            length -= n;
-        }
-
-        return false;
-    }
-
-    /// <summary>The <paramref name="length"/> bytes at <paramref name="offset"/>, when they lie in one run of the input.</summary>
-    /// <returns>False when they straddle a record or segment boundary.</returns>
-    internal bool TryGetContiguous(int offset, int length, out ReadOnlySpan<byte> bytes)
-    {
-        if (MoveTo(offset) && _run.Length >= length)
-        {
-            bytes = _run[..length];
-            return true;
-        }
-
-        bytes = default;
-        return false;
-    }
-
-    /// <summary>Copies the <paramref name="destination"/>.Length bytes at <paramref name="offset"/>, across boundaries.</summary>
-    internal void CopyTo(int offset, scoped Span<byte> destination)
-    {
-        while (!destination.IsEmpty)
-        {
-            if (!MoveTo(offset))
-            {
-                destination.Clear();
-                return;
-            }
-
-            int n = Math.Min(destination.Length, _run.Length);
-            _run[..n].CopyTo(destination);
-            destination = destination[n..];
-            offset += n;
-        }
-    }
-
-    // Once per boundary, out of line: the reads above stay small enough to inline.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte ReadUInt8Elsewhere(int offset) => MoveTo(offset) ? _run[0] : (byte)0;
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ReadUInt16Elsewhere(int offset) => (ReadUInt8(offset) << 8) | ReadUInt8(offset + 1);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private uint ReadUInt32Elsewhere(int offset) => ((uint)ReadUInt16(offset) << 16) | (uint)ReadUInt16(offset + 2);
-
-    /// <summary>Makes the current run start at <paramref name="offset"/>.</summary>
-    /// <returns>False when <paramref name="offset"/> lies outside the message (or, on misuse, outside well-formed records).</returns>
-    private bool MoveTo(int offset)
-    {
-        if ((uint)offset >= (uint)_length)
-        {
-            return false;
-        }
-
-        if (offset < _runStart)
-        {
-            _cursor.Rewind();
-            _run = default;
-            _runStart = 0;
-            _recordLeft = 0;
-        }
-
-        int at = offset - _runStart;
-        if (at < _run.Length)
-        {
-            _run = _run[at..];
-            _runStart = offset;
-            return true;
-        }
-
-        // Past the run: step over whole records by their headers, then over the bytes before the offset in its record.
-        int gap = at - _run.Length;
-        while (true)
-        {
-            if (_recordLeft == 0 && !NextRecord())
-            {
-                _run = default;
-                return false;
-            }
-
-            if (gap < _recordLeft)
-            {
-                break;
-            }
-
-            _cursor.Skip(_recordLeft);
-            gap -= _recordLeft;
-            _recordLeft = 0;
-        }
-
-        if (gap > 0)
-        {
-            _cursor.Skip(gap);
-            _recordLeft -= gap;
-        }
-
-        _run = _cursor.Take(_recordLeft);
-        _recordLeft -= _run.Length;
-        _runStart = offset;
-        return !_run.IsEmpty;
-    }
-
-    /// <summary>Steps over the next record header (RFC 8446 §5.1); the record walk has checked every one the message spans.</summary>
-    private bool NextRecord()
-    {
-        ReadOnlySpan<byte> current = _cursor.Current;
-        int length;
-        if (current.Length >= TlsWire.RecordHeaderLength)
-        {
-            length = BinaryPrimitives.ReadUInt16BigEndian(current[3..]);
-            _cursor.Skip(TlsWire.RecordHeaderLength);
-        }
-        else
-        {
-            Unsafe.SkipInit(out HeaderBuffer room);
-            Span<byte> header = room;
-            if (_cursor.CopyUpTo(header) < header.Length)
-            {
-                return false;
-            }
-
-            length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        }
-
-        _recordLeft = length;
-        return length > 0;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high) =>
+        Reader.ContainsAnyExceptInRange(offset, length, low, high);
 }

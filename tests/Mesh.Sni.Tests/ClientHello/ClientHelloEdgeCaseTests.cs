@@ -175,6 +175,56 @@ public sealed class ClientHelloEdgeCaseTests
         }
     }
 
+    [Test]
+    public void Server_name_after_a_large_alpn_list_over_records_and_segments_is_read_back()
+    {
+        // The rules read a message over 4 KiB where it lies, each moving one position on: after a 17 KB ALPN list that
+        // crosses the record boundary the position stands far past the server name, which the parser then reads back.
+        string[] protocols = [.. Enumerable.Range(0, 72).Select(i => $"x-large-{i:D2}-" + new string('p', 228))];
+        const string name = "web.default.dc1.internal.abc.consul";
+        byte[] message = Handshake(Body(Extensions(Alpn(protocols), Extension(21, new byte[100]), ServerName(name))));
+        byte[] bytes = Records(message);
+        foreach (int segment in new[] { 0, 512, 7 })
+        {
+            ReadOnlySequence<byte> input = segment == 0 ? new(bytes) : Segments.Every(bytes, segment);
+            Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), $"segments of {segment}");
+            Assert.That((hello.GetServerNameString(), hello.AlpnProtocolCount, hello.ExtensionCount, hello.RecordCount, hello.BytesConsumed),
+                Is.EqualTo((name, 72, 3, 2, bytes.Length)), $"segments of {segment}");
+        }
+    }
+
+    [Test]
+    public void Record_faults_in_a_large_hello_are_named_as_the_record_walk_names_them()
+    {
+        // A hello over 4 KiB whose records have all arrived is read in one pass that checks each record as it opens it; a
+        // record fault there still gives the walk's outcome, not a grammar fault or a complete hello.
+        byte[] message = PaddedHandshake("big.example", 9_000);
+        byte[] first = Record(message.AsSpan(0, 4_000).ToArray());
+        byte[] second = message.AsSpan(4_000, 4_000).ToArray();
+        byte[] third = message.AsSpan(8_000).ToArray();
+        var cases = new (string How, byte[] Bytes, ClientHelloParseStatus Status, ClientHelloInvalidReason Reason)[]
+        {
+            ("whole", Concat(first, Record(second), Record(third)), ClientHelloParseStatus.Complete, ClientHelloInvalidReason.None),
+            ("alert as the second record", Concat(first, Record(second, contentType: 21), Record(third)), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.UnexpectedContentType),
+            ("second record version 2.0", Concat(first, Record(second, version: 0x0200), Record(third)), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.BadRecordVersion),
+            ("an empty record between", Concat(first, Record([]), Record(second), Record(third)), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.EmptyRecord),
+            ("a byte after the hello in its last record", Concat(first, Record(second), Record([.. third, 0x16])), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.DataAfterClientHello),
+            ("the last record not all there", Concat(first, Record(second), Record(third))[..^1], ClientHelloParseStatus.NeedMoreData, ClientHelloInvalidReason.None),
+            ("a record over 2^14", Concat(first, Record(second, length: 16385), Record(third)), ClientHelloParseStatus.Invalid, ClientHelloInvalidReason.RecordTooLong),
+        };
+
+        foreach ((string how, byte[] bytes, ClientHelloParseStatus status, ClientHelloInvalidReason reason) in cases)
+        {
+            foreach (int segment in new[] { 0, 512 })
+            {
+                ReadOnlySequence<byte> input = segment == 0 ? new(bytes) : Segments.Every(bytes, segment);
+                Assert.That(ClientHelloParser.Parse(input, out ClientHelloInfo hello), Is.EqualTo(status), $"{how}, segments of {segment}");
+                Assert.That(hello.InvalidReason, Is.EqualTo(reason), $"{how}, segments of {segment}");
+                Assert.That(hello.GetServerNameString(), Is.EqualTo(status == ClientHelloParseStatus.Complete ? "big.example" : null), $"{how}, segments of {segment}");
+            }
+        }
+    }
+
     /// <summary>A handshake message of exactly <paramref name="length"/> bytes, a padding extension (21) filling it out.</summary>
     private static byte[] PaddedHandshake(string name, int length)
     {
