@@ -1,7 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Mesh.Splicing;
@@ -23,16 +22,7 @@ public sealed class TlsChainEventLoopTests
     private X509Certificate2 _certificate = null!;
 
     [OneTimeSetUp]
-    public void CreateCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=splice.test", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("splice.test");
-        request.CertificateExtensions.Add(san.Build());
-        using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        _certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
-    }
+    public void CreateCertificate() => _certificate = SpliceTestCertificate.Create();
 
     [OneTimeTearDown]
     public void DisposeCertificate() => _certificate.Dispose();
