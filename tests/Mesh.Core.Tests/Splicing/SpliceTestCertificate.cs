@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -21,5 +23,26 @@ internal static class SpliceTestCertificate
 
         // Through PKCS#12 so that the private key is usable by the TLS stack on every platform.
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>
+    /// Runs a TLS 1.3 handshake between <paramref name="server"/>, presenting <paramref name="certificate"/>, and
+    /// <paramref name="client"/>, which accepts that certificate only. Returns once the client is done, with the server's side
+    /// still in flight: its session tickets may still be on their way, which is what some tests want to race.
+    /// </summary>
+    public static async Task<Task> HandshakeAsync(SslStream server, SslStream client, X509Certificate2 certificate)
+    {
+        Task serverSide = server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificate = certificate,
+            EnabledSslProtocols = SslProtocols.Tls13,
+        });
+        await client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = Name,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString(),
+        });
+        return serverSide;
     }
 }

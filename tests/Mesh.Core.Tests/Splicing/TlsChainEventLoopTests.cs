@@ -71,17 +71,7 @@ public sealed class TlsChainEventLoopTests
             var inboundTransport = new SocketTransportStream(inboundTls);
             var outboundStream = new SslStream(outboundTransport, leaveInnerStreamOpen: false);
             var inboundStream = new SslStream(inboundTransport, leaveInnerStreamOpen: false);
-            Task server = inboundStream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificate = _certificate,
-                EnabledSslProtocols = SslProtocols.Tls13,
-            });
-            await outboundStream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "splice.test",
-                EnabledSslProtocols = SslProtocols.Tls13,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == _certificate.GetCertHashString(),
-            });
+            Task server = await SpliceTestCertificate.HandshakeAsync(inboundStream, outboundStream, _certificate);
             Task<SpliceResult> outbound = splicer.SpliceAsync(outboundPlain, outboundStream, outboundTransport, default, options);
             await server;
             Task<SpliceResult> inbound = splicer.SpliceAsync(inboundPlain, inboundStream, inboundTransport, default, options);

@@ -42,17 +42,7 @@ public sealed class TlsSpliceTests
         var transport = new SocketTransportStream(relayTls);
         var relaySide = new SslStream(transport, leaveInnerStreamOpen: false);
         var remote = new SslStream(new NetworkStream(remoteSocket, ownsSocket: true), leaveInnerStreamOpen: false);
-        Task server = relaySide.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-        {
-            ServerCertificate = _certificate,
-            EnabledSslProtocols = SslProtocols.Tls13,
-        });
-        await remote.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "splice.test",
-            EnabledSslProtocols = SslProtocols.Tls13,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == _certificate.GetCertHashString(),
-        });
+        Task server = await SpliceTestCertificate.HandshakeAsync(relaySide, remote, _certificate);
         await server;
         Assert.That(relaySide.SslProtocol, Is.EqualTo(SslProtocols.Tls13));
         Task<SpliceResult> splice = new TcpSplicer().SpliceAsync(relayPlain, relaySide, withTransport ? transport : null, default, options);
