@@ -30,18 +30,19 @@ internal static class ClientHelloExtensions
     {
         // Registered types below 64 (server_name 0 to key_share 51, most of any hello) take one exact bit of a local, which
         // stays in a register; the others go to the set, not zeroed ([SkipLocalsInit]): it writes each slot before reading it.
-        // The loop keeps no count (the extensions are the bits set plus the set's types): every value it carries round is one
-        // register fewer to spill beside the calls to the extensions' parsers.
+        // The walk is a chain of loads, each header's length giving the next header's offset, so that offset must stay in a
+        // register: the rules it runs are inlined, and the one call left (the set, for types of 64 and above) is made with
+        // no more values live than the callee-saved registers hold (the message, the hello, the bits, the offset). A value
+        // more, such as a count, or the pre_shared_key's end, and the offset went to the stack: a store and a reload on the
+        // chain at every extension. pre_shared_key's end is therefore kept in the set, which lives on the stack.
         ulong seenLow = 0;
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
-        int preSharedKeyEnd = -1;
 
-        int end = message.Length;
         int i = blockOffset;
-        while (i < end)
+        while (i < message.Length)
         {
-            if (end - i < 4)
+            if (message.Length - i < 4)
             {
                 return ClientHelloInvalidReason.ExtensionHeaderTruncated;
             }
@@ -49,9 +50,8 @@ internal static class ClientHelloExtensions
             uint header = message.ReadUInt32(i);
             int type = (int)(header >> 16);
             int length = (int)(header & 0xffff);
-            int data = i + 4;
-            i = data + length;
-            if (i > end)
+            i += 4 + length;
+            if (i > message.Length)
             {
                 return ClientHelloInvalidReason.ExtensionOverrun;
             }
@@ -65,40 +65,44 @@ internal static class ClientHelloExtensions
                 }
 
                 seenLow |= bit;
-            }
-            else if (!seen.TryAdd((ushort)type))
-            {
-                return ClientHelloInvalidReason.DuplicateExtension;
-            }
+                ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
+                switch (type)
+                {
+                    case TlsWire.ExtensionServerName:
+                        reason = ServerNameExtension.Parse(message, i - length, length, ref hello);
+                        break;
+                    case TlsWire.ExtensionAlpn:
+                        reason = AlpnExtension.Parse(message, i - length, length, ref hello);
+                        break;
+                    case TlsWire.ExtensionSupportedVersions:
+                        reason = SupportedVersionsExtension.Parse(message, i - length, length, ref hello);
+                        break;
+                    case TlsWire.ExtensionPreSharedKey:
+                        seen.PreSharedKeyEnd = i;
+                        break;
+                }
 
-            ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
-            switch (type)
+                if (reason != ClientHelloInvalidReason.None)
+                {
+                    return reason;
+                }
+            }
+            else
             {
-                case TlsWire.ExtensionServerName:
-                    reason = ServerNameExtension.Parse(message, data, length, ref hello);
-                    break;
-                case TlsWire.ExtensionAlpn:
-                    reason = AlpnExtension.Parse(message, data, length, ref hello);
-                    break;
-                case TlsWire.ExtensionSupportedVersions:
-                    reason = SupportedVersionsExtension.Parse(message, data, length, ref hello);
-                    break;
-                case TlsWire.ExtensionPreSharedKey:
-                    preSharedKeyEnd = i;
-                    break;
-                case TlsWire.ExtensionEncryptedClientHello:
+                if (type == TlsWire.ExtensionEncryptedClientHello)
+                {
                     hello._hasEncryptedClientHello = true;
-                    break;
-            }
+                }
 
-            if (reason != ClientHelloInvalidReason.None)
-            {
-                return reason;
+                if (!seen.TryAdd((ushort)type))
+                {
+                    return ClientHelloInvalidReason.DuplicateExtension;
+                }
             }
         }
 
         // pre_shared_key is last when it ends the block; the check waits for the walk, so any other fault outranks it.
-        if (preSharedKeyEnd >= 0 && preSharedKeyEnd != end)
+        if ((seenLow & (1UL << TlsWire.ExtensionPreSharedKey)) != 0 && seen.PreSharedKeyEnd != message.Length)
         {
             return ClientHelloInvalidReason.PreSharedKeyNotLast;
         }

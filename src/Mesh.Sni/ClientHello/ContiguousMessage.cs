@@ -29,6 +29,6 @@ internal readonly ref struct ContiguousMessage : IHandshakeMessage
     public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => _bytes.Slice(offset, maxLength);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high) =>
-        _bytes.Slice(offset, length).ContainsAnyExceptInRange(low, high);
+    public bool ContainsNonPrintableAscii(int offset, int length) =>
+        PrintableAscii.ContainsAnyOther(_bytes.Slice(offset, length));
 }

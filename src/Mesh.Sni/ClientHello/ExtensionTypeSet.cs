@@ -27,6 +27,12 @@ internal struct ExtensionTypeSet
     private ulong _filter;
     private bool _large;
 
+    /// <summary>
+    /// Where pre_shared_key ends, when the walk met it: kept here rather than in a local of the walk, whose registers are
+    /// all taken (see <see cref="ClientHelloExtensions"/>).
+    /// </summary>
+    internal int PreSharedKeyEnd;
+
     /// <summary>Empties the set; the list slots need no clearing, only the first <c>_count</c> are read.</summary>
     internal void Reset()
     {

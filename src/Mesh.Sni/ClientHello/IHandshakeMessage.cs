@@ -30,6 +30,6 @@ internal interface IHandshakeMessage
     /// </summary>
     ReadOnlySpan<byte> ReadRun(int offset, int maxLength);
 
-    /// <summary>Whether any of the <paramref name="length"/> bytes at <paramref name="offset"/> lies outside [<paramref name="low"/>, <paramref name="high"/>].</summary>
-    bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high);
+    /// <summary>Whether any of the <paramref name="length"/> bytes at <paramref name="offset"/> lies outside printable ASCII (0x20–0x7e).</summary>
+    bool ContainsNonPrintableAscii(int offset, int length);
 }

@@ -45,6 +45,5 @@ internal readonly unsafe ref struct ScatteredMessage : IHandshakeMessage
     public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => Reader.ReadRun(offset, maxLength);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high) =>
-        Reader.ContainsAnyExceptInRange(offset, length, low, high);
+    public bool ContainsNonPrintableAscii(int offset, int length) => Reader.ContainsNonPrintableAscii(offset, length);
 }

@@ -100,12 +100,12 @@ internal unsafe ref struct ScatteredReader
         return run.Length <= maxLength ? run : run[..maxLength];
     }
 
-    internal bool ContainsAnyExceptInRange(int offset, int length, byte low, byte high)
+    internal bool ContainsNonPrintableAscii(int offset, int length)
     {
         while (length > 0 && MoveTo(offset))
         {
             int n = Math.Min(length, _run.Length);
-            if (_run[..n].ContainsAnyExceptInRange(low, high))
+            if (PrintableAscii.ContainsAnyOther(_run[..n]))
             {
                 return true;
             }
