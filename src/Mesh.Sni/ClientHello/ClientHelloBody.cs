@@ -34,6 +34,7 @@ internal static class ClientHelloBody
     /// <param name="message">The whole handshake message, its 4-byte header included: offsets into it are handshake-stream offsets.</param>
     /// <param name="hello">Receives what the hello says; names and lists are recorded as offsets into <paramref name="message"/>.</param>
     /// <returns>The broken rule, or none.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // one frame for the grammar, whatever the caller: inlined, its registers mixed with the caller's
     internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, ref ClientHelloInfo hello)
         where TMessage : IHandshakeMessage, allows ref struct
     {

@@ -6,9 +6,10 @@ namespace Mesh.Sni.ClientHello;
 /// where every read is a span read) and over records and segments read in place (<see cref="ScatteredMessage"/>).
 /// </summary>
 /// <remarks>
-/// The grammar checks every length against <see cref="Length"/> before it reads, and reads forward. A read outside the
-/// message gives an out-of-range exception over a span and zeros over records; neither happens from the grammar. A rule
-/// takes the message by value: over one span it is two registers, and a scoped value cannot leak into the result.
+/// The grammar checks every length against <see cref="Length"/> before it reads, and reads forward: an implementation may
+/// rely on that, and over one span the fixed-size reads do (<see cref="ContiguousMessage"/>); over records a read outside
+/// the message gives zeros. A rule takes the message by value: over one span it is two registers, and a scoped value cannot
+/// leak into the result.
 /// </remarks>
 internal interface IHandshakeMessage
 {
