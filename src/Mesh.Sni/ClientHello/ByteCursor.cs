@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Sni.ClientHello;
@@ -106,6 +107,37 @@ internal ref struct ByteCursor
         }
 
         return copied;
+    }
+
+    /// <summary>
+    /// Moves past the next record header (RFC 8446 §5.1), read where it lies or gathered across a segment boundary, and
+    /// gives the length of its fragment when it is a handshake record, legacy_record_version 3.x, of 1 to 2^14 bytes.
+    /// </summary>
+    /// <returns>The fragment length; -1 when the input ends inside the header or the record is not such a one. The record
+    /// walk, which names each fault (<see cref="ClientHelloRecords"/>), reads headers its own way.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // once per record: the readers' steps within a record stay small
+    internal int TakeHandshakeRecordHeader()
+    {
+        Unsafe.SkipInit(out HeaderBuffer room);
+        scoped ReadOnlySpan<byte> header = _span;
+        if (header.Length >= TlsWire.RecordHeaderLength)
+        {
+            _span = _span[TlsWire.RecordHeaderLength..];
+            _remaining -= TlsWire.RecordHeaderLength;
+        }
+        else if (CopyUpTo(room) == HeaderBuffer.Length)
+        {
+            header = room;
+        }
+        else
+        {
+            return -1;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
+        return header[0] == TlsWire.ContentTypeHandshake && header[1] == 3 && length is > 0 and <= TlsWire.MaxFragmentLength
+            ? length
+            : -1;
     }
 
     /// <summary>Skips <paramref name="count"/> bytes, which must not exceed <see cref="Remaining"/>.</summary>

@@ -331,26 +331,16 @@ public static class ClientHelloParser
     /// <summary>Copies the handshake message out of its records, stepping over each record header (RFC 8446 §5.1).</summary>
     private static void Gather(ref ByteCursor records, scoped Span<byte> message)
     {
-        Unsafe.SkipInit(out HeaderBuffer room);
         int done = 0;
         while (done < message.Length)
         {
-            // A header that lies whole in the current segment (all of them, over one span) is read where it is.
-            scoped ReadOnlySpan<byte> header = records.Current;
-            if (header.Length >= TlsWire.RecordHeaderLength)
-            {
-                records.Skip(TlsWire.RecordHeaderLength);
-            }
-            else if (records.CopyUpTo(room) == HeaderBuffer.Length)
-            {
-                header = room;
-            }
-            else
+            int fragment = records.TakeHandshakeRecordHeader();
+            if (fragment < 0)
             {
                 break;
             }
 
-            int fragment = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(header[3..]), message.Length - done);
+            fragment = Math.Min(fragment, message.Length - done);
             int copied = records.CopyUpTo(message.Slice(done, fragment));
             if (copied == 0)
             {

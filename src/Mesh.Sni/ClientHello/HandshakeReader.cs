@@ -137,27 +137,9 @@ internal ref struct HandshakeReader
 
     private bool NextRecord()
     {
-        // RFC 8446 §5.1: a handshake record, legacy_record_version 3.x, a fragment of 1 to 2^14 bytes. The walk has checked
-        // the records a parse reads; one that breaks these rules ends the data here all the same.
-        Unsafe.SkipInit(out HeaderBuffer room);
-        scoped ReadOnlySpan<byte> header = _cursor.Current;
-        if (header.Length >= TlsWire.RecordHeaderLength)
-        {
-            _cursor.Skip(TlsWire.RecordHeaderLength);
-        }
-        else
-        {
-            Span<byte> copy = room;
-            if (_cursor.CopyUpTo(copy) < copy.Length)
-            {
-                return false;
-            }
-
-            header = copy;
-        }
-
-        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        if (header[0] != TlsWire.ContentTypeHandshake || header[1] != 3 || length == 0 || length > TlsWire.MaxFragmentLength)
+        // The walk has checked the records a parse reads; one that breaks the rules ends the data here all the same.
+        int length = _cursor.TakeHandshakeRecordHeader();
+        if (length < 0)
         {
             return false;
         }

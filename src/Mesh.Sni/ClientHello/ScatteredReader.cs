@@ -281,27 +281,9 @@ internal unsafe ref struct ScatteredReader
             return false;
         }
 
-        Unsafe.SkipInit(out HeaderBuffer room);
-        scoped ReadOnlySpan<byte> header = Cursor.Current;
-        if (header.Length >= TlsWire.RecordHeaderLength)
-        {
-            Cursor.Skip(TlsWire.RecordHeaderLength);
-        }
-        else if (Cursor.CopyUpTo(room) == HeaderBuffer.Length)
-        {
-            header = room;
-        }
-        else
-        {
-            _broken = true;
-            return false;
-        }
-
-        // A handshake record, legacy_record_version 3.x, a fragment of 1 to 2^14 bytes that lies whole in the input and
-        // does not run past the message.
-        int length = BinaryPrimitives.ReadUInt16BigEndian(header[3..]);
-        if (header[0] != TlsWire.ContentTypeHandshake || header[1] != 3 || length == 0 || length > TlsWire.MaxFragmentLength
-            || length > _length - _fragments || length > Cursor.Remaining)
+        // One that has all arrived and does not run past the message.
+        int length = Cursor.TakeHandshakeRecordHeader();
+        if (length < 0 || length > _length - _fragments || length > Cursor.Remaining)
         {
             _broken = true;
             return false;
