@@ -35,10 +35,11 @@ internal static class ClientHelloExtensions
         // Registered types below 64 (server_name 0 to key_share 51, most of any hello) take one exact bit of a local, which
         // stays in a register; the others go to the set, not zeroed ([SkipLocalsInit]): it writes each slot before reading it.
         // The walk is a chain of loads, each header's length giving the next header's offset, so that offset must stay in a
-        // register: the rules it runs are inlined, and the one call left (the set, for types of 64 and above) is made with
-        // no more values live than the callee-saved registers hold (the message, the hello, the bits, the offset). A value
-        // more, such as a count, or the pre_shared_key's end, and the offset went to the stack: a store and a reload on the
-        // chain at every extension. pre_shared_key's end is therefore kept in the set, which lives on the stack.
+        // register. Over one span the rules it runs are inlined, and the one call left (the set, for types of 64 and above,
+        // ECH noted before it) is made with no more values live than the callee-saved registers hold: the message, the
+        // hello, the bits and the offset. One value more, such as a count or the pre_shared_key's end, and the offset went
+        // to the stack, a store and a reload on the chain at every extension; that end is therefore kept in the set, which
+        // lives on the stack.
         ulong seenLow = 0;
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
