@@ -35,7 +35,8 @@ public sealed class ClientHelloGrammarBoundsTests
     {
         byte[][] messages = [.. ClientHelloCorpus.Entries.Select(e => MessageOf(e.Bytes)), HelloBuilder.Handshake(HelloBuilder.TypicalBody())];
 
-        // Mutations aim at lengths: a few bytes anywhere set to values that are extreme or near the truth, and a cut.
+        // Mutations aim at lengths: one to eight bytes past the handshake header set to random or extreme values, and in a
+        // third of the cases the message cut short as well.
         Gen<byte> value = Gen.Frequency((3, Gen.Byte), (1, Gen.OneOfConst<byte>(0, 1, 2, 3, 4, 0x7f, 0x80, 0xfe, 0xff)));
         Gen<(int Which, (int At, byte Value)[] Changes, int Cut)> mutation = Gen.Select(
             Gen.Int[0, messages.Length - 1], Gen.Select(Gen.Int[0, 20_000], value).Array[1, 8], Gen.Int[0, 20_000]);
