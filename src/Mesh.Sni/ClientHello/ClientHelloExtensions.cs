@@ -8,7 +8,7 @@ namespace Mesh.Sni.ClientHello;
 internal static class ClientHelloExtensions
 {
     // The types below 64 the walk reads more of than their header: one test passes over every other, most of a hello.
-    private const ulong Read = (1UL << TlsWire.ExtensionServerName) | (1UL << TlsWire.ExtensionAlpn)
+    private const ulong ReadPastHeader = (1UL << TlsWire.ExtensionServerName) | (1UL << TlsWire.ExtensionAlpn)
         | (1UL << TlsWire.ExtensionPreSharedKey) | (1UL << TlsWire.ExtensionSupportedVersions);
 
     /// <summary>Walks the extensions, parsing the ones a gateway needs and refusing a repeated type.</summary>
@@ -70,7 +70,7 @@ internal static class ClientHelloExtensions
                 }
 
                 seenLow |= bit;
-                if ((bit & Read) == 0)
+                if ((bit & ReadPastHeader) == 0)
                 {
                     continue;
                 }

@@ -129,15 +129,14 @@ public static class ClientHelloParser
     /// <returns>The handshake message length, or -1 when the input is not that usual hello.</returns>
     private static int WholeInOneRecordLength(ReadOnlySpan<byte> input, long received, ref ClientHelloInfo hello, int maxHandshakeLength)
     {
-        if (input.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
-            || input[0] != TlsWire.ContentTypeHandshake || input[1] != 3 || input[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello)
+        int handshakeLength = FirstHelloLength(input);
+        if (handshakeLength < 0)
         {
             return -1;
         }
 
         // RFC 8446 §5.1: a fragment of at most 2^14 bytes; here it carries exactly the handshake message, header included.
         int recordLength = BinaryPrimitives.ReadUInt16BigEndian(input[3..]);
-        int handshakeLength = TlsWire.HandshakeHeaderLength + ((input[6] << 16) | (input[7] << 8) | input[8]);
         if (recordLength != handshakeLength || recordLength > TlsWire.MaxFragmentLength || handshakeLength > maxHandshakeLength
             || received - TlsWire.RecordHeaderLength < handshakeLength)
         {
@@ -209,16 +208,23 @@ public static class ClientHelloParser
     /// </remarks>
     private static int OnePassLength(ReadOnlySpan<byte> head, long received, int maxHandshakeLength)
     {
-        if (head.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
-            || head[0] != TlsWire.ContentTypeHandshake || head[1] != 3 || head[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello
-            || BinaryPrimitives.ReadUInt16BigEndian(head[3..]) < TlsWire.HandshakeHeaderLength)
-        {
-            return -1;
-        }
-
-        int length = TlsWire.HandshakeHeaderLength + ((head[6] << 16) | (head[7] << 8) | head[8]);
-        return length > maxHandshakeLength || received < TlsWire.RecordHeaderLength + length ? -1 : length;
+        int length = FirstHelloLength(head);
+        return length < 0 || BinaryPrimitives.ReadUInt16BigEndian(head[3..]) < TlsWire.HandshakeHeaderLength
+            || length > maxHandshakeLength || received < TlsWire.RecordHeaderLength + length
+            ? -1
+            : length;
     }
+
+    /// <summary>
+    /// The handshake message length, header included, that the first bytes announce when they are a handshake record header
+    /// (legacy_record_version 3.x) followed by a client_hello header; -1 otherwise, and the record walk decides.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FirstHelloLength(ReadOnlySpan<byte> head) =>
+        head.Length < TlsWire.RecordHeaderLength + TlsWire.HandshakeHeaderLength
+        || head[0] != TlsWire.ContentTypeHandshake || head[1] != 3 || head[TlsWire.RecordHeaderLength] != TlsWire.HandshakeTypeClientHello
+            ? -1
+            : TlsWire.HandshakeHeaderLength + ((head[6] << 16) | (head[7] << 8) | head[8]);
 
     /// <summary>A message of at most <see cref="MaxGatherLength"/> bytes copied out of its records as they are checked, then parsed.</summary>
     /// <returns><see cref="ClientHelloParseStatus.NeedMoreData"/> when the records are not whole and well-formed: the walk answers then.</returns>
@@ -308,10 +314,12 @@ public static class ClientHelloParser
     {
         // Only the message's bytes are copied, never the input, and only once its records are all there: a hello arriving
         // in many pieces is parsed on each, and the record walk alone answers until the last. Not zeroed ([SkipLocalsInit]):
-        // Gather writes every byte the grammar reads.
+        // the copy writes every byte the grammar reads, the same copy as the one-pass read's (zeros past any record that is
+        // not whole, which after the walk none is).
         Span<byte> message = stackalloc byte[MaxGatherLength];
         message = message[..hello._handshakeLength];
-        Gather(ref records, message);
+        var reader = new ScatteredReader(ref records, message.Length);
+        reader.TryCopyWhole(message, out _);
         return ParseCopy(message, ref hello);
     }
 
@@ -326,35 +334,6 @@ public static class ClientHelloParser
         }
 
         return Finish(ref hello, reason);
-    }
-
-    /// <summary>Copies the handshake message out of its records, stepping over each record header (RFC 8446 §5.1).</summary>
-    private static void Gather(ref ByteCursor records, scoped Span<byte> message)
-    {
-        int done = 0;
-        while (done < message.Length)
-        {
-            int fragment = records.TakeHandshakeRecordHeader();
-            if (fragment < 0)
-            {
-                break;
-            }
-
-            fragment = Math.Min(fragment, message.Length - done);
-            int copied = records.CopyUpTo(message.Slice(done, fragment));
-            if (copied == 0)
-            {
-                break;
-            }
-
-            done += copied;
-        }
-
-        // Never short after the walk; should it be, the rest reads as zeros rather than as stale stack.
-        if (done < message.Length)
-        {
-            message[done..].Clear();
-        }
     }
 
     /// <summary>
