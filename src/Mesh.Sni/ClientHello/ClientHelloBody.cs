@@ -50,19 +50,34 @@ internal static class ClientHelloBody
         hello._legacyVersion = (ushort)message.ReadUInt16(p);
         p += 2 + 32;
 
-        // opaque legacy_session_id<0..32>;
+        // opaque legacy_session_id<0..32>; 32 bytes in most hellos (RFC 8446 §D.4: a TLS 1.3 client in middlebox
+        // compatibility mode, and a TLS 1.2 client resuming). The lengths of the fixed fields are a chain, each giving the
+        // next field's offset; a predicted branch that adds the constant lets the reads after it start before this byte
+        // has arrived, where adding the byte read would make them wait for it.
         int sessionIdLength = message.ReadUInt8(p++);
-        if (sessionIdLength > TlsWire.MaxSessionIdLength)
+        if (sessionIdLength == TlsWire.MaxSessionIdLength)
         {
-            return ClientHelloInvalidReason.SessionIdTooLong;
-        }
+            if (length - p < TlsWire.MaxSessionIdLength)
+            {
+                return ClientHelloInvalidReason.SessionIdOverrun;
+            }
 
-        if (length - p < sessionIdLength)
+            p += TlsWire.MaxSessionIdLength;
+        }
+        else
         {
-            return ClientHelloInvalidReason.SessionIdOverrun;
-        }
+            if (sessionIdLength > TlsWire.MaxSessionIdLength)
+            {
+                return ClientHelloInvalidReason.SessionIdTooLong;
+            }
 
-        p += sessionIdLength;
+            if (length - p < sessionIdLength)
+            {
+                return ClientHelloInvalidReason.SessionIdOverrun;
+            }
+
+            p += sessionIdLength;
+        }
 
         // CipherSuite cipher_suites<2..2^16-2>; two bytes each.
         if (length - p < 2)
@@ -96,18 +111,31 @@ internal static class ClientHelloBody
             return ClientHelloInvalidReason.BodyTruncated;
         }
 
+        // One method, null, in every TLS 1.3 hello (RFC 8446 §4.1.2) and nearly every other: the same predicted constant.
         int compressionLength = message.ReadUInt8(p++);
-        if (compressionLength == 0)
+        if (compressionLength == 1)
         {
-            return ClientHelloInvalidReason.CompressionMethodsEmpty;
-        }
+            if (length - p < 1)
+            {
+                return ClientHelloInvalidReason.CompressionMethodsOverrun;
+            }
 
-        if (length - p < compressionLength)
+            p++;
+        }
+        else
         {
-            return ClientHelloInvalidReason.CompressionMethodsOverrun;
-        }
+            if (compressionLength == 0)
+            {
+                return ClientHelloInvalidReason.CompressionMethodsEmpty;
+            }
 
-        p += compressionLength;
+            if (length - p < compressionLength)
+            {
+                return ClientHelloInvalidReason.CompressionMethodsOverrun;
+            }
+
+            p += compressionLength;
+        }
 
         // Extension extensions<8..2^16-1>; absent in a TLS 1.0-1.2 hello (RFC 5246 §7.4.1.2), and when present it ends the
         // message exactly. (An empty block is accepted, as OpenSSL and BoringSSL do.)

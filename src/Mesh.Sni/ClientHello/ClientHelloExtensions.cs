@@ -7,7 +7,7 @@ namespace Mesh.Sni.ClientHello;
 [SkipLocalsInit]
 internal static class ClientHelloExtensions
 {
-    // The types below 64 the walk reads more of than their header: one test passes over every other, most of a hello.
+    // The types below 64 with a rule of their own (the walk reads more of them than their header).
     private const ulong ReadPastHeader = (1UL << TlsWire.ExtensionServerName) | (1UL << TlsWire.ExtensionAlpn)
         | (1UL << TlsWire.ExtensionPreSharedKey) | (1UL << TlsWire.ExtensionSupportedVersions);
 
@@ -29,50 +29,52 @@ internal static class ClientHelloExtensions
     /// <param name="blockOffset">Where the extensions block starts; it ends where the message ends.</param>
     /// <param name="hello">Receives what the known extensions say.</param>
     /// <returns>The broken rule, or none.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, int blockOffset, ref ClientHelloInfo hello)
         where TMessage : IHandshakeMessage, allows ref struct
     {
         // Registered types below 64 (server_name 0 to key_share 51, most of any hello) take one exact bit of a local, which
         // stays in a register; the others go to the set, not zeroed ([SkipLocalsInit]): it writes each slot before reading it.
+        // The local starts with the bits of the types that have a rule: one test then passes over a type seen for the first
+        // time and without a rule, most of a hello, and sends a repeated one or one with a rule to the rest of the loop,
+        // where the set keeps which of the latter were met.
         // The walk is a chain of loads, each header's length giving the next header's offset, so that offset must stay in a
-        // register. Over one span the rules it runs are inlined, and the one call left (the set, for types of 64 and above,
-        // ECH noted before it) is made with no more values live than the callee-saved registers hold: the message, the
-        // hello, the bits and the offset. One value more, such as a count or the pre_shared_key's end, and the offset went
-        // to the stack, a store and a reload on the chain at every extension; that end is therefore kept in the set, which
-        // lives on the stack.
-        ulong seenLow = 0;
+        // register. Over one span the rules are inlined and no call is left on the usual path; the values live across the
+        // loop (the message, the hello, the bits and the offset) fit the callee-saved registers, and anything more (the
+        // rule types met, the pre_shared_key's end, the end of the last whole header) lives in the set or is recomputed:
+        // one value more and the offset went to the stack, a store and a reload on the chain at every extension. A data
+        // length past the block is found when the next header is due, or before a rule reads the data or a type is
+        // refused as repeated, so the fault named is the one named before.
+        ulong stop = ReadPastHeader;
         Unsafe.SkipInit(out ExtensionTypeSet seen);
         seen.Reset();
 
         int i = blockOffset;
-        while (i < message.Length)
+        while (i + 4 <= message.Length)
         {
-            if (message.Length - i < 4)
-            {
-                return ClientHelloInvalidReason.ExtensionHeaderTruncated;
-            }
-
             uint header = message.ReadUInt32(i);
             int type = (int)(header >> 16);
             int length = (int)(header & 0xffff);
             i += 4 + length;
-            if (i > message.Length)
-            {
-                return ClientHelloInvalidReason.ExtensionOverrun;
-            }
 
             if (type < 64)
             {
-                ulong bit = 1UL << type;
-                if ((seenLow & bit) != 0)
+                if ((stop & (1UL << type)) == 0)
                 {
-                    return ClientHelloInvalidReason.DuplicateExtension;
+                    stop |= 1UL << type;
+                    continue;
                 }
 
-                seenLow |= bit;
-                if ((bit & ReadPastHeader) == 0)
+                ulong bit = 1UL << type;
+                if ((ReadPastHeader & bit) == 0 || (seen.RuleTypes & bit) != 0)
                 {
-                    continue;
+                    return i > message.Length ? ClientHelloInvalidReason.ExtensionOverrun : ClientHelloInvalidReason.DuplicateExtension;
+                }
+
+                seen.RuleTypes |= bit;
+                if (i > message.Length)
+                {
+                    return ClientHelloInvalidReason.ExtensionOverrun;
                 }
 
                 ClientHelloInvalidReason reason = ClientHelloInvalidReason.None;
@@ -99,6 +101,11 @@ internal static class ClientHelloExtensions
             }
             else
             {
+                if (i > message.Length)
+                {
+                    return ClientHelloInvalidReason.ExtensionOverrun;
+                }
+
                 if (type == TlsWire.ExtensionEncryptedClientHello)
                 {
                     hello._hasEncryptedClientHello = true;
@@ -111,13 +118,18 @@ internal static class ClientHelloExtensions
             }
         }
 
+        if (i != message.Length)
+        {
+            return i > message.Length ? ClientHelloInvalidReason.ExtensionOverrun : ClientHelloInvalidReason.ExtensionHeaderTruncated;
+        }
+
         // pre_shared_key is last when it ends the block; the check waits for the walk, so any other fault outranks it.
-        if ((seenLow & (1UL << TlsWire.ExtensionPreSharedKey)) != 0 && seen.PreSharedKeyEnd != message.Length)
+        if ((seen.RuleTypes & (1UL << TlsWire.ExtensionPreSharedKey)) != 0 && seen.PreSharedKeyEnd != message.Length)
         {
             return ClientHelloInvalidReason.PreSharedKeyNotLast;
         }
 
-        hello._extensionCount = BitOperations.PopCount(seenLow) + seen.Count;
+        hello._extensionCount = BitOperations.PopCount(stop & ~ReadPastHeader) + BitOperations.PopCount(seen.RuleTypes) + seen.Count;
         return ClientHelloInvalidReason.None;
     }
 }

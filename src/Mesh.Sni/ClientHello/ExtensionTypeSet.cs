@@ -33,6 +33,12 @@ internal struct ExtensionTypeSet
     /// </summary>
     internal int PreSharedKeyEnd;
 
+    /// <summary>
+    /// The types below 64 with a rule of their own that the walk has met, to refuse a repeated one: kept here for the
+    /// same reason as <see cref="PreSharedKeyEnd"/>.
+    /// </summary>
+    internal ulong RuleTypes;
+
     /// <summary>Empties the set; the list slots need no clearing, only the first <c>_count</c> are read.</summary>
     internal void Reset()
     {
@@ -40,6 +46,7 @@ internal struct ExtensionTypeSet
         _added = 0;
         _filter = 0;
         _large = false;
+        RuleTypes = 0;
     }
 
     /// <summary>How many types the set holds.</summary>

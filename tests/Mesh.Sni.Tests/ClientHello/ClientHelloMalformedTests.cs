@@ -45,11 +45,14 @@ public sealed class ClientHelloMalformedTests
         yield return Case("session id of 33 bytes", ClientHelloInvalidReason.SessionIdTooLong, Hello(Body(null, sessionIdVector: Vec8(new byte[33]))));
         yield return Case("session id of 255 bytes", ClientHelloInvalidReason.SessionIdTooLong, Hello(Concat(U16(0x0303), Random32, U8(255))));
         yield return Case("session id past the end", ClientHelloInvalidReason.SessionIdOverrun, Hello(Concat(U16(0x0303), Random32, U8(32), new byte[10])));
+        yield return Case("session id of 31 past the end", ClientHelloInvalidReason.SessionIdOverrun, Hello(Concat(U16(0x0303), Random32, U8(31), new byte[30])));
         yield return Case("cipher suites past the end", ClientHelloInvalidReason.CipherSuitesOverrun, Hello(Body(null, cipherSuitesVector: Concat(U16(200), U16(0x1301)))));
         yield return Case("cipher suites odd length", ClientHelloInvalidReason.CipherSuitesOddLength, Hello(Body(null, cipherSuitesVector: Vec16(U16(0x1301), U8(0x13)))));
         yield return Case("cipher suites empty", ClientHelloInvalidReason.CipherSuitesEmpty, Hello(Body(null, cipherSuitesVector: Vec16())));
         yield return Case("compression methods empty", ClientHelloInvalidReason.CompressionMethodsEmpty, Hello(Body(null, compressionVector: Vec8())));
         yield return Case("compression methods past the end", ClientHelloInvalidReason.CompressionMethodsOverrun, Hello(Body(null, compressionVector: Concat(U8(5), U8(0)))));
+        yield return Case("the one compression method cut off", ClientHelloInvalidReason.CompressionMethodsOverrun,
+            Hello(Concat(U16(0x0303), Random32, Vec8(), Vec16(U16(0x1301)), U8(1))));
         yield return Case("one byte where the extensions length belongs", ClientHelloInvalidReason.ExtensionsLengthTruncated, Hello(Body([0x00])));
         yield return Case("extensions block past the end", ClientHelloInvalidReason.ExtensionsOverrun, Hello(Body(Concat(U16(100), SupportedGroups))));
         yield return Case("bytes after the extensions block", ClientHelloInvalidReason.TrailingHandshakeData, Hello(Body(Concat(Extensions(SupportedGroups), [0, 0]))));
@@ -57,7 +60,16 @@ public sealed class ClientHelloMalformedTests
         // RFC 8446 §4.2: the extension list.
         yield return Case("extension header cut short", ClientHelloInvalidReason.ExtensionHeaderTruncated, Hello(Body(Vec16(SupportedGroups, [0x00, 0x0a, 0x00]))));
         yield return Case("extension data past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(13), U16(50), [1, 2]))));
+        yield return Case("type of 64 or above past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(0xff01), U16(50), [0]))));
+        yield return Case("server_name past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(0), U16(50), [0]))));
+        yield return Case("repeated extension past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(10), U16(50), [1, 2]))));
+        yield return Case("repeated server_name past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(ServerName("a.b"), U16(0), U16(50), [1, 2]))));
         yield return Case("extension repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(SupportedGroups, ServerName("a.b"), SupportedGroups))));
+        yield return Case("ALPN repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(Alpn("h2"), SupportedGroups, Alpn("h2")))));
+        yield return Case("supported_versions repeated", ClientHelloInvalidReason.DuplicateExtension,
+            Hello(Body(Extensions(SupportedVersions(0x0304), SupportedVersions(0x0304)))));
+        yield return Case("renegotiation_info repeated", ClientHelloInvalidReason.DuplicateExtension,
+            Hello(Body(Extensions(Extension(0xff01, [0]), SupportedGroups, Extension(0xff01, [0])))));
         yield return Case("server_name repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(ServerName("a.b"), ServerName("c.d")))));
         yield return Case("extension repeated among 200", ClientHelloInvalidReason.DuplicateExtension,
             Hello(Body(Extensions([.. Enumerable.Range(1000, 200).Select(t => Extension(t, [])), Extension(1100, [])]))));
