@@ -127,7 +127,7 @@ internal sealed class ReadinessWaiter : IValueTaskSource<int>
         }
     }
 
-    /// <summary>Whether a read would return now: bytes, a FIN or an error (recv with MSG_PEEK | MSG_DONTWAIT of one byte).</summary>
+    /// <summary>Whether a read would return now: bytes, a FIN or an error (poll(2), without waiting).</summary>
     private static unsafe bool HasSomethingToRead(Socket socket)
     {
         SafeSocketHandle handle = socket.SafeHandle;
@@ -135,15 +135,19 @@ internal sealed class ReadinessWaiter : IValueTaskSource<int>
         try
         {
             handle.DangerousAddRef(ref added);
-            byte one;
-            nint read;
+
+            // poll, not a peeking recv: a recv that meets a reset takes the error with it (sock_error clears it), and the
+            // read that follows then sees only the end of the stream, a truncation where the peer reset.
+            PollFd poll = new() { Fd = (int)handle.DangerousGetHandle(), Events = LibC.PollIn };
+            int ready;
             do
             {
-                read = LibC.Recv((int)handle.DangerousGetHandle(), &one, 1, LibC.MsgPeek | LibC.MsgDontWait);
+                ready = LibC.Poll(&poll, 1, 0);
             }
-            while (read < 0 && Marshal.GetLastPInvokeError() == Errno.EIntr);
+            while (ready < 0 && Marshal.GetLastPInvokeError() == Errno.EIntr);
 
-            return read >= 0 || Marshal.GetLastPInvokeError() != Errno.EAgain;
+            // Readable, at its end, reset or failing: the read that follows says which. Nothing yet: wait on the loop.
+            return ready != 0;
         }
         catch (ObjectDisposedException)
         {

@@ -35,7 +35,9 @@ public sealed class TlsSpliceTests
         }
     }
 
-    private async Task<TlsRelayed> RelayAsync(SpliceOptions? options = null, bool withTransport = true)
+    /// <param name="beforeSplice">Runs after the handshake and before the splice starts: the remote stream, the remote
+    /// socket and the relay's socket towards it.</param>
+    private async Task<TlsRelayed> RelayAsync(SpliceOptions? options = null, bool withTransport = true, Func<SslStream, Socket, Socket, Task>? beforeSplice = null)
     {
         (Socket remoteSocket, Socket relayTls) = await PairAsync();
         (Socket relayPlain, Socket app) = await PairAsync();
@@ -45,6 +47,11 @@ public sealed class TlsSpliceTests
         Task server = await SpliceTestCertificate.HandshakeAsync(relaySide, remote, _certificate);
         await server;
         Assert.That(relaySide.SslProtocol, Is.EqualTo(SslProtocols.Tls13));
+        if (beforeSplice is not null)
+        {
+            await beforeSplice(remote, remoteSocket, relayTls);
+        }
+
         Task<SpliceResult> splice = new TcpSplicer().SpliceAsync(relayPlain, relaySide, withTransport ? transport : null, default, options);
         return new TlsRelayed(remote, remoteSocket, app, splice);
     }
@@ -188,6 +195,35 @@ public sealed class TlsSpliceTests
 
             Assert.That(failure?.InnerException, Is.InstanceOf<SocketException>().With.Property(nameof(SocketException.SocketErrorCode)).EqualTo(SocketError.ConnectionReset));
             Assert.That((await r.Result).End, Is.EqualTo(SpliceEnd.ResetByA));
+        }
+    }
+
+    [Test]
+    public async Task A_reset_that_arrived_behind_the_last_record_is_a_reset_not_a_truncation()
+    {
+        // The remote sends a record and resets before the splice reads anything: the relay's socket holds the record, then
+        // the reset. Once the record is forwarded, the idle wait's look at the socket must leave the reset for the read.
+        using TlsRelayed r = await RelayAsync(beforeSplice: async (remote, remoteSocket, relayTls) =>
+        {
+            await remote.WriteAsync(new byte[100]);
+            remoteSocket.LingerState = new LingerOption(true, 0);
+            remoteSocket.Dispose();
+            await WaitForResetAsync(relayTls).WaitAsync(Guard);
+        });
+
+        Assert.That((await ReceiveExactlyAsync(r.App, 100).WaitAsync(Guard)).Length, Is.EqualTo(100));
+        Assert.That(await ReadToEndAsync(r.App).WaitAsync(Guard), Is.EqualTo(SocketError.ConnectionReset));
+        Assert.That((await r.Result).End, Is.EqualTo(SpliceEnd.ResetByB));
+    }
+
+    /// <summary>Until the kernel has taken the reset on <paramref name="socket"/>: its TCP state is then CLOSE (7, tcp_info).</summary>
+    private static async Task WaitForResetAsync(Socket socket)
+    {
+        const int IpProtoTcp = 6, TcpInfo = 11, TcpClose = 7;
+        byte[] info = new byte[8];
+        while (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) < 1 || info[0] != TcpClose)
+        {
+            await Task.Delay(5);
         }
     }
 }

@@ -21,7 +21,6 @@ internal static unsafe partial class LibC
     public const int FSetPipeSize = 1031;
     public const int FGetFl = 3;
     public const int FSetFl = 4;
-    public const int MsgPeek = 0x2;
     public const int MsgDontWait = 0x40;
     public const int EpollCloExec = 0x80000;
     public const int EpollCtlAdd = 1;
@@ -30,6 +29,7 @@ internal static unsafe partial class LibC
     public const uint EpollHup = 0x10;
     public const uint EpollRdHup = 0x2000;
     public const uint EpollEdge = 1u << 31;
+    public const short PollIn = 0x1;
 
     [LibraryImport(Library, EntryPoint = "splice", SetLastError = true)]
     public static partial nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
@@ -45,6 +45,10 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    /// <summary>poll(2): unlike a read, it leaves a pending socket error (a reset) for the read that follows.</summary>
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
     [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate(int flags);
