@@ -29,7 +29,7 @@ internal static class ClientHelloExtensions
     /// <param name="blockOffset">Where the extensions block starts; it ends where the message ends.</param>
     /// <param name="hello">Receives what the known extensions say.</param>
     /// <returns>The broken rule, or none.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the grammar's one frame (ClientHelloBody): left to the JIT, it was inlined or not as the code around it changed
     internal static ClientHelloInvalidReason Parse<TMessage>(scoped TMessage message, int blockOffset, ref ClientHelloInfo hello)
         where TMessage : IHandshakeMessage, allows ref struct
     {
