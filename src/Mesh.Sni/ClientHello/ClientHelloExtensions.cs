@@ -59,13 +59,13 @@ internal static class ClientHelloExtensions
 
             if (type < 64)
             {
-                if ((stop & (1UL << type)) == 0)
+                ulong bit = 1UL << type;
+                if ((stop & bit) == 0)
                 {
-                    stop |= 1UL << type;
+                    stop |= bit;
                     continue;
                 }
 
-                ulong bit = 1UL << type;
                 if ((ReadPastHeader & bit) == 0 || (seen.RuleTypes & bit) != 0)
                 {
                     return i > message.Length ? ClientHelloInvalidReason.ExtensionOverrun : ClientHelloInvalidReason.DuplicateExtension;

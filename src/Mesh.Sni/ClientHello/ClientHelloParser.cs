@@ -163,7 +163,7 @@ public static class ClientHelloParser
             if (whole > 0)
             {
                 ClientHelloParseStatus done = whole <= MaxGatherLength
-                    ? ParseGatheredInOnePass(ref cursor, ref hello, whole)
+                    ? ParseGathered(ref cursor, ref hello, whole)
                     : ParseScatteredInOnePass(ref cursor, ref hello, whole);
                 if (done != ClientHelloParseStatus.NeedMoreData)
                 {
@@ -192,7 +192,7 @@ public static class ClientHelloParser
             return ParseMessage(cursor.Current.Slice(TlsWire.RecordHeaderLength, length), ref hello);
         }
 
-        return length <= MaxGatherLength ? ParseGathered(ref cursor, ref hello) : ParseScattered(ref cursor, ref hello);
+        return length <= MaxGatherLength ? ParseGathered(ref cursor, ref hello, length) : ParseScattered(ref cursor, ref hello);
     }
 
     /// <summary>
@@ -226,21 +226,31 @@ public static class ClientHelloParser
             ? -1
             : TlsWire.HandshakeHeaderLength + ((head[6] << 16) | (head[7] << 8) | head[8]);
 
-    /// <summary>A message of at most <see cref="MaxGatherLength"/> bytes copied out of its records as they are checked, then parsed.</summary>
+    /// <summary>
+    /// The grammar over a copy of a small message (at most <see cref="MaxGatherLength"/> bytes) spread over records or
+    /// segments, copied out of its records as they are checked; the server name is copied into the result (at most 255
+    /// bytes). Copying a few hundred bytes once costs less than reading each field across boundaries. Used in one pass, and
+    /// after the record walk, which has found the records whole.
+    /// </summary>
+    /// <param name="records">A cursor at the first record header.</param>
+    /// <param name="hello">Receives what was learnt.</param>
+    /// <param name="length">The handshake message length, header included.</param>
     /// <returns><see cref="ClientHelloParseStatus.NeedMoreData"/> when the records are not whole and well-formed: the walk answers then.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
-    private static ClientHelloParseStatus ParseGatheredInOnePass(ref ByteCursor cursor, ref ClientHelloInfo hello, int length)
+    private static ClientHelloParseStatus ParseGathered(ref ByteCursor records, ref ClientHelloInfo hello, int length)
     {
-        // Not zeroed ([SkipLocalsInit]): the copy writes every byte the grammar reads.
+        // Only the message's bytes are copied, never the input. Not zeroed ([SkipLocalsInit]): the copy writes every byte the
+        // grammar reads.
         Span<byte> message = stackalloc byte[MaxGatherLength];
         message = message[..length];
-        var reader = new ScatteredReader(ref cursor, length);
-        if (!reader.TryCopyWhole(message, out int records))
+        var reader = new ScatteredReader(ref records, length);
+        if (!reader.TryCopyWhole(message, out int count))
         {
             return ClientHelloParseStatus.NeedMoreData;
         }
 
-        NoteRecords(ref hello, records, length);
+        // After the walk these are the values it noted (5 bytes of header per record and the message).
+        NoteRecords(ref hello, count, length);
         return ParseCopy(message, ref hello);
     }
 
@@ -300,27 +310,6 @@ public static class ClientHelloParser
         }
 
         return Finish(ref hello, reason);
-    }
-
-    /// <summary>
-    /// The grammar over a copy of a small message (at most <see cref="MaxGatherLength"/> bytes) that is spread over records or
-    /// segments; the server name is copied into the result (at most 255 bytes). Copying a few hundred bytes once costs less
-    /// than reading each field across boundaries.
-    /// </summary>
-    /// <param name="records">A cursor at the first record header of records the walk found to hold the whole message.</param>
-    /// <param name="hello">Receives what was learnt.</param>
-    [MethodImpl(MethodImplOptions.NoInlining)] // its scratch stays out of the frames of the other paths
-    private static ClientHelloParseStatus ParseGathered(ref ByteCursor records, ref ClientHelloInfo hello)
-    {
-        // Only the message's bytes are copied, never the input, and only once its records are all there: a hello arriving
-        // in many pieces is parsed on each, and the record walk alone answers until the last. Not zeroed ([SkipLocalsInit]):
-        // the copy writes every byte the grammar reads, the same copy as the one-pass read's (zeros past any record that is
-        // not whole, which after the walk none is).
-        Span<byte> message = stackalloc byte[MaxGatherLength];
-        message = message[..hello._handshakeLength];
-        var reader = new ScatteredReader(ref records, message.Length);
-        reader.TryCopyWhole(message, out _);
-        return ParseCopy(message, ref hello);
     }
 
     /// <summary>The grammar over a copy of the message; the server name is copied into the result (at most 255 bytes).</summary>
