@@ -37,7 +37,7 @@ internal readonly ref struct ContiguousMessage : IHandshakeMessage
     public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => _bytes.Slice(offset, maxLength);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool ContainsNonPrintableAscii(int offset, int length) => PrintableAscii.ContainsAnyOther(_bytes.Slice(offset, length));
+    public bool ContainsNonPrintableAscii(int offset, int length) => PrintableAscii.ContainsAnyOther(_bytes, offset, length);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref byte At(int offset, int size)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -13,6 +14,51 @@ internal static class PrintableAscii
 {
     private const ulong HighBits = 0x8080_8080_8080_8080;
     private const ulong Ones = 0x0101_0101_0101_0101;
+
+    /// <summary>
+    /// Whether any byte of <paramref name="message"/>'s <paramref name="length"/> bytes from <paramref name="offset"/> lies
+    /// outside 0x20–0x7e. The bytes of the message before them may be read, never judged.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the server_name rule, itself inlined into the extension walk
+    internal static bool ContainsAnyOther(ReadOnlySpan<byte> message, int offset, int length)
+    {
+        Debug.Assert((uint)offset <= (uint)message.Length && (uint)length <= (uint)(message.Length - offset));
+        int end = offset + length;
+        ref byte start = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), (nuint)(uint)offset);
+
+        // Host names up to 128 bytes, nearly all of them (a Consul name with a UUID trust domain is 70 to 80), take a fixed
+        // number of blocks by their length, where a loop would test and branch per block. A name shorter than a block is
+        // judged with one block that ends where it ends: a name sits well into its hello, so the block starts inside the
+        // message, and the lanes before the name are read but drop out of the answer.
+        if (Vector256.IsHardwareAccelerated)
+        {
+            const int Block = 32;
+            if (length < Block && end >= Block)
+            {
+                ulong printable = Vector256.GreaterThan(Shifted(Vector256.LoadUnsafe(ref Unsafe.Subtract(ref start, Block - length))), Vector256.Create((sbyte)0x20))
+                    .ExtractMostSignificantBits();
+                return (~printable & uint.MaxValue) >> (Block - length) != 0;
+            }
+
+            if (length >= Block && length <= 2 * Block)
+            {
+                Vector256<sbyte> smallest = Vector256.Min(
+                    Shifted(Vector256.LoadUnsafe(ref start)),
+                    Shifted(Vector256.LoadUnsafe(ref start, (nuint)(length - Block))));
+                return !Vector256.GreaterThanAll(smallest, Vector256.Create((sbyte)0x20));
+            }
+
+            if (length > 2 * Block && length <= 4 * Block)
+            {
+                Vector256<sbyte> smallest = Vector256.Min(
+                    Vector256.Min(Shifted(Vector256.LoadUnsafe(ref start)), Shifted(Vector256.LoadUnsafe(ref start, Block))),
+                    Vector256.Min(Shifted(Vector256.LoadUnsafe(ref start, (nuint)(length - (2 * Block)))), Shifted(Vector256.LoadUnsafe(ref start, (nuint)(length - Block)))));
+                return !Vector256.GreaterThanAll(smallest, Vector256.Create((sbyte)0x20));
+            }
+        }
+
+        return ContainsAnyOther(message.Slice(offset, length));
+    }
 
     /// <summary>Whether any byte of <paramref name="bytes"/> lies outside 0x20–0x7e.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the server_name rule, itself inlined into the extension walk

@@ -55,6 +55,24 @@ internal static class ServerNameExtension
             return ClientHelloInvalidReason.ServerNameListEmpty;
         }
 
+        // The usual list: one host_name entry that fills it. Its name's bounds then follow from the extension's length,
+        // read by the walk long before, so the byte check starts without waiting for the entry's own length bytes; the
+        // entry is held to every rule of the loop below, which takes any other list.
+        int usualNameLength = length - 5;
+        if (usualNameLength > 0 && usualNameLength <= TlsWire.MaxHostNameLength && message.ReadUInt8(offset + 2) == 0
+            && message.ReadUInt16(offset + 3) == usualNameLength && !hello._hasServerName)
+        {
+            if (message.ContainsNonPrintableAscii(offset + 5, usualNameLength))
+            {
+                return ClientHelloInvalidReason.HostNameInvalidCharacter;
+            }
+
+            hello._serverNameOffset = offset + 5;
+            hello._serverNameLength = usualNameLength;
+            hello._hasServerName = true;
+            return ClientHelloInvalidReason.None;
+        }
+
         int end = offset + length;
         for (int p = offset + 2; p < end;)
         {

@@ -89,6 +89,8 @@ public sealed class ClientHelloMalformedTests
         yield return Case("server_name entry of two bytes", ClientHelloInvalidReason.ServerNameEntryTruncated, Hello(Body(Extensions(Extension(0, Vec16([0, 0]))))));
         yield return Case("host name past the list", ClientHelloInvalidReason.ServerNameEntryTruncated,
             Hello(Body(Extensions(Extension(0, Vec16(U8(0), U16(40), Ascii("a.b")))))));
+        yield return Case("host name one byte short of its entry", ClientHelloInvalidReason.ServerNameEntryTruncated,
+            Hello(Body(Extensions(Extension(0, Vec16(U8(0), U16(3), Ascii("a.b"), U8(0x61)))))));
         yield return Case("name_type 1", ClientHelloInvalidReason.ServerNameUnknownType, Hello(Body(Extensions(Extension(0, Vec16(U8(1), Vec16(Ascii("a.b"))))))));
         yield return Case("two host names", ClientHelloInvalidReason.ServerNameDuplicateHostName,
             Hello(Body(Extensions(Extension(0, Vec16(U8(0), Vec16(Ascii("a.b")), U8(0), Vec16(Ascii("c.d"))))))));
@@ -128,6 +130,52 @@ public sealed class ClientHelloMalformedTests
             Assert.That(ClientHelloParser.Parse(segmented, out ClientHelloInfo again), Is.EqualTo(ClientHelloParseStatus.Invalid), $"{size}-byte segments");
             Assert.That(again.InvalidReason, Is.EqualTo(reason), $"{size}-byte segments");
         }
+    }
+
+    [Test]
+    public void Host_name_of_every_length_is_judged_by_each_of_its_bytes_wherever_server_name_lies()
+    {
+        // The usual server_name (one host_name entry that fills it) is read by its extension's length and its name checked
+        // in blocks chosen by the name's length; every length, the first, middle and last byte, server_name first and last
+        // in the block, and over one span and in segments, must give what the rule says. The bytes around a name (its
+        // length before it, the next extension's header after it) are never printable here.
+        byte[][] Layouts(byte[] name) =>
+        [
+            Hello(Body(Extensions(ServerName(name), SupportedGroups, SupportedVersions(0x0304)))),
+            Hello(Body(Extensions(SupportedGroups, SupportedVersions(0x0304), ServerName(name)))),
+        ];
+
+        int checkedHellos = 0;
+        for (int length = 1; length <= 255; length++)
+        {
+            byte[] name = [.. Enumerable.Range(0, length).Select(i => (byte)(i % 3 == 0 ? '.' : 'a' + (i % 26)))];
+            foreach (byte[] bytes in Layouts(name))
+            {
+                Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), $"length {length}");
+                Assert.That(hello.ServerName.SequenceEqual(name), Is.True, $"length {length}");
+                checkedHellos++;
+            }
+
+            foreach (int position in new[] { 0, length / 2, length - 1 })
+            {
+                foreach (byte value in (byte[])[0x00, 0x1f, 0x7f, 0x80, 0xff])
+                {
+                    byte[] bad = [.. name];
+                    bad[position] = value;
+                    foreach (byte[] bytes in Layouts(bad))
+                    {
+                        string where = $"0x{value:x2} at {position} of {length}";
+                        Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Invalid), where);
+                        Assert.That(hello.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.HostNameInvalidCharacter), where);
+                        Assert.That(ClientHelloParser.Parse(Segments.Every(bytes, 7), out ClientHelloInfo segmented), Is.EqualTo(ClientHelloParseStatus.Invalid), where);
+                        Assert.That(segmented.InvalidReason, Is.EqualTo(ClientHelloInvalidReason.HostNameInvalidCharacter), where);
+                        checkedHellos++;
+                    }
+                }
+            }
+        }
+
+        Assert.That(checkedHellos, Is.EqualTo(255 * 2 * (1 + (3 * 5))));
     }
 
     [Test]
