@@ -55,7 +55,7 @@ internal static class ClientHelloExtensions
             uint header = message.ReadUInt32(i);
             int type = (int)(header >> 16);
             int length = (int)(header & 0xffff);
-            i += 4 + length;
+            i = message.ExtensionEnd(i, header);
 
             if (type < 64)
             {

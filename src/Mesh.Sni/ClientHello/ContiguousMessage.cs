@@ -34,6 +34,23 @@ internal readonly ref struct ContiguousMessage : IHandshakeMessage
     public uint ReadUInt32(int offset) => BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref At(offset, sizeof(uint))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ExtensionEnd(int offset, uint header)
+    {
+        // The extension walk is a chain: each header's length gives the next header's offset, so this sum is on it. Most
+        // extensions are shorter than 256 bytes, and for them the end follows from the length's low byte, read on its own:
+        // a byte load and an add, where the whole header also waits for its byte swap and for its type to be masked off. A
+        // longer extension takes the branch, which does not hold up the chain while it is predicted. The byte read is
+        // the header's fourth, inside it as the grammar has checked.
+        int end = offset + 4 + Unsafe.Add(ref At(offset, sizeof(uint)), 3);
+        if ((header & 0xff00) != 0)
+        {
+            end = offset + 4 + (int)(header & 0xffff);
+        }
+
+        return end;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => _bytes.Slice(offset, maxLength);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

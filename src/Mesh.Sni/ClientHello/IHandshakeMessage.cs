@@ -26,6 +26,12 @@ internal interface IHandshakeMessage
     uint ReadUInt32(int offset);
 
     /// <summary>
+    /// Where the extension whose 4-byte header is at <paramref name="offset"/> ends, given that header as
+    /// <see cref="ReadUInt32"/> read it (the type in its high half, the data length in its low half).
+    /// </summary>
+    int ExtensionEnd(int offset, uint header);
+
+    /// <summary>
     /// The bytes from <paramref name="offset"/> on that lie contiguous in the input, at most <paramref name="maxLength"/>:
     /// all of them over one span, up to the next record or segment boundary otherwise; empty only outside the message.
     /// </summary>

@@ -42,6 +42,9 @@ internal readonly unsafe ref struct ScatteredMessage : IHandshakeMessage
     public uint ReadUInt32(int offset) => Reader.ReadUInt32(offset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ExtensionEnd(int offset, uint header) => offset + 4 + (int)(header & 0xffff);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => Reader.ReadRun(offset, maxLength);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -254,6 +254,23 @@ public sealed class ClientHelloEdgeCaseTests
     }
 
     [Test]
+    public void Extensions_of_every_length_around_a_byte_boundary_end_where_their_two_length_bytes_say()
+    {
+        // Over one span the walk takes a short extension's end from its length's low byte: an extension of 256 bytes or
+        // more, whose low byte alone would point inside it, must end where both bytes say. The data is filled with a
+        // well-formed extension header at every offset, so a walk that stopped short would read a plausible one.
+        foreach (int length in new[] { 0, 1, 2, 254, 255, 256, 257, 300, 511, 512, 513, 767, 1000, 4095, 4096, 4100 })
+        {
+            byte[] data = [.. Enumerable.Range(0, length).Select(i => (byte)(i % 4 == 1 ? 0x0a : i % 4 == 3 ? 0x00 : 0x00))];
+            byte[] bytes = Hello(Body(Extensions(Extension(21, data), ServerName("after.padding.example"), SupportedVersions(0x0304))));
+            Assert.That(ClientHelloParser.Parse(bytes, out ClientHelloInfo hello), Is.EqualTo(ClientHelloParseStatus.Complete), $"length {length}");
+            Assert.That((hello.GetServerNameString(), hello.ExtensionCount, hello.HasSupportedVersions), Is.EqualTo(("after.padding.example", 3, true)), $"length {length}");
+            Assert.That(ClientHelloParser.Parse(Segments.Every(bytes, 5), out ClientHelloInfo segmented), Is.EqualTo(ClientHelloParseStatus.Complete), $"length {length}, segments");
+            Assert.That(segmented.GetServerNameString(), Is.EqualTo("after.padding.example"), $"length {length}, segments");
+        }
+    }
+
+    [Test]
     public void Hundreds_of_distinct_extensions_are_legal()
     {
         byte[] bytes = Hello(Body(Extensions([ServerName("many.example"), .. Enumerable.Range(1000, 500).Select(t => Extension(t, []))])));

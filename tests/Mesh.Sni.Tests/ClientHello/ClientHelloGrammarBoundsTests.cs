@@ -107,6 +107,11 @@ public sealed class ClientHelloGrammarBoundsTests
 
         public uint ReadUInt32(int offset) => BinaryPrimitives.ReadUInt32BigEndian(Inside(offset, 4));
 
+        public int ExtensionEnd(int offset, uint header) =>
+            Inside(offset, 4)[2..] is var length && BinaryPrimitives.ReadUInt16BigEndian(length) == (header & 0xffff)
+                ? offset + 4 + (int)(header & 0xffff)
+                : throw new ArgumentException($"the header at {offset} is not the one given", nameof(header));
+
         public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => Inside(offset, maxLength);
 
         public bool ContainsNonPrintableAscii(int offset, int length) => PrintableAscii.ContainsAnyOther(Inside(offset, length));

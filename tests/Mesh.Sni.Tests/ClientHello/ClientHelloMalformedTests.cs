@@ -63,6 +63,8 @@ public sealed class ClientHelloMalformedTests
         yield return Case("type of 64 or above past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(0xff01), U16(50), [0]))));
         yield return Case("server_name past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(0), U16(50), [0]))));
         yield return Case("repeated extension past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(SupportedGroups, U16(10), U16(50), [1, 2]))));
+        yield return Case("extension of 261 bytes where 5 follow (its low length byte)", ClientHelloInvalidReason.ExtensionOverrun,
+            Hello(Body(Vec16(SupportedGroups, U16(21), U16(0x0105), new byte[5]))));
         yield return Case("repeated server_name past the block", ClientHelloInvalidReason.ExtensionOverrun, Hello(Body(Vec16(ServerName("a.b"), U16(0), U16(50), [1, 2]))));
         yield return Case("extension repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(SupportedGroups, ServerName("a.b"), SupportedGroups))));
         yield return Case("ALPN repeated", ClientHelloInvalidReason.DuplicateExtension, Hello(Body(Extensions(Alpn("h2"), SupportedGroups, Alpn("h2")))));
