@@ -107,10 +107,14 @@ public sealed class ClientHelloGrammarBoundsTests
 
         public uint ReadUInt32(int offset) => BinaryPrimitives.ReadUInt32BigEndian(Inside(offset, 4));
 
-        public int ExtensionEnd(int offset, uint header) =>
-            Inside(offset, 4)[2..] is var length && BinaryPrimitives.ReadUInt16BigEndian(length) == (header & 0xffff)
-                ? offset + 4 + (int)(header & 0xffff)
+        public int ExtensionEnd(int offset, uint header)
+        {
+            // The end must follow from the header where it lies, which must be the one the grammar was given.
+            int length = BinaryPrimitives.ReadUInt16BigEndian(Inside(offset + 2, 2));
+            return length == (header & 0xffff)
+                ? offset + 4 + length
                 : throw new ArgumentException($"the header at {offset} is not the one given", nameof(header));
+        }
 
         public ReadOnlySpan<byte> ReadRun(int offset, int maxLength) => Inside(offset, maxLength);
 
