@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace Mesh.ParseComparison;
@@ -7,6 +8,10 @@ namespace Mesh.ParseComparison;
 /// <summary>One build of Mesh.Sni, loaded on its own with the assemblies beside it, and its public parse entry point.</summary>
 internal sealed unsafe class ParserBuild
 {
+    // Where every parse writes its result (a ref struct of the build's own type): native memory larger than it, kept for
+    // the process. The spans the result holds point into the hello, which the caller keeps pinned.
+    private static readonly byte* Result = (byte*)NativeMemory.AlignedAlloc(4096, 64);
+
     private readonly IntPtr _parse;
 
     private ParserBuild(IntPtr parse, bool fromSpan)
@@ -30,11 +35,10 @@ internal sealed unsafe class ParserBuild
     }
 
     /// <summary>
-    /// Parses <paramref name="hello"/> <paramref name="count"/> times and returns the sum of the statuses. The result
-    /// (a ref struct of the build's own type) is written to <paramref name="result"/>, native memory larger than it; the
-    /// spans it holds point into <paramref name="hello"/>, which the caller keeps pinned.
+    /// Parses the hello <paramref name="count"/> times, as <paramref name="sequence"/> or as <paramref name="hello"/> (the same
+    /// bytes, which the caller keeps pinned), and returns the sum of the statuses.
     /// </summary>
-    public long Parse(in ReadOnlySequence<byte> sequence, ReadOnlySpan<byte> hello, byte* result, int count)
+    public long Parse(in ReadOnlySequence<byte> sequence, ReadOnlySpan<byte> hello, int count)
     {
         long statuses = 0;
         if (FromSpan)
@@ -42,7 +46,7 @@ internal sealed unsafe class ParserBuild
             var parse = (delegate*<ReadOnlySpan<byte>, byte*, int, int>)_parse;
             for (int i = 0; i < count; i++)
             {
-                statuses += parse(hello, result, 64 * 1024);
+                statuses += parse(hello, Result, 64 * 1024);
             }
         }
         else
@@ -50,7 +54,7 @@ internal sealed unsafe class ParserBuild
             var parse = (delegate*<in ReadOnlySequence<byte>, byte*, int, int>)_parse;
             for (int i = 0; i < count; i++)
             {
-                statuses += parse(in sequence, result, 64 * 1024);
+                statuses += parse(in sequence, Result, 64 * 1024);
             }
         }
 

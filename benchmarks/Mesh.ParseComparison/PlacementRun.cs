@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Mesh.ParseComparison;
 
@@ -13,7 +12,6 @@ internal sealed unsafe class PlacementRun
     public const int Placements = 16;
     public const int CallsPerSlice = 2000;
     private const int WarmupRounds = 4;
-    private const int ResultBytes = 4096;
 
     private readonly double[,] _minimums;
 
@@ -22,22 +20,16 @@ internal sealed unsafe class PlacementRun
     /// <summary>Parses with every build for <paramref name="time"/>, long enough for the runtime to compile the parse fully.</summary>
     public static void WarmUp(ParserBuild[] builds, byte[] hello, TimeSpan time)
     {
-        byte* result = (byte*)NativeMemory.AlignedAlloc(ResultBytes, 64);
-        try
+        byte[] pinned = GC.AllocateArray<byte>(hello.Length, pinned: true);
+        hello.CopyTo(pinned, 0);
+        var sequence = new ReadOnlySequence<byte>(pinned);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < time)
         {
-            var sequence = new ReadOnlySequence<byte>(hello);
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < time)
+            foreach (ParserBuild build in builds)
             {
-                foreach (ParserBuild build in builds)
-                {
-                    build.Parse(sequence, hello, result, CallsPerSlice);
-                }
+                build.Parse(sequence, pinned, CallsPerSlice);
             }
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(result);
         }
     }
 
@@ -45,62 +37,54 @@ internal sealed unsafe class PlacementRun
     public static PlacementRun Measure(ParserBuild[] builds, byte[] hello, int slices)
     {
         byte[] page = GC.AllocateArray<byte>(8192 + hello.Length + 64, pinned: true);
-        byte* result = (byte*)NativeMemory.AlignedAlloc(ResultBytes, 64);
-        try
+        var minimums = new double[builds.Length, Placements];
+        for (int b = 0; b < builds.Length; b++)
         {
-            var minimums = new double[builds.Length, Placements];
-            for (int b = 0; b < builds.Length; b++)
+            for (int p = 0; p < Placements; p++)
             {
-                for (int p = 0; p < Placements; p++)
-                {
-                    minimums[b, p] = double.MaxValue;
-                }
+                minimums[b, p] = double.MaxValue;
             }
+        }
 
-            fixed (byte* start = page)
+        fixed (byte* start = page)
+        {
+            int lineStart = (int)((64 - ((nint)start & 63)) & 63);
+            var outcomes = new long[Placements];
+            for (int slice = -WarmupRounds * Placements; slice < slices; slice++)
             {
-                int lineStart = (int)((64 - ((nint)start & 63)) & 63);
-                var outcomes = new long[Placements];
-                for (int slice = -WarmupRounds * Placements; slice < slices; slice++)
+                int placement = ((slice % Placements) + Placements) % Placements;
+
+                // Steps of 264 bytes: every eighth of a cache line, and a different place in the page each time.
+                int offset = lineStart + (placement * 264 % 4096);
+                Array.Clear(page);
+                hello.CopyTo(page, offset);
+                var sequence = new ReadOnlySequence<byte>(page, offset, hello.Length);
+                ReadOnlySpan<byte> span = page.AsSpan(offset, hello.Length);
+                bool reversed = (slice / Placements & 1) != 0;
+                for (int k = 0; k < builds.Length; k++)
                 {
-                    int placement = ((slice % Placements) + Placements) % Placements;
-
-                    // Steps of 264 bytes: every eighth of a cache line, and a different place in the page each time.
-                    int offset = lineStart + (placement * 264 % 4096);
-                    Array.Clear(page);
-                    hello.CopyTo(page, offset);
-                    var sequence = new ReadOnlySequence<byte>(page, offset, hello.Length);
-                    ReadOnlySpan<byte> span = page.AsSpan(offset, hello.Length);
-                    bool reversed = (slice / Placements & 1) != 0;
-                    for (int k = 0; k < builds.Length; k++)
+                    int b = reversed ? builds.Length - 1 - k : k;
+                    long started = Stopwatch.GetTimestamp();
+                    long outcome = builds[b].Parse(sequence, span, CallsPerSlice);
+                    double nanoseconds = Stopwatch.GetElapsedTime(started).TotalNanoseconds / CallsPerSlice;
+                    if (outcomes[placement] == 0)
                     {
-                        int b = reversed ? builds.Length - 1 - k : k;
-                        long started = Stopwatch.GetTimestamp();
-                        long outcome = builds[b].Parse(sequence, span, result, CallsPerSlice);
-                        double nanoseconds = Stopwatch.GetElapsedTime(started).TotalNanoseconds / CallsPerSlice;
-                        if (outcomes[placement] == 0)
-                        {
-                            outcomes[placement] = outcome;
-                        }
-                        else if (outcomes[placement] != outcome)
-                        {
-                            throw new InvalidOperationException("The two builds parsed the hello to different outcomes.");
-                        }
+                        outcomes[placement] = outcome;
+                    }
+                    else if (outcomes[placement] != outcome)
+                    {
+                        throw new InvalidOperationException("The two builds parsed the hello to different outcomes.");
+                    }
 
-                        if (slice >= 0)
-                        {
-                            minimums[b, placement] = Math.Min(minimums[b, placement], nanoseconds);
-                        }
+                    if (slice >= 0)
+                    {
+                        minimums[b, placement] = Math.Min(minimums[b, placement], nanoseconds);
                     }
                 }
             }
+        }
 
-            return new PlacementRun(minimums);
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(result);
-        }
+        return new PlacementRun(minimums);
     }
 
     /// <summary>The mean over the placements of the build's fastest slice at each: what a parse costs wherever the hello lies.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mesh.Benchmarks.Sni;
 using Mesh.ParseComparison;
 
 // Parses ClientHello captures with two builds of Mesh.Sni in one process, alternating between them in short slices, and
@@ -16,25 +17,26 @@ if (args.Length < 2)
 
 bool fromSpan = args.Contains("--span");
 int slices = int.Parse(Option(args, "--slices") ?? "320", CultureInfo.InvariantCulture);
-string corpus = CaptureCorpus.Locate();
-string[] captures = Option(args, "--captures")?.Split(',') ?? CaptureCorpus.OneRecordCaptures(corpus);
+string[] captures = Option(args, "--captures")?.Split(',') ?? CaptureCorpus.OneRecordCaptures();
 ParserBuild[] builds = [ParserBuild.Load(args[0], fromSpan), ParserBuild.Load(args[1], fromSpan)];
 
-PlacementRun.WarmUp(builds, File.ReadAllBytes(Path.Combine(corpus, captures[0] + ".bin")), TimeSpan.FromSeconds(2));
+PlacementRun.WarmUp(builds, SniCorpus.Read(captures[0]), TimeSpan.FromSeconds(2));
 Console.WriteLine($"# {(fromSpan ? "span" : "sequence, one segment")}, {slices} slices of {PlacementRun.CallsPerSlice} parses per build, " +
-    $"{PlacementRun.Placements} placements of the input; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    $"{PlacementRun.Placements} placements of the input; load {LoadAverage()}");
 Console.WriteLine($"{"capture",-32} {"before ns",10} {"after ns",10} {"after/before",13}   spread over placements (before; after)");
 foreach (string capture in captures)
 {
-    byte[] hello = File.ReadAllBytes(Path.Combine(corpus, capture + ".bin"));
+    byte[] hello = SniCorpus.Read(capture);
     PlacementRun run = PlacementRun.Measure(builds, hello, slices);
     Console.WriteLine(
         $"{capture,-32} {run.MeanOfMinimums(0),10:F2} {run.MeanOfMinimums(1),10:F2} {run.MeanOfMinimums(1) / run.MeanOfMinimums(0),13:F3}   " +
         $"[{run.Spread(0)}]; [{run.Spread(1)}]");
 }
 
-Console.WriteLine($"# load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+Console.WriteLine($"# load {LoadAverage()}");
 return 0;
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
 static string? Option(string[] args, string name)
 {

@@ -18,6 +18,9 @@ public static class SniCorpus
         return string.IsNullOrEmpty(only) ? all : all.Where(only.Split(',').Contains);
     }
 
+    /// <summary>The corpus folder, holding each capture and manifest.json.</summary>
+    public static string Location => Folder.Value;
+
     public static byte[] Read(string capture) => File.ReadAllBytes(Path.Combine(Folder.Value, capture + ".bin"));
 
     /// <summary>The bytes in segments of <paramref name="size"/>, each in its own array, as a PipeReader can hand them over.</summary>
