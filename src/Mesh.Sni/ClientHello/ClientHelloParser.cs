@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Mesh.Sni.ClientHello;
 
@@ -60,6 +61,14 @@ public static class ClientHelloParser
     /// <returns>The outcome, also in <see cref="ClientHelloInfo.Status"/>.</returns>
     public static ClientHelloParseStatus Parse(in ReadOnlySequence<byte> input, out ClientHelloInfo hello, int maxHandshakeLength = DefaultMaxHandshakeLength)
     {
+        // A caller's array wrapped in a sequence is read as a span over it: the framework's FirstSpan makes an out-of-line call
+        // for an array (it is inlined only for the segments a PipeReader hands out). Asked first, and on its own: measured,
+        // one call site for both spans cost the usual hello 1–2 % more.
+        if (SequenceMarshal.TryGetArray(input, out ArraySegment<byte> array))
+        {
+            return Parse(array.AsSpan(), out hello, maxHandshakeLength);
+        }
+
         if (input.IsSingleSegment)
         {
             return Parse(input.FirstSpan, out hello, maxHandshakeLength);

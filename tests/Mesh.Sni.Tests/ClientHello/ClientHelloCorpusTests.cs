@@ -158,6 +158,33 @@ public sealed class ClientHelloCorpusTests
     }
 
     [Test]
+    public void A_sequence_over_part_of_an_array_is_read_only_there()
+    {
+        // A caller's receive buffer: other bytes before the hello, and after the part received so far the rest of the hello,
+        // which the parse must not see.
+        byte[] before = [0x17, 0x03, 0x03, 0x00, 0x20, 0x16, 0x03, 0x01];
+        int prefixes = 0;
+        foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
+        {
+            byte[] buffer = [.. before, .. entry.Bytes, 0x16, 0x03, 0x01, 0x00, 0x04];
+            int step = Math.Max(1, entry.Bytes.Length / 61);
+            for (int length = 0; length < entry.Bytes.Length; length += step)
+            {
+                Check(entry, buffer, length);
+                prefixes++;
+            }
+
+            Check(entry, buffer, entry.Bytes.Length);
+        }
+
+        Assert.That(prefixes, Is.GreaterThan(ClientHelloCorpus.Entries.Count * 60));
+
+        void Check(CorpusEntry entry, byte[] buffer, int length) =>
+            Assert.That(HelloSummary.Of(new ReadOnlySequence<byte>(buffer, before.Length, length)), Is.EqualTo(HelloSummary.Of(entry.Bytes[..length])),
+                $"{entry.File}, first {length} bytes");
+    }
+
+    [Test]
     public void Parsing_allocates_nothing_for_any_capture_or_segmentation()
     {
         foreach (CorpusEntry entry in ClientHelloCorpus.Entries)
