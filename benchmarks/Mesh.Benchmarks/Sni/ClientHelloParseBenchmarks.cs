@@ -5,8 +5,8 @@ using Mesh.Sni.ClientHello;
 namespace Mesh.Benchmarks.Sni;
 
 /// <summary>
-/// Parses every real capture whole and in 512-byte segments. A 1-byte segmentation is only checked for the same answer in
-/// setup, not timed.
+/// Parses every real capture as a sequence: whole, over its array (Segment 0), and in 512-byte segments. A 1-byte
+/// segmentation is only checked for the same answer in setup, not timed.
 /// </summary>
 public class ClientHelloParseBenchmarks
 {

@@ -5,8 +5,8 @@ namespace Mesh.Benchmarks.Sni;
 
 /// <summary>
 /// Parses every real capture from a span, as the mesh gateway does: it reads the first bytes of a connection into one buffer
-/// and parses that. <see cref="ClientHelloParseBenchmarks"/> parses the same captures as a sequence, as a <c>PipeReader</c>
-/// user would.
+/// and parses that. <see cref="ClientHelloParseBenchmarks"/> parses the same captures as a sequence: over the capture's
+/// array whole, and in 512-byte segments as a <c>PipeReader</c> may hand them out.
 /// </summary>
 public class ClientHelloSpanParseBenchmarks
 {
