@@ -12,6 +12,9 @@ internal sealed unsafe class ParserBuild
     // the process. The spans the result holds point into the hello, which the caller keeps pinned.
     private static readonly byte* Result = (byte*)NativeMemory.AlignedAlloc(4096, 64);
 
+    // ClientHelloParser.DefaultMaxHandshakeLength: the builds are loaded by path, not referenced, so the value is restated.
+    private const int MaxHandshakeLength = 64 * 1024;
+
     private readonly IntPtr _parse;
 
     private ParserBuild(IntPtr parse, bool fromSpan)
@@ -46,7 +49,7 @@ internal sealed unsafe class ParserBuild
             var parse = (delegate*<ReadOnlySpan<byte>, byte*, int, int>)_parse;
             for (int i = 0; i < count; i++)
             {
-                statuses += parse(hello, Result, 64 * 1024);
+                statuses += parse(hello, Result, MaxHandshakeLength);
             }
         }
         else
@@ -54,7 +57,7 @@ internal sealed unsafe class ParserBuild
             var parse = (delegate*<in ReadOnlySequence<byte>, byte*, int, int>)_parse;
             for (int i = 0; i < count; i++)
             {
-                statuses += parse(in sequence, Result, 64 * 1024);
+                statuses += parse(in sequence, Result, MaxHandshakeLength);
             }
         }
 

@@ -49,7 +49,9 @@ internal sealed unsafe class PlacementRun
         fixed (byte* start = page)
         {
             int lineStart = (int)((64 - ((nint)start & 63)) & 63);
+            // Sums of statuses, never negative: -1 is "not yet seen" (a sum of Complete parses is 0).
             var outcomes = new long[Placements];
+            Array.Fill(outcomes, -1);
             for (int slice = -WarmupRounds * Placements; slice < slices; slice++)
             {
                 int placement = ((slice % Placements) + Placements) % Placements;
@@ -67,7 +69,7 @@ internal sealed unsafe class PlacementRun
                     long started = Stopwatch.GetTimestamp();
                     long outcome = builds[b].Parse(sequence, span, CallsPerSlice);
                     double nanoseconds = Stopwatch.GetElapsedTime(started).TotalNanoseconds / CallsPerSlice;
-                    if (outcomes[placement] == 0)
+                    if (outcomes[placement] < 0)
                     {
                         outcomes[placement] = outcome;
                     }
